@@ -1,0 +1,133 @@
+//! The crate's one error type.
+//!
+//! Every variant names the input it concerns (a path, `<bytes: N>`, `<reader>` or a name the
+//! caller chose with [`AudioSource::named`](crate::audio::AudioSource::named)) and the cause, so
+//! a message read in a log says what failed and why without further context.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in Stenograph.
+///
+/// ```
+/// use stenograph::{audio::Audio, Error};
+/// match Audio::from_bytes(Vec::new()) {
+///     Err(Error::EmptyInput { input }) => assert_eq!(input, "<bytes: 0>"),
+///     other => panic!("unexpected: {other:?}"),
+/// }
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The input holds no bytes at all.
+    #[error("{input}: input is empty (0 bytes)")]
+    EmptyInput {
+        /// The input's name.
+        input: String,
+    },
+
+    /// The bytes are not in any audio container or stream format Stenograph recognises.
+    #[error("{input}: not audio, or an unknown format ({reason})")]
+    UnknownFormat {
+        /// The input's name.
+        input: String,
+        /// What the format probe reported.
+        reason: String,
+    },
+
+    /// The container was recognised but its audio codec cannot be decoded.
+    #[error("{input}: unsupported audio codec '{codec}'")]
+    UnsupportedCodec {
+        /// The input's name.
+        input: String,
+        /// The codec's short name, e.g. `ac3`.
+        codec: String,
+    },
+
+    /// The header declares values no real recording has.
+    #[error("{input}: invalid audio header: {reason}")]
+    InvalidHeader {
+        /// The input's name.
+        input: String,
+        /// Which value is out of range.
+        reason: String,
+    },
+
+    /// The stream is damaged and could not be decoded any further.
+    #[error("{input}: corrupt audio stream after {decoded_seconds:.3} s decoded: {reason}")]
+    Corrupt {
+        /// The input's name.
+        input: String,
+        /// How much audio, in seconds, was decoded before the damage.
+        decoded_seconds: f64,
+        /// What the decoder reported.
+        reason: String,
+    },
+
+    /// The stream ends before the length its header declares (returned only with
+    /// [`Truncation::Error`](crate::audio::Truncation::Error); the default carries a warning).
+    #[error("{input}: truncated audio: {decoded_seconds:.3} s decoded{}", expected_suffix(*.expected_seconds))]
+    Truncated {
+        /// The input's name.
+        input: String,
+        /// How much audio, in seconds, was decoded.
+        decoded_seconds: f64,
+        /// The length the header declared, when it declared one.
+        expected_seconds: Option<f64>,
+    },
+
+    /// The input is a valid container but holds no audio track or no samples.
+    #[error("{input}: contains no audio ({reason})")]
+    NoAudio {
+        /// The input's name.
+        input: String,
+        /// Why no audio was found.
+        reason: String,
+    },
+
+    /// The audio is longer than [`DecodeOptions::max_duration`](crate::audio::DecodeOptions).
+    #[error(
+        "{input}: audio is {} {seconds:.1} s long, over the limit of {limit_seconds:.1} s",
+        if *.declared { "declared as" } else { "at least" }
+    )]
+    TooLong {
+        /// The input's name.
+        input: String,
+        /// The declared length, or how much was decoded when the limit was crossed.
+        seconds: f64,
+        /// The configured limit.
+        limit_seconds: f64,
+        /// Whether the length comes from the header (`true`) or from decoding (`false`).
+        declared: bool,
+    },
+
+    /// A file could not be opened or read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file's path.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// Output could not be written.
+    #[error("writing output: {source}")]
+    Write {
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// An argument given by the caller is out of range or inconsistent.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+}
+
+fn expected_suffix(expected: Option<f64>) -> String {
+    expected
+        .map(|s| format!(" of {s:.3} s declared"))
+        .unwrap_or_default()
+}
+
+/// The crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

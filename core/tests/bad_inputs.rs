@@ -10,7 +10,10 @@ use stenograph::audio::{Audio, AudioSource, DecodeOptions, Truncation, Warning};
 use stenograph::Error;
 
 fn decode_bytes(bytes: Vec<u8>, name: &str) -> Result<Audio, Error> {
-    Audio::decode(AudioSource::from_bytes(bytes).named(name), &DecodeOptions::default())
+    Audio::decode(
+        AudioSource::from_bytes(bytes).named(name),
+        &DecodeOptions::default(),
+    )
 }
 
 fn converted(name: &str, args: &[&str]) -> PathBuf {
@@ -41,7 +44,10 @@ fn empty_inputs() {
 fn missing_file_names_the_path() {
     let err = Audio::from_path("/nonexistent/call.mp3").unwrap_err();
     assert!(matches!(err, Error::Io { .. }), "{err}");
-    assert!(err.to_string().starts_with("/nonexistent/call.mp3: "), "{err}");
+    assert!(
+        err.to_string().starts_with("/nonexistent/call.mp3: "),
+        "{err}"
+    );
 }
 
 #[test]
@@ -59,7 +65,9 @@ fn not_audio() {
     let err = decode_bytes(b"hello, this is a text file\n".repeat(100), "notes.wav").unwrap_err();
     assert!(matches!(err, Error::UnknownFormat { .. }), "{err}");
 
-    let noise: Vec<u8> = (0..100_000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    let noise: Vec<u8> = (0..100_000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
     let err = decode_bytes(noise, "noise.bin").unwrap_err();
     assert!(matches!(err, Error::UnknownFormat { .. }), "{err}");
 }
@@ -133,7 +141,10 @@ fn wav_cut_in_half() {
         } => assert!(*decoded_seconds > 1.0),
         other => panic!("{other}"),
     }
-    assert!(err.to_string().contains("half.wav: truncated audio"), "{err}");
+    assert!(
+        err.to_string().contains("half.wav: truncated audio"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -148,9 +159,16 @@ fn truncated_compressed_files_keep_what_decoded() {
         let cut = bytes[..bytes.len() * 6 / 10].to_vec();
         match decode_bytes(cut, name) {
             Ok(audio) => {
-                assert!(audio.duration_seconds() > 1.0, "{name}: {}", audio.duration_seconds());
                 assert!(
-                    audio.warnings().iter().any(|w| matches!(w, Warning::Truncated { .. })),
+                    audio.duration_seconds() > 1.0,
+                    "{name}: {}",
+                    audio.duration_seconds()
+                );
+                assert!(
+                    audio
+                        .warnings()
+                        .iter()
+                        .any(|w| matches!(w, Warning::Truncated { .. })),
                     "{name}: no truncation warning: {:?}",
                     audio.warnings()
                 );
@@ -167,7 +185,10 @@ fn truncated_mp4_is_a_corrupt_stream() {
     let bytes = std::fs::read(path).unwrap();
     let err = decode_bytes(bytes[..bytes.len() * 6 / 10].to_vec(), "t.m4a").unwrap_err();
     assert!(matches!(err, Error::Corrupt { .. }), "{err}");
-    assert!(err.to_string().starts_with("t.m4a: corrupt audio stream"), "{err}");
+    assert!(
+        err.to_string().starts_with("t.m4a: corrupt audio stream"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -196,9 +217,15 @@ fn too_long_declared_and_decoded() {
         }
         other => panic!("{other}"),
     }
-    let err = Audio::decode(AudioSource::from_pcm_f32(vec![0.0; 48_000], 16_000, 1), &opts)
-        .unwrap_err();
-    assert!(matches!(err, Error::TooLong { declared: true, .. }), "{err}");
+    let err = Audio::decode(
+        AudioSource::from_pcm_f32(vec![0.0; 48_000], 16_000, 1),
+        &opts,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, Error::TooLong { declared: true, .. }),
+        "{err}"
+    );
 }
 
 #[test]
@@ -209,7 +236,10 @@ fn unsupported_codec_is_named() {
         Error::UnsupportedCodec { codec, .. } => assert_eq!(codec, "ac3"),
         other => panic!("{other}"),
     }
-    assert!(err.to_string().contains("unsupported audio codec 'ac3'"), "{err}");
+    assert!(
+        err.to_string().contains("unsupported audio codec 'ac3'"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -22,7 +22,12 @@ fn check(path: &Path, container: &str, codec: &str, min_corr: f64) {
         r.len()
     );
     let (corr, lag) = best_correlation(r, got, 800);
-    eprintln!("{}: corr {corr:.4} lag {lag} len {} ref {}", path.display(), got.len(), r.len());
+    eprintln!(
+        "{}: corr {corr:.4} lag {lag} len {} ref {}",
+        path.display(),
+        got.len(),
+        r.len()
+    );
     assert!(
         corr >= min_corr,
         "{}: correlation {corr:.4} at lag {lag}",
@@ -31,7 +36,12 @@ fn check(path: &Path, container: &str, codec: &str, min_corr: f64) {
     let info = audio.info();
     assert_eq!(info.container, container, "{}", path.display());
     assert_eq!(info.codec, codec, "{}", path.display());
-    assert!(audio.warnings().is_empty(), "{}: {:?}", path.display(), audio.warnings());
+    assert!(
+        audio.warnings().is_empty(),
+        "{}: {:?}",
+        path.display(),
+        audio.warnings()
+    );
 }
 
 fn converted(name: &str, args: &[&str]) -> PathBuf {
@@ -52,12 +62,42 @@ fn sox_converted(name: &str, args: &[&str]) -> PathBuf {
 #[test]
 fn wav_sample_formats() {
     let cases = [
-        ("u8.wav", vec!["-e", "unsigned-integer", "-b", "8"], "pcm_u8", 0.99),
-        ("s16.wav", vec!["-e", "signed-integer", "-b", "16"], "pcm_s16le", 0.9999),
-        ("s24.wav", vec!["-e", "signed-integer", "-b", "24"], "pcm_s24le", 0.9999),
-        ("s32.wav", vec!["-e", "signed-integer", "-b", "32"], "pcm_s32le", 0.9999),
-        ("f32.wav", vec!["-e", "floating-point", "-b", "32"], "pcm_f32le", 0.9999),
-        ("f64.wav", vec!["-e", "floating-point", "-b", "64"], "pcm_f64le", 0.9999),
+        (
+            "u8.wav",
+            vec!["-e", "unsigned-integer", "-b", "8"],
+            "pcm_u8",
+            0.99,
+        ),
+        (
+            "s16.wav",
+            vec!["-e", "signed-integer", "-b", "16"],
+            "pcm_s16le",
+            0.9999,
+        ),
+        (
+            "s24.wav",
+            vec!["-e", "signed-integer", "-b", "24"],
+            "pcm_s24le",
+            0.9999,
+        ),
+        (
+            "s32.wav",
+            vec!["-e", "signed-integer", "-b", "32"],
+            "pcm_s32le",
+            0.9999,
+        ),
+        (
+            "f32.wav",
+            vec!["-e", "floating-point", "-b", "32"],
+            "pcm_f32le",
+            0.9999,
+        ),
+        (
+            "f64.wav",
+            vec!["-e", "floating-point", "-b", "64"],
+            "pcm_f64le",
+            0.9999,
+        ),
         ("mulaw.wav", vec!["-e", "mu-law"], "pcm_mulaw", 0.995),
         ("alaw.wav", vec!["-e", "a-law"], "pcm_alaw", 0.995),
     ];
@@ -73,28 +113,77 @@ fn wav_sample_formats() {
 fn lossless_containers() {
     check(&converted("s.aiff", &[]), "aiff", "pcm_s16be", 0.9999);
     check(&converted("s.flac", &[]), "flac", "flac", 0.9999);
-    check(&converted("s.caf", &["-c:a", "pcm_s16le"]), "caf", "pcm_s16le", 0.9999);
-    check(&converted("alac.m4a", &["-c:a", "alac"]), "isomp4", "alac", 0.9999);
+    check(
+        &converted("s.caf", &["-c:a", "pcm_s16le"]),
+        "caf",
+        "pcm_s16le",
+        0.9999,
+    );
+    check(
+        &converted("alac.m4a", &["-c:a", "alac"]),
+        "isomp4",
+        "alac",
+        0.9999,
+    );
 }
 
 #[test]
 fn lossy_codecs() {
     check(&converted("s.mp3", &["-b:a", "128k"]), "mp3", "mp3", 0.97);
-    check(&converted("s.ogg", &["-c:a", "libvorbis"]), "ogg", "vorbis", 0.97);
-    check(&converted("aac.m4a", &["-c:a", "aac", "-b:a", "128k"]), "isomp4", "aac", 0.97);
-    check(&converted("s.mkv", &["-c:a", "libvorbis"]), "matroska", "vorbis", 0.97);
-    check(&converted("vorbis.webm", &["-c:a", "libvorbis"]), "matroska", "vorbis", 0.97);
+    check(
+        &converted("s.ogg", &["-c:a", "libvorbis"]),
+        "ogg",
+        "vorbis",
+        0.97,
+    );
+    check(
+        &converted("aac.m4a", &["-c:a", "aac", "-b:a", "128k"]),
+        "isomp4",
+        "aac",
+        0.97,
+    );
+    check(
+        &converted("s.mkv", &["-c:a", "libvorbis"]),
+        "matroska",
+        "vorbis",
+        0.97,
+    );
+    check(
+        &converted("vorbis.webm", &["-c:a", "libvorbis"]),
+        "matroska",
+        "vorbis",
+        0.97,
+    );
 }
 
 #[test]
 fn opus_in_ogg_and_webm() {
-    check(&converted("s.opus", &["-c:a", "libopus", "-b:a", "64k"]), "ogg", "opus", 0.9);
-    check(&converted("opus.webm", &["-c:a", "libopus", "-b:a", "64k"]), "matroska", "opus", 0.9);
+    check(
+        &converted("s.opus", &["-c:a", "libopus", "-b:a", "64k"]),
+        "ogg",
+        "opus",
+        0.9,
+    );
+    check(
+        &converted("opus.webm", &["-c:a", "libopus", "-b:a", "64k"]),
+        "matroska",
+        "opus",
+        0.9,
+    );
     // What phones and messengers send: mono, low bit rate, VoIP mode.
     check(
         &converted(
             "voip.ogg",
-            &["-c:a", "libopus", "-ac", "1", "-b:a", "16k", "-application", "voip"],
+            &[
+                "-c:a",
+                "libopus",
+                "-ac",
+                "1",
+                "-b:a",
+                "16k",
+                "-application",
+                "voip",
+            ],
         ),
         "ogg",
         "opus",
@@ -167,4 +256,46 @@ fn metadata_without_decoding() {
     assert!((got - expected).abs() < 0.01, "{got} vs {expected}");
     let json = serde_json::to_value(&info).unwrap();
     assert_eq!(json["container"], "flac");
+}
+
+#[test]
+fn other_codecs_and_containers() {
+    check(
+        &converted("ms.wav", &["-c:a", "adpcm_ms"]),
+        "wave",
+        "adpcm_ms",
+        0.97,
+    );
+    check(
+        &converted("ima.wav", &["-c:a", "adpcm_ima_wav"]),
+        "wave",
+        "adpcm_ima_wav",
+        0.97,
+    );
+    check(&converted("s.mp2", &["-c:a", "mp2"]), "mp2", "mp2", 0.97);
+    check(&converted("s.aac", &["-c:a", "aac"]), "aac", "aac", 0.97);
+    check(
+        &converted("flac.oga", &["-c:a", "flac"]),
+        "ogg",
+        "flac",
+        0.9999,
+    );
+    check(
+        &converted("flac.mkv", &["-c:a", "flac"]),
+        "matroska",
+        "flac",
+        0.9999,
+    );
+    check(
+        &converted("aac.mkv", &["-c:a", "aac"]),
+        "matroska",
+        "aac",
+        0.97,
+    );
+    check(
+        &converted("pcm.mkv", &["-c:a", "pcm_s16le"]),
+        "matroska",
+        "pcm_s16le",
+        0.9999,
+    );
 }

@@ -33,7 +33,9 @@ pub(crate) struct DecodeAhead {
 
 impl DecodeAhead {
     /// Moves `decoder` to a new thread; gives it back if no thread can be started.
-    pub(crate) fn spawn(decoder: ContainerDecoder) -> std::result::Result<Self, ContainerDecoder> {
+    pub(crate) fn spawn(
+        decoder: Box<ContainerDecoder>,
+    ) -> std::result::Result<Self, Box<ContainerDecoder>> {
         let (tx, events) = sync_channel(DEPTH);
         let (recycle, recycled) = channel::<Vec<Vec<f32>>>();
         // The decoder is handed over through a slot, so it can be recovered if spawning fails.

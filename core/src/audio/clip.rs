@@ -6,8 +6,8 @@ use std::path::Path;
 use super::info::{AudioInfo, Warning};
 use super::source::AudioSource;
 use super::stream::{AudioStream, DecodeOptions};
-use super::SAMPLE_RATE;
 use super::wav::{WavFormat, WavSink};
+use super::SAMPLE_RATE;
 use crate::error::Result;
 
 /// Decoded audio: 16 kHz mono f32 samples, with the source's metadata and any warnings.
@@ -120,9 +120,12 @@ impl Audio {
 /// # Ok::<(), stenograph::Error>(())
 /// ```
 pub fn probe(source: AudioSource) -> Result<AudioInfo> {
-    let stream = AudioStream::open(source, &DecodeOptions {
-        max_duration: std::time::Duration::MAX,
-        ..DecodeOptions::default()
-    })?;
+    let stream = AudioStream::open(
+        source,
+        &DecodeOptions {
+            max_duration: std::time::Duration::MAX,
+            ..DecodeOptions::default()
+        },
+    )?;
     Ok(stream.info().clone())
 }

@@ -180,7 +180,9 @@ impl ContainerDecoder {
                 Err(SymphoniaError::IoError(e))
                     if e.kind() == std::io::ErrorKind::UnexpectedEof =>
                 {
-                    return Ok(Step::Broken("the stream ends in the middle of a packet".into()));
+                    return Ok(Step::Broken(
+                        "the stream ends in the middle of a packet".into(),
+                    ));
                 }
                 Err(e) => return Ok(Step::Broken(e.to_string())),
             };

@@ -89,9 +89,16 @@ impl Downmixer {
     /// If the number of planes differs from [`channels`](Self::channels) or planes differ in
     /// length; the decoder in this crate always passes matching planes.
     pub fn push(&mut self, planes: &[&[f32]], out: &mut Vec<f32>) {
-        assert_eq!(planes.len(), self.channels, "plane count must match channel count");
+        assert_eq!(
+            planes.len(),
+            self.channels,
+            "plane count must match channel count"
+        );
         let frames = planes[0].len();
-        assert!(planes.iter().all(|p| p.len() == frames), "planes differ in length");
+        assert!(
+            planes.iter().all(|p| p.len() == frames),
+            "planes differ in length"
+        );
         if self.channels == 1 {
             out.extend(planes[0].iter().map(|&x| finite(x)));
             return;
@@ -277,7 +284,11 @@ mod tests {
     }
 
     fn corr(a: &[f32], b: &[f32]) -> f64 {
-        let dot: f64 = a.iter().zip(b).map(|(&x, &y)| f64::from(x) * f64::from(y)).sum();
+        let dot: f64 = a
+            .iter()
+            .zip(b)
+            .map(|(&x, &y)| f64::from(x) * f64::from(y))
+            .sum();
         dot / (rms(a) * rms(b) * a.len() as f64)
     }
 
@@ -293,7 +304,11 @@ mod tests {
             let m = downmix(&planes, SR);
             assert_eq!(m.len(), s.len());
             assert!(corr(&m, &s) > 0.999, "corr {}", corr(&m, &s));
-            assert!(db(rms(&m), rms(&s)).abs() < 0.5, "level {} dB", db(rms(&m), rms(&s)));
+            assert!(
+                db(rms(&m), rms(&s)).abs() < 0.5,
+                "level {} dB",
+                db(rms(&m), rms(&s))
+            );
         }
     }
 
@@ -303,7 +318,11 @@ mod tests {
         let inv: Vec<f32> = s.iter().map(|x| -x).collect();
         let m = downmix(&[&s, &inv], SR);
         assert!(corr(&m, &s) > 0.999, "corr {}", corr(&m, &s));
-        assert!(db(rms(&m), rms(&s)).abs() < 0.5, "level {} dB", db(rms(&m), rms(&s)));
+        assert!(
+            db(rms(&m), rms(&s)).abs() < 0.5,
+            "level {} dB",
+            db(rms(&m), rms(&s))
+        );
         // A plain average would leave nothing.
         let avg: Vec<f32> = s.iter().zip(&inv).map(|(a, b)| (a + b) / 2.0).collect();
         assert!(rms(&avg) < 1e-6);
@@ -313,7 +332,11 @@ mod tests {
     fn identical_channels_give_the_source() {
         let s = speechlike(1.0, 1.1);
         let m = downmix(&[&s, &s, &s], SR);
-        let err = s.iter().zip(&m).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+        let err = s
+            .iter()
+            .zip(&m)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max);
         assert!(err < 1e-5, "max error {err}");
     }
 

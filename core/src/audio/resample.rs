@@ -147,7 +147,10 @@ impl Resampler {
     }
 
     fn process(&mut self, chunk: &[f32], partial: Option<usize>, out: &mut Vec<f32>) {
-        let fft = self.fft.as_mut().expect("process runs only with a resampler");
+        let fft = self
+            .fft
+            .as_mut()
+            .expect("process runs only with a resampler");
         let frames_in = fft.input_frames_next();
         let input = SequentialSlice::new(chunk, 1, frames_in).expect("chunk holds a full block");
         let frames_out = self.scratch.len();
@@ -199,11 +202,17 @@ mod tests {
 
     #[test]
     fn tone_keeps_frequency_amplitude_and_length() {
-        for rate in [8_000, 11_025, 16_000, 22_050, 44_100, 48_000, 96_000, 192_000] {
+        for rate in [
+            8_000, 11_025, 16_000, 22_050, 44_100, 48_000, 96_000, 192_000,
+        ] {
             let input = tone(rate, 1000.0, 1.0);
             let out = resample_all(&input, rate, 1000);
             let expected = (input.len() as u64 * 16_000).div_ceil(u64::from(rate)) as usize;
-            assert!(out.len().abs_diff(expected) <= 1, "{rate}: {} vs {expected}", out.len());
+            assert!(
+                out.len().abs_diff(expected) <= 1,
+                "{rate}: {} vs {expected}",
+                out.len()
+            );
             // Skip the edges, where the signal starts and stops abruptly.
             let mid = &out[800..out.len() - 800];
             let a1k = amplitude_at(mid, 1000.0);
@@ -238,7 +247,11 @@ mod tests {
         let a = resample_all(&input, 22_050, 1);
         let b = resample_all(&input, 22_050, 100_000);
         assert_eq!(a.len(), b.len());
-        let err = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max);
+        let err = a
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f32::max);
         assert!(err < 1e-6, "{err}");
     }
 

@@ -192,13 +192,14 @@ impl AudioStream {
                         })
                     })?;
                 let info = decoder.info().clone();
+                let decoder = Box::new(decoder);
                 let frames = if opts.decode_ahead {
                     match DecodeAhead::spawn(decoder) {
                         Ok(ahead) => Frames::Ahead(ahead),
-                        Err(decoder) => Frames::Inline(Box::new(decoder)),
+                        Err(decoder) => Frames::Inline(decoder),
                     }
                 } else {
-                    Frames::Inline(Box::new(decoder))
+                    Frames::Inline(decoder)
                 };
                 (frames, info)
             }
@@ -429,7 +430,7 @@ fn pcm_info(input: &str, pcm: &Pcm) -> Result<AudioInfo> {
         });
     }
     let channels = usize::from(pcm.channels);
-    if pcm.samples.len() % channels != 0 {
+    if !pcm.samples.len().is_multiple_of(channels) {
         return Err(Error::InvalidArgument(format!(
             "{input}: {} samples do not divide into {channels} channels",
             pcm.samples.len()

@@ -33,7 +33,9 @@ pub struct WavSink<W: Write + Seek> {
 
 impl<W: Write + Seek> std::fmt::Debug for WavSink<W> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WavSink").field("format", &self.format).finish_non_exhaustive()
+        f.debug_struct("WavSink")
+            .field("format", &self.format)
+            .finish_non_exhaustive()
     }
 }
 

@@ -10,10 +10,9 @@ use stenograph::audio::Audio;
 
 /// Runs a tool, panicking with its stderr if it is missing or fails.
 pub fn run(tool: &str, args: &[&str]) {
-    let out = Command::new(tool)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {tool} (is it installed? .ci/run installs it): {e}"));
+    let out = Command::new(tool).args(args).output().unwrap_or_else(|e| {
+        panic!("cannot run {tool} (is it installed? .ci/run installs it): {e}")
+    });
     assert!(
         out.status.success(),
         "{tool} {args:?} failed: {}",
@@ -23,7 +22,14 @@ pub fn run(tool: &str, args: &[&str]) {
 
 /// Converts `input` with ffmpeg (quiet, overwrite) using extra output arguments.
 pub fn ffmpeg(input: &Path, output: &Path, args: &[&str]) {
-    let mut all = vec!["-nostdin", "-loglevel", "error", "-y", "-i", input.to_str().unwrap()];
+    let mut all = vec![
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-y",
+        "-i",
+        input.to_str().unwrap(),
+    ];
     all.extend_from_slice(args);
     all.push(output.to_str().unwrap());
     run("ffmpeg", &all);
@@ -32,7 +38,8 @@ pub fn ffmpeg(input: &Path, output: &Path, args: &[&str]) {
 /// Fixture directory shared by all tests in one test binary.
 pub fn dir() -> &'static Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| tempfile::tempdir().expect("temp dir")).path()
+    DIR.get_or_init(|| tempfile::tempdir().expect("temp dir"))
+        .path()
 }
 
 /// About four seconds of English speech from espeak-ng: 22.05 kHz mono 16-bit WAV.
@@ -88,12 +95,12 @@ pub fn best_correlation(a: &[f32], b: &[f32], max_lag: usize) -> (f64, isize) {
     for lag in -(max_lag as isize)..=(max_lag as isize) {
         let mut dot = 0.0f64;
         let mut count = 0usize;
-        for i in 0..n {
+        for (i, &x) in a[..n].iter().enumerate() {
             let j = i as isize + lag;
             if j < 0 || j as usize >= b.len() {
                 continue;
             }
-            dot += f64::from(a[i]) * f64::from(b[j as usize]);
+            dot += f64::from(x) * f64::from(b[j as usize]);
             count += 1;
         }
         let c = dot / (count.max(1) as f64 * ea * eb);
@@ -108,7 +115,9 @@ pub fn best_correlation(a: &[f32], b: &[f32], max_lag: usize) -> (f64, isize) {
 pub fn tone(rate: u32, freq: f64, seconds: f64) -> Vec<f32> {
     let n = (f64::from(rate) * seconds) as usize;
     (0..n)
-        .map(|i| (0.5 * (2.0 * std::f64::consts::PI * freq * i as f64 / f64::from(rate)).sin()) as f32)
+        .map(|i| {
+            (0.5 * (2.0 * std::f64::consts::PI * freq * i as f64 / f64::from(rate)).sin()) as f32
+        })
         .collect()
 }
 

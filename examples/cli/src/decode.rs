@@ -1,6 +1,6 @@
 //! `stenograph decode IN -o OUT.wav` and `stenograph decode IN --info`.
 
-use std::io::BufWriter;
+use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -14,9 +14,12 @@ use stenograph::Error;
 pub struct DecodeArgs {
     /// Input audio file (WAV, AIFF, FLAC, MP3, Ogg Vorbis/Opus, MP4/M4A, MKV/WebM, CAF); `-` reads stdin.
     input: PathBuf,
-    /// Output WAV file (16 kHz mono).
+    /// Output file: 16 kHz mono WAV, or raw samples with --raw; `-` writes to stdout (--raw only).
     #[arg(short, long, required_unless_present = "info")]
     output: Option<PathBuf>,
+    /// Write headerless 32-bit float little-endian samples (like `ffmpeg -f f32le`).
+    #[arg(long, conflicts_with = "float")]
+    raw: bool,
     /// Print the input's metadata as JSON instead of decoding.
     #[arg(long)]
     info: bool,
@@ -58,27 +61,65 @@ pub fn run(args: DecodeArgs) -> Result<(), Error> {
             Truncation::Warn
         });
     let output = args.output.expect("clap requires --output without --info");
+    let to_stdout = output.as_os_str() == "-";
+    if to_stdout && !args.raw {
+        return Err(Error::InvalidArgument(
+            "WAV output needs a file (its header is written last); use --raw for stdout".into(),
+        ));
+    }
     let stream = AudioStream::open(source, &opts)?;
-    let file = std::fs::File::create(&output).map_err(|source| Error::Io {
-        path: output.clone(),
-        source,
-    })?;
-    let format = if args.float {
-        WavFormat::Float32
+    let sink = if to_stdout {
+        Sink::Raw(BufWriter::new(Box::new(std::io::stdout().lock())))
     } else {
-        WavFormat::Pcm16
+        let file = std::fs::File::create(&output).map_err(|source| Error::Io {
+            path: output.clone(),
+            source,
+        })?;
+        if args.raw {
+            Sink::Raw(BufWriter::new(Box::new(file)))
+        } else {
+            let format = if args.float {
+                WavFormat::Float32
+            } else {
+                WavFormat::Pcm16
+            };
+            Sink::Wav(WavSink::new(BufWriter::new(file), format)?)
+        }
     };
-    let written = write_stream(stream, WavSink::new(BufWriter::new(file), format)?);
-    if written.is_err() {
+    let written = write_stream(stream, sink);
+    if written.is_err() && !to_stdout {
         let _ = std::fs::remove_file(&output);
     }
     written
 }
 
-fn write_stream(
-    mut stream: AudioStream,
-    mut sink: WavSink<BufWriter<std::fs::File>>,
-) -> Result<(), Error> {
+/// Where decoded samples go.
+enum Sink {
+    Wav(WavSink<BufWriter<std::fs::File>>),
+    Raw(BufWriter<Box<dyn Write>>),
+}
+
+impl Sink {
+    fn write(&mut self, samples: &[f32]) -> Result<(), Error> {
+        match self {
+            Sink::Wav(w) => w.write(samples),
+            Sink::Raw(w) => {
+                let bytes: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
+                w.write_all(&bytes)
+                    .map_err(|source| Error::Write { source })
+            }
+        }
+    }
+
+    fn finish(self) -> Result<(), Error> {
+        match self {
+            Sink::Wav(w) => w.finish(),
+            Sink::Raw(mut w) => w.flush().map_err(|source| Error::Write { source }),
+        }
+    }
+}
+
+fn write_stream(mut stream: AudioStream, mut sink: Sink) -> Result<(), Error> {
     for chunk in &mut stream {
         sink.write(&chunk?)?;
     }

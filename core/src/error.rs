@@ -110,6 +110,99 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// A model file does not exist.
+    #[error("{}: model file not found", path.display())]
+    ModelNotFound {
+        /// The path looked at.
+        path: PathBuf,
+    },
+
+    /// The file is not a whisper.cpp ggml model.
+    #[error("{model}: not a Whisper ggml model: {reason}")]
+    NotAModel {
+        /// The model's path or name.
+        model: String,
+        /// What the file looks like instead.
+        reason: String,
+    },
+
+    /// The model file ends early.
+    #[error("{model}: truncated model: {reason}")]
+    ModelTruncated {
+        /// The model's path or name.
+        model: String,
+        /// What is missing.
+        reason: String,
+    },
+
+    /// A tensor is stored in a type whisper.cpp cannot use.
+    #[error("{model}: tensor {tensor} has unsupported type {type_id}")]
+    UnsupportedTensorType {
+        /// The model's path or name.
+        model: String,
+        /// The tensor's name.
+        tensor: String,
+        /// The `ggml_type` (or file type) code.
+        type_id: u32,
+    },
+
+    /// The model file is damaged or inconsistent.
+    #[error("{model}: invalid model: {reason}")]
+    InvalidModel {
+        /// The model's path or name.
+        model: String,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// A model name that is not in the registry.
+    #[error("unknown model '{name}'; known models: {known}")]
+    UnknownModel {
+        /// The name asked for.
+        name: String,
+        /// The names that exist.
+        known: String,
+    },
+
+    /// Converting a CTranslate2 or other export failed.
+    #[error("{}: cannot import: {reason}", path.display())]
+    Import {
+        /// The export's directory.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+
+    /// A download failed (network, HTTP status, or every source tried).
+    #[error("downloading {what}: {reason}")]
+    Download {
+        /// What was being fetched (a URL or a model name).
+        what: String,
+        /// Why it failed.
+        reason: String,
+    },
+
+    /// Downloaded data does not have the published checksum.
+    #[error("{what}: SHA-256 mismatch: expected {expected}, got {actual}")]
+    ChecksumMismatch {
+        /// The file or URL.
+        what: String,
+        /// The published hash.
+        expected: String,
+        /// The hash of what arrived.
+        actual: String,
+    },
+
+    /// The model cache cannot be used (not writable, full, …).
+    #[error("model cache {}: {source}", path.display())]
+    Cache {
+        /// The cache path involved.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+
     /// Output could not be written.
     #[error("writing output: {source}")]
     Write {

@@ -15,5 +15,6 @@
 
 pub mod audio;
 mod error;
+pub mod model;
 
 pub use error::{Error, Result};

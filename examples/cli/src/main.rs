@@ -1,6 +1,7 @@
 //! `stenograph`: the command-line face of the library.
 
 mod decode;
+mod model;
 
 use std::process::ExitCode;
 
@@ -18,12 +19,15 @@ struct Cli {
 enum Command {
     /// Decode any audio file to 16 kHz mono WAV, or print its metadata.
     Decode(decode::DecodeArgs),
+    /// Fetch, list, inspect, import and quantize Whisper models.
+    Model(model::ModelArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Decode(args) => decode::run(args),
+        Command::Model(args) => model::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

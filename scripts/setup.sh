@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what building and testing Stenograph needs on Debian/Ubuntu: a C toolchain, cmake and
 # libclang (bundled libopus, whisper.cpp), and the audio tools the tests use to make fixtures
-# (ffmpeg, sox, espeak-ng). Idempotent: does nothing when everything is present.
+# (ffmpeg, sox, espeak-ng), and Python for the faster-whisper parity check. Idempotent: does nothing when everything is present.
 set -euo pipefail
 
-packages=(build-essential cmake pkg-config libclang-dev clang ffmpeg sox libsox-fmt-all espeak-ng)
+packages=(build-essential cmake pkg-config libclang-dev clang ffmpeg sox libsox-fmt-all espeak-ng
+  python3 python3-venv python3-pip ca-certificates)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -54,3 +54,61 @@ pub fn speech_fixtures(dir: &Path, seconds: u32) -> Vec<(&'static str, PathBuf)>
         })
         .collect()
 }
+
+/// English sentences for accuracy measurements.
+pub const SENTENCES: [&str; 8] = [
+    "The quick brown fox jumps over the lazy dog.",
+    "Please call the customer back before noon tomorrow.",
+    "Our quarterly sales grew faster than anyone expected.",
+    "She had your dark suit in greasy wash water all year.",
+    "Turn left at the second light and park behind the bank.",
+    "The meeting has been moved to Thursday afternoon.",
+    "I would like to cancel my subscription and get a refund.",
+    "Can you send me the invoice for last month again?",
+];
+
+/// Speaks each of [`SENTENCES`] with espeak-ng and returns (16 kHz samples, text) pairs.
+pub fn speech_set(dir: &Path) -> Vec<(Vec<f32>, &'static str)> {
+    std::fs::create_dir_all(dir).expect("fixture dir");
+    SENTENCES
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let wav = dir.join(format!("sentence{i}.wav"));
+            run(
+                "espeak-ng",
+                &[
+                    "-v",
+                    "en-us",
+                    "-s",
+                    "140",
+                    "-w",
+                    wav.to_str().unwrap(),
+                    text,
+                ],
+            );
+            let audio = stenograph::audio::Audio::from_path(&wav).expect("decode speech");
+            (audio.into_samples(), *text)
+        })
+        .collect()
+}
+
+/// Greedy English transcription on one thread.
+pub fn transcribe(model: &stenograph::model::Model, samples: &[f32]) -> String {
+    use whisper_rs::{FullParams, SamplingStrategy};
+    let mut state = model.context().create_state().expect("whisper state");
+    let mut p = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+    p.set_language(Some("en"));
+    p.set_n_threads(1);
+    p.set_no_context(true);
+    p.set_print_progress(false);
+    p.set_print_realtime(false);
+    p.set_print_timestamps(false);
+    state.full(p, samples).expect("inference");
+    state
+        .as_iter()
+        .map(|s| s.to_str_lossy().expect("segment text").into_owned())
+        .collect::<String>()
+        .trim()
+        .to_string()
+}

@@ -15,6 +15,7 @@
 
 pub mod audio;
 mod error;
+pub mod eval;
 pub mod model;
 
 pub use error::{Error, Result};

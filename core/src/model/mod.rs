@@ -282,6 +282,13 @@ impl Model {
     }
 }
 
+/// Downloads `url` to `dest` with the same machinery as [`Model::fetch_file`]: resumes a
+/// partial download left at `dest` + `.partial`, retries broken connections, and keeps the file
+/// only if its SHA-256 is `sha256`.
+pub fn download_file(url: &str, dest: &Path, sha256: &str, opts: &FetchOptions) -> Result<()> {
+    download::download_verified(&download::agent(opts), url, dest, sha256, opts)
+}
+
 fn open_model(path: &Path) -> Result<std::fs::File> {
     std::fs::File::open(path).map_err(|source| {
         if source.kind() == std::io::ErrorKind::NotFound {

@@ -2,6 +2,9 @@
 //! and WAV headers from code. A missing tool fails the test: `.ci/run` installs them.
 #![allow(dead_code)]
 
+pub mod http;
+pub mod speech;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;

@@ -1,0 +1,69 @@
+//! A small speech test set made with espeak-ng, greedy transcription with whisper-rs, and WER.
+
+use std::path::{Path, PathBuf};
+
+use stenograph::audio::{Audio, WavFormat};
+use stenograph::model::Model;
+use whisper_rs::{FullParams, SamplingStrategy};
+
+/// Sentences of the test set: varied words, numbers spelled out, no proper names.
+pub const SENTENCES: [&str; 6] = [
+    "The quick brown fox jumps over the lazy dog.",
+    "Please call the customer back before noon tomorrow.",
+    "Our quarterly sales grew by twelve percent this year.",
+    "She had your dark suit in greasy wash water all year.",
+    "Turn left at the second light and park behind the bank.",
+    "The meeting has been moved to Thursday afternoon.",
+];
+
+/// Writes each sentence as a 16 kHz mono 16-bit WAV under `dir`: espeak-ng speech resampled
+/// by Stenograph, so every transcriber compared reads exactly the same samples.
+pub fn speech_set(dir: &Path) -> Vec<(PathBuf, &'static str)> {
+    SENTENCES
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let raw = dir.join(format!("s{i}-22k.wav"));
+            let wav = dir.join(format!("s{i}.wav"));
+            super::run(
+                "espeak-ng",
+                &[
+                    "-v",
+                    "en-us",
+                    "-s",
+                    "140",
+                    "-w",
+                    raw.to_str().unwrap(),
+                    text,
+                ],
+            );
+            let audio = Audio::from_path(&raw).unwrap();
+            let file = std::fs::File::create(&wav).unwrap();
+            audio
+                .write_wav(std::io::BufWriter::new(file), WavFormat::Pcm16)
+                .unwrap();
+            (wav, *text)
+        })
+        .collect()
+}
+
+/// Greedy, English, one thread, no context: the settings used for parity checks.
+pub fn transcribe(model: &Model, wav: &Path) -> String {
+    let audio = Audio::from_path(wav).unwrap();
+    let mut state = model.context().create_state().unwrap();
+    let mut p = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+    p.set_language(Some("en"));
+    p.set_n_threads(1);
+    p.set_no_context(true);
+    p.set_temperature_inc(0.0);
+    p.set_print_progress(false);
+    p.set_print_realtime(false);
+    p.set_print_timestamps(false);
+    state.full(p, audio.samples()).unwrap();
+    state
+        .as_iter()
+        .map(|s| s.to_str_lossy().unwrap().into_owned())
+        .collect::<String>()
+        .trim()
+        .to_string()
+}

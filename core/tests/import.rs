@@ -240,3 +240,133 @@ fn broken_exports_are_refused_with_reasons() {
     });
     assert!(e.contains("version 2"), "{e}");
 }
+
+/// A transformers checkpoint of the same tiny architecture; each tensor's values encode its
+/// index, so the test can check where every value lands.
+fn hf_checkpoint(dir: &Path, prefix: &str) {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut tensors: Vec<(String, Vec<u32>)> = vec![
+        ("encoder.conv1.weight".into(), vec![D, 80, 3]),
+        ("encoder.conv1.bias".into(), vec![D]),
+        ("encoder.conv2.weight".into(), vec![D, D, 3]),
+        ("encoder.conv2.bias".into(), vec![D]),
+        ("encoder.embed_positions.weight".into(), vec![1500, D]),
+        ("encoder.layer_norm.weight".into(), vec![D]),
+        ("encoder.layer_norm.bias".into(), vec![D]),
+        ("decoder.embed_tokens.weight".into(), vec![51_864, D]),
+        ("decoder.embed_positions.weight".into(), vec![448, D]),
+        ("decoder.layer_norm.weight".into(), vec![D]),
+        ("decoder.layer_norm.bias".into(), vec![D]),
+    ];
+    for stack in ["encoder", "decoder"] {
+        let l = format!("{stack}.layers.0");
+        let attns: &[&str] = if stack == "decoder" {
+            &["self_attn", "encoder_attn"]
+        } else {
+            &["self_attn"]
+        };
+        for a in attns {
+            for p in ["q_proj", "k_proj", "v_proj", "out_proj"] {
+                tensors.push((format!("{l}.{a}.{p}.weight"), vec![D, D]));
+                if p != "k_proj" {
+                    tensors.push((format!("{l}.{a}.{p}.bias"), vec![D]));
+                }
+            }
+            tensors.push((format!("{l}.{a}_layer_norm.weight"), vec![D]));
+            tensors.push((format!("{l}.{a}_layer_norm.bias"), vec![D]));
+        }
+        tensors.push((format!("{l}.fc1.weight"), vec![4 * D, D]));
+        tensors.push((format!("{l}.fc1.bias"), vec![4 * D]));
+        tensors.push((format!("{l}.fc2.weight"), vec![D, 4 * D]));
+        tensors.push((format!("{l}.fc2.bias"), vec![D]));
+        tensors.push((format!("{l}.final_layer_norm.weight"), vec![D]));
+        tensors.push((format!("{l}.final_layer_norm.bias"), vec![D]));
+    }
+    let mut header = serde_json::Map::new();
+    let mut data = Vec::new();
+    for (i, (name, shape)) in tensors.iter().enumerate() {
+        let n: u32 = shape.iter().product();
+        let start = data.len();
+        for k in 0..n {
+            let v = i as f32 + (k % 7) as f32 / 8.0;
+            data.extend_from_slice(&v.to_le_bytes());
+        }
+        header.insert(
+            format!("{prefix}{name}"),
+            serde_json::json!({"dtype": "F32", "shape": shape, "data_offsets": [start, data.len()]}),
+        );
+    }
+    let header = serde_json::Value::Object(header).to_string();
+    let mut file = (header.len() as u64).to_le_bytes().to_vec();
+    file.extend_from_slice(header.as_bytes());
+    file.extend_from_slice(&data);
+    std::fs::write(dir.join("model.safetensors"), file).unwrap();
+    let vocab: serde_json::Map<String, serde_json::Value> = vocabulary()
+        .into_iter()
+        .take(50_257)
+        .enumerate()
+        .map(|(i, t)| (t, serde_json::Value::from(i)))
+        .collect();
+    std::fs::write(
+        dir.join("vocab.json"),
+        serde_json::Value::Object(vocab).to_string(),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("config.json"),
+        r#"{"encoder_attention_heads": 4, "decoder_attention_heads": 4}"#,
+    )
+    .unwrap();
+    // Where each tensor's values came from, for the checks below.
+    let index: Vec<String> = tensors.into_iter().map(|(n, _)| n).collect();
+    std::fs::write(dir.join("order.txt"), index.join("\n")).unwrap();
+}
+
+/// The f32 values of a 1-D f32 tensor in a ggml file.
+fn ggml_f32(file: &[u8], name: &str, len: usize) -> Vec<f32> {
+    let at = file
+        .windows(name.len())
+        .position(|w| w == name.as_bytes())
+        .unwrap()
+        + name.len();
+    file[at..at + 4 * len]
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
+#[test]
+fn transformers_checkpoints_import() {
+    let dir = tempfile::tempdir().unwrap();
+    for prefix in ["model.", ""] {
+        let ckpt = dir.path().join(format!("hf{prefix}"));
+        hf_checkpoint(&ckpt, prefix);
+        let out = dir.path().join("hf.bin");
+        let info = Model::import(&ckpt, &out).unwrap();
+        assert_eq!(
+            (info.hparams.n_audio_head, info.hparams.n_text_head),
+            (4, 4)
+        );
+        assert_eq!(info.hparams.n_vocab, 51_864);
+        Model::load(&out).unwrap();
+        // Biases land under their ggml names with their values.
+        let order = std::fs::read_to_string(ckpt.join("order.txt")).unwrap();
+        let index = |hf: &str| order.lines().position(|l| l == hf).unwrap() as f32;
+        let bytes = std::fs::read(&out).unwrap();
+        for (ggml, hf) in [
+            (
+                "decoder.blocks.0.cross_attn.value.bias",
+                "decoder.layers.0.encoder_attn.v_proj.bias",
+            ),
+            (
+                "encoder.blocks.0.mlp_ln.weight",
+                "encoder.layers.0.final_layer_norm.weight",
+            ),
+            ("decoder.ln.bias", "decoder.layer_norm.bias"),
+        ] {
+            let v = ggml_f32(&bytes, ggml, D as usize);
+            assert_eq!(v[0], index(hf), "{ggml}");
+            assert_eq!(v[1], index(hf) + 0.125, "{ggml}");
+        }
+    }
+}

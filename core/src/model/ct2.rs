@@ -5,14 +5,14 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom};
+use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use half::{bf16, f16};
 
-use super::ggml::{expected_tensors, GgmlWriter, Hparams, Kind};
-use super::mel::mel_filters;
-use super::vocab::regular_tokens;
+use super::convert::write_f16_model;
+use super::ggml::Hparams;
+use super::vocab::{read_token_list, regular_tokens};
 
 /// A variable's place in `model.bin`.
 #[derive(Clone, Debug)]
@@ -342,47 +342,6 @@ fn source(name: &str) -> Option<(String, usize, usize)> {
     })
 }
 
-/// Reads the tokenizer's tokens in id order from `vocabulary.txt`, `vocabulary.json` or a
-/// Hugging Face `tokenizer.json`.
-fn read_vocabulary(dir: &Path) -> Result<Vec<String>, String> {
-    let txt = dir.join("vocabulary.txt");
-    if let Ok(text) = std::fs::read_to_string(&txt) {
-        return Ok(text.lines().map(str::to_string).collect());
-    }
-    let json = dir.join("vocabulary.json");
-    if let Ok(text) = std::fs::read_to_string(&json) {
-        return serde_json::from_str(&text).map_err(|e| format!("{}: {e}", json.display()));
-    }
-    let tok = dir.join("tokenizer.json");
-    let text = std::fs::read_to_string(&tok).map_err(|_| {
-        format!(
-            "{} has no vocabulary.txt, vocabulary.json or tokenizer.json",
-            dir.display()
-        )
-    })?;
-    let v: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", tok.display()))?;
-    let vocab = v["model"]["vocab"]
-        .as_object()
-        .ok_or_else(|| format!("{}: no model.vocab", tok.display()))?;
-    let mut pairs: Vec<(u64, &str)> = vocab
-        .iter()
-        .filter_map(|(k, id)| Some((id.as_u64()?, k.as_str())))
-        .collect();
-    pairs.sort_unstable();
-    Ok(pairs.into_iter().map(|(_, k)| k.to_string()).collect())
-}
-
-fn to_bytes(values: &[f32], kind: Kind) -> Vec<u8> {
-    match kind {
-        Kind::F32 => values.iter().flat_map(|v| v.to_le_bytes()).collect(),
-        Kind::Conv | Kind::Weight => values
-            .iter()
-            .flat_map(|&v| f16::from_f32(v).to_le_bytes())
-            .collect(),
-    }
-}
-
 /// Converts the CTranslate2 export in `dir` to a ggml f16 model at `out` (written to a
 /// temporary file beside it, then renamed). Returns the hyper-parameters.
 pub(crate) fn import(dir: &Path, out: &Path) -> Result<Hparams, String> {
@@ -424,7 +383,7 @@ pub(crate) fn import(dir: &Path, out: &Path) -> Result<Hparams, String> {
     };
     hparams.check()?;
 
-    let tokens = read_vocabulary(dir)?;
+    let tokens = read_token_list(dir)?;
     let vocab = regular_tokens(tokens.iter().map(String::as_str))
         .ok_or("the vocabulary has tokens outside the byte-level alphabet")?;
     if vocab.is_empty() || vocab.len() > hparams.n_vocab as usize {
@@ -435,45 +394,20 @@ pub(crate) fn import(dir: &Path, out: &Path) -> Result<Hparams, String> {
         ));
     }
 
-    let tmp = out.with_extension("partial");
-    let file = File::create(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
-    let result = (|| {
-        let mut w = GgmlWriter::new(
-            BufWriter::with_capacity(1 << 20, file),
-            &hparams,
-            0,
-            &mel_filters(hparams.n_mels as usize),
-            &vocab,
-        )
-        .map_err(|e| e.to_string())?;
-        for t in expected_tensors(&hparams) {
-            let (var, part, parts) =
-                source(&t.name).ok_or_else(|| format!("no source for tensor {}", t.name))?;
-            let values = read_f32(&mut r, &index, &var)?;
-            let n: i64 = t.ne.iter().product();
-            let per_part = values.len() / parts;
-            if per_part as i64 != n {
-                return Err(format!(
-                    "{var}: {} values, tensor {} needs {n} x {parts}",
-                    values.len(),
-                    t.name
-                ));
-            }
-            let slice = &values[part * per_part..(part + 1) * per_part];
-            w.tensor(
-                &t.name,
-                &t.ne,
-                if t.kind == Kind::F32 { 0 } else { 1 },
-                &to_bytes(slice, t.kind),
-            )
-            .map_err(|e| format!("writing {}: {e}", tmp.display()))?;
+    write_f16_model(out, &hparams, &vocab, |t| {
+        let (var, part, parts) =
+            source(&t.name).ok_or_else(|| format!("no source for tensor {}", t.name))?;
+        let values = read_f32(&mut r, &index, &var)?;
+        let n: i64 = t.ne.iter().product();
+        let per_part = values.len() / parts;
+        if per_part as i64 != n {
+            return Err(format!(
+                "{var}: {} values, tensor {} needs {n} x {parts}",
+                values.len(),
+                t.name
+            ));
         }
-        w.finish()
-            .map_err(|e| format!("writing {}: {e}", tmp.display()))?;
-        std::fs::rename(&tmp, out).map_err(|e| format!("{}: {e}", out.display()))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map(|_| hparams)
+        Ok(values[part * per_part..(part + 1) * per_part].to_vec())
+    })?;
+    Ok(hparams)
 }

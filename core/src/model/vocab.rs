@@ -1,6 +1,7 @@
 //! Whisper's byte-level BPE vocabulary: from the text forms tokenizers store to raw bytes.
 
 use std::collections::HashMap;
+use std::path::Path;
 
 /// GPT-2's reversible byte ↔ printable-character map, character → byte.
 fn unicode_to_byte() -> HashMap<char, u8> {
@@ -39,6 +40,45 @@ pub(crate) fn regular_tokens<'a>(
         );
     }
     Some(out)
+}
+
+/// Reads the tokenizer's tokens in id order from `vocabulary.txt`, `vocabulary.json`, a
+/// Hugging Face `vocab.json` (token → id) or `tokenizer.json`.
+pub(crate) fn read_token_list(dir: &Path) -> Result<Vec<String>, String> {
+    let txt = dir.join("vocabulary.txt");
+    if let Ok(text) = std::fs::read_to_string(&txt) {
+        return Ok(text.lines().map(str::to_string).collect());
+    }
+    let json = dir.join("vocabulary.json");
+    if let Ok(text) = std::fs::read_to_string(&json) {
+        return serde_json::from_str(&text).map_err(|e| format!("{}: {e}", json.display()));
+    }
+    let vj = dir.join("vocab.json");
+    if let Ok(text) = std::fs::read_to_string(&vj) {
+        let map: HashMap<String, u64> =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", vj.display()))?;
+        let mut pairs: Vec<(u64, String)> = map.into_iter().map(|(k, v)| (v, k)).collect();
+        pairs.sort_unstable();
+        return Ok(pairs.into_iter().map(|(_, k)| k).collect());
+    }
+    let tok = dir.join("tokenizer.json");
+    let text = std::fs::read_to_string(&tok).map_err(|_| {
+        format!(
+            "{} has no vocabulary.txt, vocabulary.json, vocab.json or tokenizer.json",
+            dir.display()
+        )
+    })?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", tok.display()))?;
+    let vocab = v["model"]["vocab"]
+        .as_object()
+        .ok_or_else(|| format!("{}: no model.vocab", tok.display()))?;
+    let mut pairs: Vec<(u64, &str)> = vocab
+        .iter()
+        .filter_map(|(k, id)| Some((id.as_u64()?, k.as_str())))
+        .collect();
+    pairs.sort_unstable();
+    Ok(pairs.into_iter().map(|(_, k)| k.to_string()).collect())
 }
 
 #[cfg(test)]

@@ -53,9 +53,10 @@ enum ModelCommand {
         /// A model file, or a cached model's name.
         model: String,
     },
-    /// Convert a CTranslate2 (faster-whisper) export directory to a ggml f16 file.
+    /// Convert a faster-whisper (CTranslate2) export or a transformers checkpoint to ggml f16.
     Import {
-        /// Directory with model.bin (or model.bin.part1…), a vocabulary and config.json.
+        /// Directory with model.bin (or model.bin.part1…) or model.safetensors, a vocabulary
+        /// and config.json.
         dir: PathBuf,
         /// Output ggml file.
         #[arg(short, long)]
@@ -144,7 +145,7 @@ pub fn run(args: ModelArgs) -> Result<(), Error> {
         }
         ModelCommand::Import { dir, output } => {
             let start = Instant::now();
-            let info = Model::import_ct2(&dir, &output)?;
+            let info = Model::import(&dir, &output)?;
             eprintln!(
                 "imported {:?} ({} MB, {}) in {:.2} s",
                 info.size,

@@ -203,6 +203,18 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// The transcription was cancelled through its [`CancelToken`](crate::transcribe::CancelToken).
+    #[error("cancelled")]
+    Cancelled,
+
+    /// Inference failed inside whisper.cpp.
+    #[error("inference failed: {0}")]
+    Inference(String),
+
+    /// The requested device cannot be used.
+    #[error("device: {0}")]
+    Device(String),
+
     /// Output could not be written.
     #[error("writing output: {source}")]
     Write {

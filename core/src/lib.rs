@@ -1,7 +1,8 @@
 //! # Stenograph
 //!
-//! Embeddable speech-to-text. This crate turns any common audio input into the 16 kHz mono
-//! samples Whisper needs ([`audio`]), with one typed [`Error`] for everything that can fail.
+//! Embeddable speech-to-text: any common audio input ([`audio`]) and a Whisper model
+//! ([`model`]) in, a typed transcript ([`transcribe`]) out, with one typed [`Error`] for
+//! everything that can fail.
 //!
 //! ```no_run
 //! use stenograph::audio::Audio;
@@ -17,5 +18,6 @@ pub mod audio;
 mod error;
 pub mod eval;
 pub mod model;
+pub mod transcribe;
 
 pub use error::{Error, Result};

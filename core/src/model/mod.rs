@@ -130,34 +130,19 @@ fn scan_error(model: &str, e: ScanError) -> Error {
     }
 }
 
-/// Routes whisper.cpp's and ggml's log lines away from stderr unless `STENOGRAPH_WHISPER_LOG`
-/// is set.
-fn quiet_native_logs() {
+/// Sends whisper.cpp's and ggml's log lines to `tracing` (target `whisper_rs`) instead of
+/// stderr.
+fn route_native_logs() {
     static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        if std::env::var_os("STENOGRAPH_WHISPER_LOG").is_none() {
-            unsafe extern "C" fn discard(
-                _level: whisper_rs::whisper_rs_sys::ggml_log_level,
-                _text: *const std::os::raw::c_char,
-                _user: *mut std::os::raw::c_void,
-            ) {
-            }
-            // SAFETY: the callback ignores its arguments and lives for the whole program.
-            unsafe {
-                whisper_rs::whisper_rs_sys::whisper_log_set(Some(discard), std::ptr::null_mut());
-                whisper_rs::whisper_rs_sys::ggml_log_set(Some(discard), std::ptr::null_mut());
-            }
-        }
-    });
+    ONCE.call_once(whisper_rs::install_logging_hooks);
 }
 
-fn context_params() -> WhisperContextParameters<'static> {
+fn context_params(gpu: Option<usize>) -> WhisperContextParameters<'static> {
     let mut p = WhisperContextParameters::default();
-    p.use_gpu(cfg!(any(
-        feature = "cuda",
-        feature = "vulkan",
-        feature = "metal"
-    )));
+    p.use_gpu(gpu.is_some());
+    if let Some(device) = gpu {
+        p.gpu_device(device as i32);
+    }
     p
 }
 
@@ -172,13 +157,19 @@ impl Model {
         Ok(ModelInfo::from_hparams(layout.hparams, len))
     }
 
-    /// Loads a ggml model file (checked in full first).
+    /// Loads a ggml model file (checked in full first) for the CPU, or the GPU in builds with
+    /// a GPU back end.
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        Self::load_on(path, crate::transcribe::GPU_BUILD.then_some(0))
+    }
+
+    /// Loads a ggml model file onto GPU `gpu`, or the CPU for `None`.
+    pub fn load_on(path: impl AsRef<Path>, gpu: Option<usize>) -> Result<Self> {
         let path = path.as_ref();
         let name = path.display().to_string();
         let info = Self::inspect(path)?;
-        quiet_native_logs();
-        let context = WhisperContext::new_with_params(path, context_params()).map_err(|e| {
+        route_native_logs();
+        let context = WhisperContext::new_with_params(path, context_params(gpu)).map_err(|e| {
             Error::InvalidModel {
                 model: name.clone(),
                 reason: format!("whisper.cpp could not load it ({e})"),
@@ -197,12 +188,15 @@ impl Model {
         let layout =
             scan(&mut Cursor::new(bytes), bytes.len() as u64).map_err(|e| scan_error(&name, e))?;
         let info = ModelInfo::from_hparams(layout.hparams, bytes.len() as u64);
-        quiet_native_logs();
-        let context = WhisperContext::new_from_buffer_with_params(bytes, context_params())
-            .map_err(|e| Error::InvalidModel {
-                model: name.clone(),
-                reason: format!("whisper.cpp could not load it ({e})"),
-            })?;
+        route_native_logs();
+        let context = WhisperContext::new_from_buffer_with_params(
+            bytes,
+            context_params(crate::transcribe::GPU_BUILD.then_some(0)),
+        )
+        .map_err(|e| Error::InvalidModel {
+            model: name.clone(),
+            reason: format!("whisper.cpp could not load it ({e})"),
+        })?;
         Ok(Self {
             context: Arc::new(context),
             info,
@@ -227,18 +221,24 @@ impl Model {
     /// Loads a name from the registry, a path to a ggml file, or a CTranslate2 or transformers
     /// export directory (imported into the cache first).
     pub fn resolve(name_or_path: &str) -> Result<Self> {
+        Self::resolve_on(name_or_path, crate::transcribe::GPU_BUILD.then_some(0))
+    }
+
+    /// [`resolve`](Self::resolve) onto GPU `gpu`, or the CPU for `None`.
+    pub fn resolve_on(name_or_path: &str, gpu: Option<usize>) -> Result<Self> {
         let path = Path::new(name_or_path);
         if path.is_file() {
-            return Self::load(path);
+            return Self::load_on(path, gpu);
         }
         if path.is_dir() {
             let out = cache::imported_path(path, &FetchOptions::default())?;
             if !out.is_file() {
                 Self::import(path, &out)?;
             }
-            return Self::load(out);
+            return Self::load_on(out, gpu);
         }
-        Self::fetch(name_or_path)
+        let file = Self::fetch_file(name_or_path, &FetchOptions::default())?;
+        Self::load_on(file, gpu)
     }
 
     /// Converts an export directory to a ggml f16 file at `out`: a transformers checkpoint

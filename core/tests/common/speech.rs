@@ -16,34 +16,29 @@ pub const SENTENCES: [&str; 6] = [
     "The meeting has been moved to Thursday afternoon.",
 ];
 
-/// Writes each sentence as a 16 kHz mono 16-bit WAV under `dir`: espeak-ng speech resampled
+/// Speaks `text` with an espeak-ng voice into `dir/name.wav`: 16 kHz mono 16-bit, resampled
 /// by Stenograph, so every transcriber compared reads exactly the same samples.
+pub fn speak(dir: &Path, voice: &str, text: &str, name: &str) -> PathBuf {
+    let raw = dir.join(format!("{name}-22k.wav"));
+    let wav = dir.join(format!("{name}.wav"));
+    super::run(
+        "espeak-ng",
+        &["-v", voice, "-s", "140", "-w", raw.to_str().unwrap(), text],
+    );
+    let audio = Audio::from_path(&raw).unwrap();
+    let file = std::fs::File::create(&wav).unwrap();
+    audio
+        .write_wav(std::io::BufWriter::new(file), WavFormat::Pcm16)
+        .unwrap();
+    wav
+}
+
+/// Each of [`SENTENCES`] spoken by the en-us voice.
 pub fn speech_set(dir: &Path) -> Vec<(PathBuf, &'static str)> {
     SENTENCES
         .iter()
         .enumerate()
-        .map(|(i, text)| {
-            let raw = dir.join(format!("s{i}-22k.wav"));
-            let wav = dir.join(format!("s{i}.wav"));
-            super::run(
-                "espeak-ng",
-                &[
-                    "-v",
-                    "en-us",
-                    "-s",
-                    "140",
-                    "-w",
-                    raw.to_str().unwrap(),
-                    text,
-                ],
-            );
-            let audio = Audio::from_path(&raw).unwrap();
-            let file = std::fs::File::create(&wav).unwrap();
-            audio
-                .write_wav(std::io::BufWriter::new(file), WavFormat::Pcm16)
-                .unwrap();
-            (wav, *text)
-        })
+        .map(|(i, text)| (speak(dir, "en-us", text, &format!("s{i}")), *text))
         .collect()
 }
 

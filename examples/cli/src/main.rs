@@ -2,6 +2,7 @@
 
 mod decode;
 mod model;
+mod transcribe;
 
 use std::process::ExitCode;
 
@@ -17,6 +18,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Transcribe audio files (text, json, verbose_json, srt, vtt, tsv).
+    Transcribe(transcribe::TranscribeArgs),
     /// Decode any audio file to 16 kHz mono WAV, or print its metadata.
     Decode(decode::DecodeArgs),
     /// Fetch, list, inspect, import and quantize Whisper models.
@@ -26,6 +29,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Transcribe(args) => transcribe::run(args),
         Command::Decode(args) => decode::run(args),
         Command::Model(args) => model::run(args),
     };

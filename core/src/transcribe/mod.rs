@@ -1,0 +1,358 @@
+//! Transcription: 16 kHz audio in, a typed [`Transcript`] out, many calls at once on one model.
+
+mod formats;
+mod options;
+mod pool;
+mod segments;
+mod transcript;
+
+use std::os::raw::c_void;
+use std::path::Path;
+use std::sync::Arc;
+
+use whisper_rs::{FullParams, SamplingStrategy};
+
+pub use options::{
+    CancelToken, Decoding, ProgressCallback, SegmentCallback, Task, TranscribeOptions,
+};
+pub use transcript::{Segment, Transcript, Word};
+
+use crate::audio::{Audio, SAMPLE_RATE};
+use crate::error::{Error, Result};
+use crate::model::Model;
+use pool::StatePool;
+use segments::{on_new_segments, Collector};
+
+/// Where inference runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Device {
+    /// The GPU when the build has a GPU back end (features `cuda`, `vulkan`, `metal`), else
+    /// the CPU (default).
+    #[default]
+    Auto,
+    /// The CPU.
+    Cpu,
+    /// GPU number `n` (builds with a GPU back end only).
+    Gpu(usize),
+}
+
+/// Whether this build has a GPU back end.
+pub const GPU_BUILD: bool = cfg!(any(feature = "cuda", feature = "vulkan", feature = "metal"));
+
+/// The model to build a [`Transcriber`] on.
+#[derive(Debug)]
+pub enum ModelRef {
+    /// A registry name (fetched into the cache if needed), a ggml path, or an export directory.
+    Name(String),
+    /// An already loaded model (its device is the one it was loaded on).
+    Loaded(Model),
+}
+
+impl From<&str> for ModelRef {
+    fn from(s: &str) -> Self {
+        ModelRef::Name(s.to_string())
+    }
+}
+
+impl From<String> for ModelRef {
+    fn from(s: String) -> Self {
+        ModelRef::Name(s)
+    }
+}
+
+impl From<&Path> for ModelRef {
+    fn from(p: &Path) -> Self {
+        ModelRef::Name(p.display().to_string())
+    }
+}
+
+impl From<Model> for ModelRef {
+    fn from(m: Model) -> Self {
+        ModelRef::Loaded(m)
+    }
+}
+
+/// Builds a [`Transcriber`].
+#[derive(Debug)]
+pub struct TranscriberBuilder {
+    model: ModelRef,
+    device: Device,
+    states: Option<usize>,
+    threads_per_state: usize,
+}
+
+/// The default model name.
+pub const DEFAULT_MODEL: &str = "tiny.en";
+
+impl Default for TranscriberBuilder {
+    fn default() -> Self {
+        Self {
+            model: ModelRef::Name(DEFAULT_MODEL.into()),
+            device: Device::Auto,
+            states: None,
+            threads_per_state: 1,
+        }
+    }
+}
+
+impl TranscriberBuilder {
+    /// The model: a name, a path, or a loaded [`Model`] (default `tiny.en`).
+    pub fn model(mut self, model: impl Into<ModelRef>) -> Self {
+        self.model = model.into();
+        self
+    }
+
+    /// Where to run (default [`Device::Auto`]).
+    pub fn device(mut self, device: Device) -> Self {
+        self.device = device;
+        self
+    }
+
+    /// Most transcriptions running at once, each with its own decoder state (default: the
+    /// number of CPU cores; further calls wait).
+    pub fn max_concurrent(mut self, n: usize) -> Self {
+        self.states = Some(n.max(1));
+        self
+    }
+
+    /// CPU threads inside each transcription (default 1: on small machines one thread per
+    /// call and one call per core gives the most throughput).
+    pub fn threads_per_call(mut self, n: usize) -> Self {
+        self.threads_per_state = n.max(1);
+        self
+    }
+
+    /// Loads (or fetches) the model and makes the transcriber.
+    pub fn build(self) -> Result<Transcriber> {
+        let gpu = match self.device {
+            Device::Cpu => None,
+            Device::Auto => GPU_BUILD.then_some(0),
+            Device::Gpu(i) if GPU_BUILD => Some(i),
+            Device::Gpu(i) => {
+                return Err(Error::Device(format!(
+                    "GPU {i} requested, but this build has no GPU back end (build with the cuda, vulkan or metal feature)"
+                )))
+            }
+        };
+        let model = match self.model {
+            ModelRef::Loaded(m) => m,
+            ModelRef::Name(name) => Model::resolve_on(&name, gpu)?,
+        };
+        let states = self.states.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        });
+        let pool = StatePool::new(model.context().clone(), states);
+        Ok(Transcriber {
+            inner: Arc::new(Inner {
+                model,
+                pool,
+                threads: self.threads_per_state,
+            }),
+        })
+    }
+}
+
+struct Inner {
+    model: Model,
+    pool: StatePool,
+    threads: usize,
+}
+
+/// Transcribes audio with one loaded model; `Send + Sync + Clone`, and clones share the
+/// weights and the pool of decoder states.
+///
+/// ```no_run
+/// use stenograph::audio::Audio;
+/// use stenograph::transcribe::{TranscribeOptions, Transcriber};
+/// let t = Transcriber::builder().model("tiny.en").build()?;
+/// let tr = t.transcribe(&Audio::from_path("call.mp3")?, &TranscribeOptions::default())?;
+/// println!("{}", tr.to_srt());
+/// # Ok::<(), stenograph::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Transcriber {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Transcriber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transcriber")
+            .field("model", &self.inner.model.name())
+            .field("max_concurrent", &self.inner.pool.capacity())
+            .field("threads_per_call", &self.inner.threads)
+            .finish()
+    }
+}
+
+/// Encoder positions per second of audio (1500 for 30 s).
+const POSITIONS_PER_SECOND: f64 = 50.0;
+/// Positions kept beyond the audio when the encoder window is trimmed for a short clip: less
+/// was measured to cause repetition loops and garbage on 1–2 s clips.
+const WINDOW_PADDING: f64 = 512.0;
+
+impl Transcriber {
+    /// A builder with the defaults (tiny.en, automatic device).
+    pub fn builder() -> TranscriberBuilder {
+        TranscriberBuilder::default()
+    }
+
+    /// The model in use.
+    pub fn model(&self) -> &Model {
+        &self.inner.model
+    }
+
+    /// Transcribes decoded audio.
+    pub fn transcribe(&self, audio: &Audio, opts: &TranscribeOptions) -> Result<Transcript> {
+        self.transcribe_samples(audio.samples(), opts)
+    }
+
+    /// Decodes and transcribes a file.
+    pub fn transcribe_file(
+        &self,
+        path: impl AsRef<Path>,
+        opts: &TranscribeOptions,
+    ) -> Result<Transcript> {
+        self.transcribe(&Audio::from_path(path)?, opts)
+    }
+
+    /// Transcribes 16 kHz mono samples.
+    pub fn transcribe_samples(
+        &self,
+        samples: &[f32],
+        opts: &TranscribeOptions,
+    ) -> Result<Transcript> {
+        let cancelled = || opts.cancel.as_ref().is_some_and(CancelToken::is_cancelled);
+        if cancelled() {
+            return Err(Error::Cancelled);
+        }
+        let info = self.inner.model.info();
+        let duration = samples.len() as f64 / f64::from(SAMPLE_RATE);
+        if !info.multilingual {
+            if opts.task == Task::Translate {
+                return Err(Error::InvalidArgument(
+                    "translation needs a multilingual model; this one is English-only".into(),
+                ));
+            }
+            if let Some(l) = opts.language.as_deref().filter(|l| *l != "en") {
+                return Err(Error::InvalidArgument(format!(
+                    "language '{l}' asked of an English-only model"
+                )));
+            }
+        }
+        if let Some(l) = &opts.language {
+            if whisper_rs::get_lang_id(l).is_none() {
+                return Err(Error::InvalidArgument(format!(
+                    "unknown language code '{l}'"
+                )));
+            }
+        }
+        if samples.is_empty() {
+            return Ok(Transcript {
+                text: String::new(),
+                language: opts.language.clone().unwrap_or_else(|| "en".into()),
+                language_probability: 1.0,
+                duration,
+                segments: Vec::new(),
+            });
+        }
+
+        let threads = self.inner.threads;
+        let mut state = self.inner.pool.acquire()?;
+        let (language, language_probability) = match (&opts.language, info.multilingual) {
+            (Some(l), _) => (l.clone(), 1.0),
+            (None, false) => ("en".to_string(), 1.0),
+            (None, true) => {
+                let head = &samples[..samples.len().min(30 * SAMPLE_RATE as usize)];
+                state
+                    .pcm_to_mel(head, threads)
+                    .and_then(|_| state.lang_detect(0, threads))
+                    .map(|(id, probs)| {
+                        let code = whisper_rs::get_lang_str(id).unwrap_or("en").to_string();
+                        (code, probs.get(id as usize).copied().unwrap_or(0.0))
+                    })
+                    .map_err(|e| Error::Inference(format!("language detection failed: {e}")))?
+            }
+        };
+        if cancelled() {
+            return Err(Error::Cancelled);
+        }
+
+        let strategy = match opts.decoding {
+            Decoding::Greedy => SamplingStrategy::Greedy { best_of: 5 },
+            Decoding::Beam(n) => SamplingStrategy::BeamSearch {
+                beam_size: n.max(1) as i32,
+                patience: -1.0,
+            },
+        };
+        let mut params = FullParams::new(strategy);
+        params.set_n_threads(threads as i32);
+        params.set_language(Some(&language));
+        params.set_translate(opts.task == Task::Translate);
+        params.set_print_progress(false);
+        params.set_print_realtime(false);
+        params.set_print_special(false);
+        params.set_print_timestamps(false);
+        params.set_temperature_inc(if opts.temperature_fallback { 0.2 } else { 0.0 });
+        params.set_entropy_thold(opts.compression_ratio_threshold);
+        params.set_logprob_thold(opts.logprob_threshold);
+        params.set_token_timestamps(opts.word_timestamps);
+        if let Some(prompt) = &opts.initial_prompt {
+            params.set_initial_prompt(prompt);
+        }
+        if let Some(n) = opts.max_segment_chars {
+            params.set_max_len(n.max(1) as i32);
+            params.set_split_on_word(true);
+        }
+        if duration <= 30.0 {
+            // One window: encode only as many positions as the clip needs, plus padding.
+            let positions = (duration * POSITIONS_PER_SECOND + WINDOW_PADDING).ceil() as i32;
+            params.set_audio_ctx(positions.min(1500));
+        }
+        if let Some(cb) = opts.on_progress.clone() {
+            params.set_progress_callback_safe(move |p: i32| cb(p.clamp(0, 100) as u8));
+        }
+        if let Some(token) = opts.cancel.clone() {
+            params.set_abort_callback_safe(move || token.is_cancelled());
+        }
+        let mut collector = Box::new(Collector {
+            segments: Vec::new(),
+            word_timestamps: opts.word_timestamps,
+            on_segment: opts.on_segment.clone(),
+            offset: 0.0,
+            end: duration,
+        });
+        // SAFETY: the collector outlives the call to `full`, which is the only user of the
+        // pointer; the callback never unwinds.
+        unsafe {
+            params.set_new_segment_callback(Some(on_new_segments));
+            params.set_new_segment_callback_user_data(
+                collector.as_mut() as *mut Collector as *mut c_void
+            );
+        }
+        let result = state.full(params, samples);
+        drop(state);
+        if cancelled() {
+            return Err(Error::Cancelled);
+        }
+        result.map_err(|e| Error::Inference(format!("whisper.cpp failed: {e}")))?;
+        if let Some(cb) = &opts.on_progress {
+            cb(100);
+        }
+        let segments = std::mem::take(&mut collector.segments);
+        let text = segments
+            .iter()
+            .map(|s| s.text.as_str())
+            .collect::<String>()
+            .trim()
+            .to_string();
+        Ok(Transcript {
+            text,
+            language,
+            language_probability,
+            duration,
+            segments,
+        })
+    }
+}

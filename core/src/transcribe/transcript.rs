@@ -1,0 +1,54 @@
+//! The typed result of a transcription.
+
+use serde::Serialize;
+
+/// One word with its timing, from token-level timestamps.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Word {
+    /// The word as decoded, with its leading space if it had one.
+    pub word: String,
+    /// Start in seconds from the beginning of the original audio.
+    pub start: f64,
+    /// End in seconds.
+    pub end: f64,
+    /// Mean probability of the word's tokens.
+    pub probability: f32,
+}
+
+/// A stretch of speech and its text.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Segment {
+    /// Position in the transcript, from 0.
+    pub id: usize,
+    /// Start in seconds from the beginning of the original audio.
+    pub start: f64,
+    /// End in seconds.
+    pub end: f64,
+    /// The text, with whisper's leading space.
+    pub text: String,
+    /// Token ids, special tokens excluded.
+    pub tokens: Vec<i32>,
+    /// Mean log-probability of the tokens.
+    pub avg_logprob: f32,
+    /// Size of the text over its zlib-compressed size: high values mean repetition.
+    pub compression_ratio: f32,
+    /// Probability that the window holds no speech.
+    pub no_speech_prob: f32,
+    /// Words with timings (empty unless word timestamps were asked for).
+    pub words: Vec<Word>,
+}
+
+/// A finished transcription.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Transcript {
+    /// All segments' text, trimmed.
+    pub text: String,
+    /// Language of the text (ISO 639-1), given or detected.
+    pub language: String,
+    /// Probability of the detected language (1.0 when it was given).
+    pub language_probability: f32,
+    /// Length of the audio in seconds.
+    pub duration: f64,
+    /// The segments in order.
+    pub segments: Vec<Segment>,
+}

@@ -1,0 +1,260 @@
+//! The transcriber with the real tiny.en: accuracy over voices, formats, concurrency,
+//! cancellation, progress and segment callbacks, timestamps across windows, argument errors.
+
+mod common;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use common::speech::speak;
+use common::{dir, ffmpeg};
+use stenograph::audio::Audio;
+use stenograph::eval::{wer, words};
+use stenograph::transcribe::{CancelToken, Device, Task, TranscribeOptions, Transcriber};
+use stenograph::Error;
+
+/// Sentences of the accuracy set: everyday call-centre speech, no numbers or names.
+const SENTENCES: [&str; 8] = [
+    "Please call the customer back before noon tomorrow.",
+    "The meeting has been moved to Thursday afternoon.",
+    "I would like to cancel my subscription and get a refund.",
+    "Can you send me the invoice for last month again?",
+    "Our sales team closed more deals this quarter than last year.",
+    "The package was delivered to the wrong address yesterday.",
+    "Thank you for calling, how can I help you today?",
+    "We need to update the contract before the end of the week.",
+];
+const VOICES: [&str; 3] = ["en-us", "en-gb", "en-us+f3"];
+
+fn transcriber() -> &'static Transcriber {
+    static T: OnceLock<Transcriber> = OnceLock::new();
+    T.get_or_init(|| Transcriber::builder().model("tiny.en").build().unwrap())
+}
+
+fn clip(voice: &str, i: usize) -> PathBuf {
+    let name = format!("{}-{i}", voice.replace('+', "_"));
+    let path = dir().join(format!("{name}.wav"));
+    if path.exists() {
+        return path;
+    }
+    speak(dir(), voice, SENTENCES[i], &name)
+}
+
+#[test]
+fn accuracy_over_voices() {
+    let t = transcriber();
+    let mut pairs = Vec::new();
+    for voice in VOICES {
+        for (i, text) in SENTENCES.iter().enumerate() {
+            let tr = t
+                .transcribe_file(clip(voice, i), &TranscribeOptions::default())
+                .unwrap();
+            pairs.push((*text, tr.text));
+        }
+    }
+    let w = wer(pairs.iter().map(|(r, h)| (*r, h.as_str())));
+    for (r, h) in &pairs {
+        if words(r) != words(h) {
+            eprintln!("ref: {r}\nhyp: {h}");
+        }
+    }
+    eprintln!("WER over {} clips: {:.1}%", pairs.len(), w * 100.0);
+    assert!(w <= 0.10, "WER {:.1}%", w * 100.0);
+}
+
+#[test]
+fn formats_give_the_same_text() {
+    let t = transcriber();
+    let wav = clip("en-us", 2);
+    let reference = t
+        .transcribe_file(&wav, &TranscribeOptions::default())
+        .unwrap();
+    for (ext, args) in [
+        ("flac", vec![]),
+        ("mp3", vec!["-b:a", "64k"]),
+        ("ogg", vec!["-c:a", "libvorbis"]),
+        ("opus", vec!["-c:a", "libopus", "-b:a", "32k"]),
+        ("m4a", vec!["-c:a", "aac"]),
+    ] {
+        let path = dir().join(format!("formats.{ext}"));
+        ffmpeg(&wav, &path, &args);
+        let tr = t
+            .transcribe_file(&path, &TranscribeOptions::default())
+            .unwrap();
+        assert_eq!(words(&tr.text), words(&reference.text), "{ext}");
+    }
+}
+
+#[test]
+fn concurrent_calls_match_sequential_ones() {
+    let t = Transcriber::builder()
+        .model("tiny.en")
+        .max_concurrent(4)
+        .build()
+        .unwrap();
+    let files: Vec<PathBuf> = (0..5).map(|i| clip("en-gb", i)).collect();
+    let audio: Vec<Audio> = files.iter().map(|f| Audio::from_path(f).unwrap()).collect();
+    let sequential: Vec<String> = audio
+        .iter()
+        .map(|a| t.transcribe(a, &TranscribeOptions::default()).unwrap().text)
+        .collect();
+    let results = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for worker in 0..4 {
+            let (t, audio, results) = (t.clone(), &audio, &results);
+            s.spawn(move || {
+                for (i, a) in audio.iter().enumerate() {
+                    let text = t.transcribe(a, &TranscribeOptions::default()).unwrap().text;
+                    results.lock().unwrap().push((worker, i, text));
+                }
+            });
+        }
+    });
+    let results = results.into_inner().unwrap();
+    assert_eq!(results.len(), 20);
+    for (worker, i, text) in results {
+        assert_eq!(text, sequential[i], "worker {worker}, file {i}");
+    }
+}
+
+/// About a minute of speech: the sentences one after another, with pauses.
+fn long_speech() -> (Vec<f32>, Vec<(usize, f64)>) {
+    let mut samples = Vec::new();
+    let mut starts = Vec::new();
+    for (i, voice) in (0..SENTENCES.len())
+        .flat_map(|i| VOICES.iter().map(move |v| (i, *v)))
+        .take(16)
+    {
+        let audio = Audio::from_path(clip(voice, i)).unwrap();
+        starts.push((i, samples.len() as f64 / 16_000.0));
+        samples.extend_from_slice(audio.samples());
+        samples.extend(std::iter::repeat_n(0.0, 8_000));
+    }
+    (samples, starts)
+}
+
+#[test]
+fn timestamps_hold_across_30_second_windows() {
+    let (samples, starts) = long_speech();
+    let duration = samples.len() as f64 / 16_000.0;
+    assert!(duration > 60.0, "{duration}");
+    let opts = TranscribeOptions {
+        word_timestamps: true,
+        ..TranscribeOptions::default()
+    };
+    let tr = transcriber().transcribe_samples(&samples, &opts).unwrap();
+    assert!((tr.duration - duration).abs() < 1e-9);
+    let mut last = 0.0;
+    for s in &tr.segments {
+        assert!(
+            s.start >= last - 0.5 && s.end >= s.start && s.end <= duration,
+            "{s:?}"
+        );
+        last = s.start;
+    }
+    // Each sentence's first word is found within 2 s of where it was placed.
+    let all_words: Vec<_> = tr.segments.iter().flat_map(|s| &s.words).collect();
+    let mut found = 0;
+    for (i, start) in &starts {
+        let first = words(SENTENCES[*i])[0].clone();
+        if all_words
+            .iter()
+            .any(|w| words(&w.word).first() == Some(&first) && (w.start - start).abs() < 2.0)
+        {
+            found += 1;
+        }
+    }
+    assert!(
+        found * 10 >= starts.len() * 8,
+        "{found} of {} sentence starts placed",
+        starts.len()
+    );
+}
+
+#[test]
+fn cancellation_stops_within_about_a_second() {
+    let (samples, _) = long_speech();
+    let token = CancelToken::new();
+    let opts = TranscribeOptions {
+        cancel: Some(token.clone()),
+        ..TranscribeOptions::default()
+    };
+    let cancelled_at = Arc::new(Mutex::new(None));
+    let (tok, at) = (token.clone(), cancelled_at.clone());
+    let canceller = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(1500));
+        *at.lock().unwrap() = Some(Instant::now());
+        tok.cancel();
+    });
+    let start = Instant::now();
+    let result = transcriber().transcribe_samples(&samples, &opts);
+    let returned = Instant::now();
+    canceller.join().unwrap();
+    assert!(matches!(result, Err(Error::Cancelled)), "{result:?}");
+    let latency = returned - cancelled_at.lock().unwrap().unwrap();
+    eprintln!(
+        "cancelled after {:?}, returned {latency:?} later",
+        start.elapsed() - latency
+    );
+    assert!(latency < Duration::from_millis(1500), "{latency:?}");
+
+    // A token cancelled before the call stops it at once.
+    let err = transcriber()
+        .transcribe_samples(&samples, &opts)
+        .unwrap_err();
+    assert!(matches!(err, Error::Cancelled));
+}
+
+#[test]
+fn progress_and_segment_callbacks() {
+    let (samples, _) = long_speech();
+    let progress = Arc::new(Mutex::new(Vec::new()));
+    let segments = Arc::new(Mutex::new(Vec::new()));
+    let (p, s) = (progress.clone(), segments.clone());
+    let opts = TranscribeOptions {
+        on_progress: Some(Arc::new(move |v| p.lock().unwrap().push(v))),
+        on_segment: Some(Arc::new(move |seg| s.lock().unwrap().push(seg.clone()))),
+        ..TranscribeOptions::default()
+    };
+    let tr = transcriber()
+        .transcribe_samples(&samples[..16_000 * 40], &opts)
+        .unwrap();
+    let progress = progress.lock().unwrap();
+    assert!(progress.windows(2).all(|w| w[0] <= w[1]), "{progress:?}");
+    assert_eq!(progress.last(), Some(&100));
+    assert!(progress.len() > 2);
+    assert_eq!(*segments.lock().unwrap(), tr.segments);
+}
+
+#[test]
+fn argument_errors() {
+    let t = transcriber();
+    let audio = Audio::from_path(clip("en-us", 0)).unwrap();
+    let german = TranscribeOptions {
+        language: Some("de".into()),
+        ..TranscribeOptions::default()
+    };
+    let err = t.transcribe(&audio, &german).unwrap_err();
+    assert!(err.to_string().contains("English-only"), "{err}");
+    let translate = TranscribeOptions {
+        task: Task::Translate,
+        ..TranscribeOptions::default()
+    };
+    assert!(matches!(
+        t.transcribe(&audio, &translate),
+        Err(Error::InvalidArgument(_))
+    ));
+
+    let err = Transcriber::builder()
+        .device(Device::Gpu(0))
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, Error::Device(_)), "{err}");
+    assert!(err.to_string().contains("no GPU back end"), "{err}");
+
+    let empty = t
+        .transcribe_samples(&[], &TranscribeOptions::default())
+        .unwrap();
+    assert!(empty.text.is_empty() && empty.segments.is_empty());
+}

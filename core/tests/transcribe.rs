@@ -118,12 +118,29 @@ fn concurrent_calls_match_sequential_ones() {
     }
 }
 
+#[test]
+fn no_text_carries_over_between_calls() {
+    let t = Transcriber::builder().model("tiny.en").max_concurrent(1).build().unwrap();
+    let b = Audio::from_path(clip("en-us+f3", 4)).unwrap();
+    let fresh = t.transcribe(&b, &TranscribeOptions::default()).unwrap().text;
+    // The single pooled state decodes other speech, with a prompt, in between.
+    let a = Audio::from_path(clip("en-us", 5)).unwrap();
+    let primed = TranscribeOptions {
+        initial_prompt: Some("Quarterly revenue, churn, renewals.".into()),
+        ..TranscribeOptions::default()
+    };
+    t.transcribe(&a, &primed).unwrap();
+    let after = t.transcribe(&b, &TranscribeOptions::default()).unwrap().text;
+    assert_eq!(after, fresh);
+}
+
 /// About a minute of speech: the sentences one after another, with pauses.
 fn long_speech() -> (Vec<f32>, Vec<(usize, f64)>) {
     let mut samples = Vec::new();
     let mut starts = Vec::new();
-    for (i, voice) in (0..SENTENCES.len())
-        .flat_map(|i| VOICES.iter().map(move |v| (i, *v)))
+    for (voice, i) in VOICES
+        .iter()
+        .flat_map(|v| (0..SENTENCES.len()).map(move |i| (*v, i)))
         .take(16)
     {
         let audio = Audio::from_path(clip(voice, i)).unwrap();
@@ -165,6 +182,10 @@ fn timestamps_hold_across_30_second_windows() {
             found += 1;
         }
     }
+    for s in &tr.segments {
+        eprintln!("{:7.2} {:7.2} {}", s.start, s.end, s.text);
+    }
+    eprintln!("sentence starts: {starts:?}");
     assert!(
         found * 10 >= starts.len() * 8,
         "{found} of {} sentence starts placed",
@@ -225,6 +246,58 @@ fn progress_and_segment_callbacks() {
     assert_eq!(progress.last(), Some(&100));
     assert!(progress.len() > 2);
     assert_eq!(*segments.lock().unwrap(), tr.segments);
+}
+
+/// Fixtures with no speech at all: digital silence, white and pink noise, a tone, a chord, a
+/// plucked melody (sox), and low-level hum with clicks.
+#[test]
+fn no_speech_gives_no_text() {
+    let t = transcriber();
+    let synth: [(&str, &[&str]); 6] = [
+        ("silence", &["trim", "0", "10"]),
+        ("white", &["synth", "10", "whitenoise", "vol", "0.3"]),
+        ("pink", &["synth", "10", "pinknoise", "vol", "0.3"]),
+        ("tone", &["synth", "10", "sine", "440", "vol", "0.3"]),
+        (
+            "chord",
+            &[
+                "synth", "10", "sine", "261.6", "sine", "329.6", "sine", "392", "remix", "-",
+            ],
+        ),
+        (
+            "melody",
+            &[
+                "synth", "1", "pluck", "C4", ":", "synth", "1", "pluck", "E4", ":", "synth", "1",
+                "pluck", "G4", ":", "synth", "2", "pluck", "C5",
+            ],
+        ),
+    ];
+    for (name, effects) in synth {
+        let path = dir().join(format!("nospeech-{name}.wav"));
+        let mut args = vec!["-n", "-r", "16000", "-c", "1", path.to_str().unwrap()];
+        args.extend_from_slice(effects);
+        common::run("sox", &args);
+        let tr = t
+            .transcribe_file(&path, &TranscribeOptions::default())
+            .unwrap();
+        assert_eq!(tr.text, "", "{name}: {:?}", tr.segments);
+        assert!(tr.segments.is_empty(), "{name}");
+    }
+    // Speech between long silences keeps its place on the timeline.
+    let speech = Audio::from_path(clip("en-us", 1)).unwrap();
+    let mut samples = vec![0.0f32; 16_000 * 20];
+    samples.extend_from_slice(speech.samples());
+    samples.extend(std::iter::repeat_n(0.0, 16_000 * 20));
+    let tr = t
+        .transcribe_samples(&samples, &TranscribeOptions::default())
+        .unwrap();
+    assert!(tr.text.contains("Thursday"), "{}", tr.text);
+    assert!(
+        (tr.segments[0].start - 20.0).abs() < 1.0,
+        "{:?}",
+        tr.segments[0]
+    );
+    assert!(tr.segments.last().unwrap().end < 20.0 + speech.duration_seconds() + 1.0);
 }
 
 #[test]

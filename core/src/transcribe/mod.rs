@@ -5,6 +5,7 @@ mod options;
 mod pool;
 mod segments;
 mod transcript;
+mod vad;
 
 use std::os::raw::c_void;
 use std::path::Path;
@@ -217,6 +218,42 @@ impl Transcriber {
         self.transcribe(&Audio::from_path(path)?, opts)
     }
 
+    /// whisper.cpp parameters for one chunk, before chunk-specific settings.
+    fn params<'a>(&self, opts: &'a TranscribeOptions, language: &'a str) -> FullParams<'a, 'a> {
+        let strategy = match opts.decoding {
+            Decoding::Greedy => SamplingStrategy::Greedy { best_of: 5 },
+            Decoding::Beam(n) => SamplingStrategy::BeamSearch {
+                beam_size: n.max(1) as i32,
+                patience: -1.0,
+            },
+        };
+        let mut params = FullParams::new(strategy);
+        params.set_n_threads(self.inner.threads as i32);
+        params.set_language(Some(language));
+        params.set_translate(opts.task == Task::Translate);
+        params.set_print_progress(false);
+        params.set_print_realtime(false);
+        params.set_print_special(false);
+        params.set_print_timestamps(false);
+        // No "[Music]", "(beeping)", "♪": sound-event tokens are not speech.
+        params.set_suppress_nst(true);
+        params.set_temperature_inc(if opts.temperature_fallback { 0.2 } else { 0.0 });
+        params.set_entropy_thold(opts.compression_ratio_threshold);
+        params.set_logprob_thold(opts.logprob_threshold);
+        params.set_token_timestamps(opts.word_timestamps);
+        if let Some(prompt) = &opts.initial_prompt {
+            params.set_initial_prompt(prompt);
+        }
+        if let Some(n) = opts.max_segment_chars {
+            params.set_max_len(n.max(1) as i32);
+            params.set_split_on_word(true);
+        }
+        if let Some(token) = opts.cancel.clone() {
+            params.set_abort_callback_safe(move || token.is_cancelled());
+        }
+        params
+    }
+
     /// Transcribes 16 kHz mono samples.
     pub fn transcribe_samples(
         &self,
@@ -248,11 +285,22 @@ impl Transcriber {
                 )));
             }
         }
-        if samples.is_empty() {
+        // The stretches to decode: detected speech in chunks of at most 30 s, or everything.
+        let chunks = if opts.vad {
+            vad::chunks(samples, &vad::speech_spans(samples))
+        } else if samples.is_empty() {
+            Vec::new()
+        } else {
+            vec![vad::Span {
+                start: 0,
+                end: samples.len(),
+            }]
+        };
+        if chunks.is_empty() {
             return Ok(Transcript {
                 text: String::new(),
                 language: opts.language.clone().unwrap_or_else(|| "en".into()),
-                language_probability: 1.0,
+                language_probability: if opts.language.is_some() { 1.0 } else { 0.0 },
                 duration,
                 segments: Vec::new(),
             });
@@ -264,7 +312,8 @@ impl Transcriber {
             (Some(l), _) => (l.clone(), 1.0),
             (None, false) => ("en".to_string(), 1.0),
             (None, true) => {
-                let head = &samples[..samples.len().min(30 * SAMPLE_RATE as usize)];
+                let first = chunks[0];
+                let head = &samples[first.start..first.end.min(first.start + vad::MAX_CHUNK)];
                 state
                     .pcm_to_mel(head, threads)
                     .and_then(|_| state.lang_detect(0, threads))
@@ -275,68 +324,58 @@ impl Transcriber {
                     .map_err(|e| Error::Inference(format!("language detection failed: {e}")))?
             }
         };
-        if cancelled() {
-            return Err(Error::Cancelled);
-        }
 
-        let strategy = match opts.decoding {
-            Decoding::Greedy => SamplingStrategy::Greedy { best_of: 5 },
-            Decoding::Beam(n) => SamplingStrategy::BeamSearch {
-                beam_size: n.max(1) as i32,
-                patience: -1.0,
-            },
-        };
-        let mut params = FullParams::new(strategy);
-        params.set_n_threads(threads as i32);
-        params.set_language(Some(&language));
-        params.set_translate(opts.task == Task::Translate);
-        params.set_print_progress(false);
-        params.set_print_realtime(false);
-        params.set_print_special(false);
-        params.set_print_timestamps(false);
-        params.set_temperature_inc(if opts.temperature_fallback { 0.2 } else { 0.0 });
-        params.set_entropy_thold(opts.compression_ratio_threshold);
-        params.set_logprob_thold(opts.logprob_threshold);
-        params.set_token_timestamps(opts.word_timestamps);
-        if let Some(prompt) = &opts.initial_prompt {
-            params.set_initial_prompt(prompt);
-        }
-        if let Some(n) = opts.max_segment_chars {
-            params.set_max_len(n.max(1) as i32);
-            params.set_split_on_word(true);
-        }
-        if duration <= 30.0 {
-            // One window: encode only as many positions as the clip needs, plus padding.
-            let positions = (duration * POSITIONS_PER_SECOND + WINDOW_PADDING).ceil() as i32;
-            params.set_audio_ctx(positions.min(1500));
-        }
-        if let Some(cb) = opts.on_progress.clone() {
-            params.set_progress_callback_safe(move |p: i32| cb(p.clamp(0, 100) as u8));
-        }
-        if let Some(token) = opts.cancel.clone() {
-            params.set_abort_callback_safe(move || token.is_cancelled());
-        }
         let mut collector = Box::new(Collector {
             segments: Vec::new(),
+            max_compression_ratio: opts.compression_ratio_threshold,
             word_timestamps: opts.word_timestamps,
             on_segment: opts.on_segment.clone(),
             offset: 0.0,
             end: duration,
         });
-        // SAFETY: the collector outlives the call to `full`, which is the only user of the
-        // pointer; the callback never unwinds.
-        unsafe {
-            params.set_new_segment_callback(Some(on_new_segments));
-            params.set_new_segment_callback_user_data(
-                collector.as_mut() as *mut Collector as *mut c_void
-            );
+        let total: usize = chunks.iter().map(|c| c.end - c.start).sum();
+        let mut done = 0usize;
+        for (n, chunk) in chunks.iter().enumerate() {
+            if cancelled() {
+                return Err(Error::Cancelled);
+            }
+            let piece = &samples[chunk.start..chunk.end];
+            let seconds = piece.len() as f64 / f64::from(SAMPLE_RATE);
+            let mut params = self.params(opts, &language);
+            // Context carries between the chunks of one call, never from an earlier call that
+            // used the same pooled state.
+            params.set_no_context(n == 0 || !opts.condition_on_previous_text);
+            if seconds <= 30.0 {
+                // One window: encode only the positions the chunk needs, plus padding.
+                let positions = (seconds * POSITIONS_PER_SECOND + WINDOW_PADDING).ceil() as i32;
+                params.set_audio_ctx(positions.min(1500));
+            }
+            if let Some(cb) = opts.on_progress.clone() {
+                let before = done as f64 / total as f64;
+                let weight = piece.len() as f64 / total as f64;
+                params.set_progress_callback_safe(move |p: i32| {
+                    let overall = before + weight * f64::from(p.clamp(0, 100)) / 100.0;
+                    cb((overall * 100.0).floor().min(99.0) as u8)
+                });
+            }
+            collector.offset = chunk.start as f64 / f64::from(SAMPLE_RATE);
+            collector.end = chunk.end as f64 / f64::from(SAMPLE_RATE);
+            // SAFETY: the collector outlives the call to `full`, which is the only user of the
+            // pointer; the callback never unwinds.
+            unsafe {
+                params.set_new_segment_callback(Some(on_new_segments));
+                params.set_new_segment_callback_user_data(
+                    collector.as_mut() as *mut Collector as *mut c_void
+                );
+            }
+            let result = state.full(params, piece);
+            if cancelled() {
+                return Err(Error::Cancelled);
+            }
+            result.map_err(|e| Error::Inference(format!("whisper.cpp failed: {e}")))?;
+            done += piece.len();
         }
-        let result = state.full(params, samples);
         drop(state);
-        if cancelled() {
-            return Err(Error::Cancelled);
-        }
-        result.map_err(|e| Error::Inference(format!("whisper.cpp failed: {e}")))?;
         if let Some(cb) = &opts.on_progress {
             cb(100);
         }

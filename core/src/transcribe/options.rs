@@ -90,6 +90,13 @@ pub struct TranscribeOptions {
     pub logprob_threshold: f32,
     /// Per-word start/end times and probabilities (default off).
     pub word_timestamps: bool,
+    /// Prime each 30 s window with the text of the previous ones in the same call (default
+    /// on: consistent names and style). Off is more robust when a window goes wrong, since
+    /// errors then do not propagate. Never carries over between calls.
+    pub condition_on_previous_text: bool,
+    /// Decode only detected speech (default on): silence, noise and music then give no text,
+    /// and long inputs are cut at pauses into windows of at most 30 s.
+    pub vad: bool,
     /// Longest segment in characters, split at word boundaries (default: whisper's own
     /// segmentation).
     pub max_segment_chars: Option<usize>,
@@ -112,6 +119,8 @@ impl Default for TranscribeOptions {
             compression_ratio_threshold: 2.4,
             logprob_threshold: -1.0,
             word_timestamps: false,
+            condition_on_previous_text: true,
+            vad: true,
             max_segment_chars: None,
             on_progress: None,
             on_segment: None,
@@ -129,6 +138,7 @@ impl std::fmt::Debug for TranscribeOptions {
             .field("decoding", &self.decoding)
             .field("temperature_fallback", &self.temperature_fallback)
             .field("word_timestamps", &self.word_timestamps)
+            .field("vad", &self.vad)
             .field("max_segment_chars", &self.max_segment_chars)
             .finish_non_exhaustive()
     }

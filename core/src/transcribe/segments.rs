@@ -19,6 +19,8 @@ use super::transcript::{Segment, Word};
 /// State shared with the segment callback for one `whisper_full` call.
 pub(crate) struct Collector {
     pub segments: Vec<Segment>,
+    /// Segments whose text compresses better than this are repetition loops and are dropped.
+    pub max_compression_ratio: f32,
     pub word_timestamps: bool,
     pub on_segment: Option<SegmentCallback>,
     /// Seconds added to every timestamp (where this audio starts in the original).
@@ -56,12 +58,25 @@ pub(crate) unsafe extern "C" fn on_new_segments(
         let total = unsafe { sys::whisper_full_n_segments_from_state(state) };
         for i in (total - n_new).max(0)..total {
             let segment = unsafe { read_segment(ctx, state, i, collector) };
+            if !keep(&segment, collector.max_compression_ratio) {
+                continue;
+            }
             if let Some(cb) = &collector.on_segment {
                 cb(&segment);
             }
             collector.segments.push(segment);
         }
     }));
+}
+
+/// Whether a decoded segment is speech worth keeping: not empty, not a repetition loop that
+/// survived the temperature fallback, and not Whisper's "no speech" case (no-speech probability
+/// over 0.6 with a mean log-probability under −1, the rule Whisper's own decoder applies).
+fn keep(segment: &Segment, max_compression_ratio: f32) -> bool {
+    let text = segment.text.trim();
+    !text.is_empty()
+        && segment.compression_ratio <= max_compression_ratio
+        && !(segment.no_speech_prob > 0.6 && segment.avg_logprob < -1.0)
 }
 
 /// Builds segment `i` of `state`.

@@ -1,0 +1,194 @@
+//! Voice activity detection: which parts of the audio hold speech, cut into chunks of at most
+//! 30 s for the decoder.
+//!
+//! whisper.cpp's own VAD does not run under `whisper_full_with_state`, and Whisper invents text
+//! ("Thank you.", "you") for silence, noise and music; so only detected speech is decoded.
+//! Detection is the pure-Rust `earshot` network (16 ms frames at 16 kHz).
+
+use earshot::Detector;
+
+/// Samples per detector frame (16 ms at 16 kHz).
+const FRAME: usize = 256;
+/// Frame score at which a frame counts as speech.
+const THRESHOLD: f32 = 0.5;
+/// Speech shorter than this (in frames) is dropped as a click or cough: 160 ms.
+const MIN_SPEECH_FRAMES: usize = 10;
+/// Silence shorter than this (in frames) does not end a span: 500 ms.
+const MIN_SILENCE_FRAMES: usize = 31;
+/// Audio kept around each span, in samples: 250 ms, so word edges are not clipped.
+const PAD: usize = 4_000;
+/// Longest chunk handed to the decoder: one 30 s window.
+pub(crate) const MAX_CHUNK: usize = 30 * 16_000;
+
+/// A stretch of the input, in samples.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Frames fed to the detector before scoring (2 s): it adapts to the background first, so a
+/// steady hum or tone at the start is not taken for speech while it adapts.
+const WARM_UP_FRAMES: usize = 125;
+
+/// Speech score of every 16 ms frame.
+fn frame_scores(samples: &[f32]) -> Vec<f32> {
+    let mut detector = Detector::default();
+    let mut frame = [0.0f32; FRAME];
+    for c in samples.chunks(FRAME).take(WARM_UP_FRAMES) {
+        frame[..c.len()].copy_from_slice(c);
+        frame[c.len()..].fill(0.0);
+        detector.predict_f32(&frame);
+    }
+    samples
+        .chunks(FRAME)
+        .map(|c| {
+            frame[..c.len()].copy_from_slice(c);
+            frame[c.len()..].fill(0.0);
+            detector.predict_f32(&frame)
+        })
+        .collect()
+}
+
+/// Spans of speech, padded, merged where they touch.
+pub(crate) fn speech_spans(samples: &[f32]) -> Vec<Span> {
+    let scores = frame_scores(samples);
+    let mut spans: Vec<Span> = Vec::new();
+    let mut start: Option<usize> = None;
+    let mut silence = 0;
+    for (i, &s) in scores.iter().enumerate() {
+        if s >= THRESHOLD {
+            if start.is_none() {
+                start = Some(i);
+            }
+            silence = 0;
+        } else if let Some(st) = start {
+            silence += 1;
+            if silence >= MIN_SILENCE_FRAMES {
+                let end = i + 1 - silence;
+                if end - st >= MIN_SPEECH_FRAMES {
+                    spans.push(Span { start: st, end });
+                }
+                start = None;
+                silence = 0;
+            }
+        }
+    }
+    if let Some(st) = start {
+        let end = scores.len() - silence;
+        if end - st >= MIN_SPEECH_FRAMES {
+            spans.push(Span { start: st, end });
+        }
+    }
+    // Frames to samples, padded and merged.
+    let mut out: Vec<Span> = Vec::new();
+    for s in spans {
+        let span = Span {
+            start: (s.start * FRAME).saturating_sub(PAD),
+            end: (s.end * FRAME + PAD).min(samples.len()),
+        };
+        match out.last_mut() {
+            Some(last) if span.start <= last.end => last.end = last.end.max(span.end),
+            _ => out.push(span),
+        }
+    }
+    out
+}
+
+/// Groups speech spans into decoder chunks of at most 30 s, each starting and ending at span
+/// edges where possible; a single span longer than 30 s is cut at its quietest 16 ms frame in
+/// the last 5 s before the limit.
+pub(crate) fn chunks(samples: &[f32], spans: &[Span]) -> Vec<Span> {
+    let mut pieces: Vec<Span> = Vec::new();
+    for s in spans {
+        let mut start = s.start;
+        while s.end - start > MAX_CHUNK {
+            let search = (start + MAX_CHUNK - 5 * 16_000)..(start + MAX_CHUNK);
+            let cut = search
+                .step_by(FRAME)
+                .min_by(|&a, &b| {
+                    let e = |i: usize| {
+                        samples[i..(i + FRAME).min(samples.len())]
+                            .iter()
+                            .map(|x| x * x)
+                            .sum::<f32>()
+                    };
+                    e(a).total_cmp(&e(b))
+                })
+                .unwrap_or(start + MAX_CHUNK);
+            pieces.push(Span { start, end: cut });
+            start = cut;
+        }
+        pieces.push(Span { start, end: s.end });
+    }
+    // Pack neighbouring pieces into one chunk while the chunk (gaps included) fits 30 s.
+    let mut out: Vec<Span> = Vec::new();
+    for p in pieces {
+        match out.last_mut() {
+            Some(last) if p.end - last.start <= MAX_CHUNK => last.end = p.end,
+            _ => out.push(p),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn silence_and_tones_hold_no_speech() {
+        assert!(speech_spans(&vec![0.0; 16_000 * 5]).is_empty());
+        let tone: Vec<f32> = (0..16_000 * 5)
+            .map(|i| 0.3 * (i as f32 * 2.0 * std::f32::consts::PI * 440.0 / 16_000.0).sin())
+            .collect();
+        assert!(speech_spans(&tone).is_empty(), "{:?}", speech_spans(&tone));
+    }
+
+    #[test]
+    fn long_speech_is_cut_into_windows() {
+        let samples = vec![0.1f32; 16_000 * 70];
+        let spans = [Span {
+            start: 0,
+            end: samples.len(),
+        }];
+        let c = chunks(&samples, &spans);
+        assert_eq!(c.len(), 3);
+        assert!(c.iter().all(|s| s.end - s.start <= MAX_CHUNK));
+        assert_eq!(c[0].start, 0);
+        assert_eq!(c.last().unwrap().end, samples.len());
+        assert!(c.windows(2).all(|w| w[0].end == w[1].start));
+    }
+
+    #[test]
+    fn short_spans_are_packed() {
+        let samples = vec![0.0f32; 16_000 * 60];
+        let spans = [
+            Span {
+                start: 0,
+                end: 32_000,
+            },
+            Span {
+                start: 80_000,
+                end: 112_000,
+            },
+            Span {
+                start: 600_000,
+                end: 640_000,
+            },
+        ];
+        assert_eq!(
+            chunks(&samples, &spans),
+            vec![
+                Span {
+                    start: 0,
+                    end: 112_000
+                },
+                Span {
+                    start: 600_000,
+                    end: 640_000
+                }
+            ]
+        );
+    }
+}

@@ -120,9 +120,16 @@ fn concurrent_calls_match_sequential_ones() {
 
 #[test]
 fn no_text_carries_over_between_calls() {
-    let t = Transcriber::builder().model("tiny.en").max_concurrent(1).build().unwrap();
+    let t = Transcriber::builder()
+        .model("tiny.en")
+        .max_concurrent(1)
+        .build()
+        .unwrap();
     let b = Audio::from_path(clip("en-us+f3", 4)).unwrap();
-    let fresh = t.transcribe(&b, &TranscribeOptions::default()).unwrap().text;
+    let fresh = t
+        .transcribe(&b, &TranscribeOptions::default())
+        .unwrap()
+        .text;
     // The single pooled state decodes other speech, with a prompt, in between.
     let a = Audio::from_path(clip("en-us", 5)).unwrap();
     let primed = TranscribeOptions {
@@ -130,7 +137,10 @@ fn no_text_carries_over_between_calls() {
         ..TranscribeOptions::default()
     };
     t.transcribe(&a, &primed).unwrap();
-    let after = t.transcribe(&b, &TranscribeOptions::default()).unwrap().text;
+    let after = t
+        .transcribe(&b, &TranscribeOptions::default())
+        .unwrap()
+        .text;
     assert_eq!(after, fresh);
 }
 

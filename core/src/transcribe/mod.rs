@@ -9,9 +9,10 @@ mod vad;
 
 use std::os::raw::c_void;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
-use whisper_rs::{FullParams, SamplingStrategy};
+use whisper_rs::{FullParams, SamplingStrategy, WhisperState};
 
 pub use options::{
     CancelToken, Decoding, ProgressCallback, SegmentCallback, Task, TranscribeOptions,
@@ -21,7 +22,7 @@ pub use transcript::{Segment, Transcript, Word};
 use crate::audio::{Audio, SAMPLE_RATE};
 use crate::error::{Error, Result};
 use crate::model::Model;
-use pool::StatePool;
+use pool::{PooledState, StatePool};
 use segments::{on_new_segments, Collector};
 
 /// Where inference runs.
@@ -254,6 +255,131 @@ impl Transcriber {
         params
     }
 
+    /// Decodes one chunk on `state`; segments are numbered from `first_id` and, when
+    /// `deliver` is set, handed to the segment callback as they are produced.
+    fn decode_chunk(
+        &self,
+        state: &mut WhisperState,
+        job: &Job<'_>,
+        n: usize,
+        first_id: usize,
+        deliver: bool,
+        progress_base: Option<f64>,
+    ) -> Result<Vec<Segment>> {
+        let opts = job.opts;
+        if opts.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
+            return Err(Error::Cancelled);
+        }
+        let chunk = job.chunks[n];
+        let piece = &job.samples[chunk.start..chunk.end];
+        let seconds = piece.len() as f64 / f64::from(SAMPLE_RATE);
+        let mut params = self.params(opts, job.language);
+        // Context carries between the chunks of one call when asked, never from an earlier
+        // call that used the same pooled state.
+        params.set_no_context(n == 0 || !opts.condition_on_previous_text);
+        if seconds <= 30.0 {
+            // One window: encode only the positions the chunk needs, plus padding.
+            let positions = (seconds * POSITIONS_PER_SECOND + WINDOW_PADDING).ceil() as i32;
+            params.set_audio_ctx(positions.min(1500));
+        }
+        if let (Some(cb), Some(before)) = (opts.on_progress.clone(), progress_base) {
+            let weight = piece.len() as f64 / job.total as f64;
+            params.set_progress_callback_safe(move |p: i32| {
+                let overall = before + weight * f64::from(p.clamp(0, 100)) / 100.0;
+                cb((overall * 100.0).floor().min(99.0) as u8)
+            });
+        }
+        let mut collector = Box::new(Collector {
+            segments: Vec::new(),
+            first_id,
+            max_compression_ratio: opts.compression_ratio_threshold,
+            word_timestamps: opts.word_timestamps,
+            on_segment: if deliver {
+                opts.on_segment.clone()
+            } else {
+                None
+            },
+            offset: chunk.start as f64 / f64::from(SAMPLE_RATE),
+            end: chunk.end as f64 / f64::from(SAMPLE_RATE),
+        });
+        // SAFETY: the collector outlives the call to `full`, which is the only user of the
+        // pointer; the callback never unwinds.
+        unsafe {
+            params.set_new_segment_callback(Some(on_new_segments));
+            params.set_new_segment_callback_user_data(
+                collector.as_mut() as *mut Collector as *mut c_void
+            );
+        }
+        let result = state.full(params, piece);
+        if opts.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
+            return Err(Error::Cancelled);
+        }
+        result.map_err(|e| Error::Inference(format!("whisper.cpp failed: {e}")))?;
+        Ok(std::mem::take(&mut collector.segments))
+    }
+
+    /// One state, chunk after chunk: context can carry over, segments arrive as decoded.
+    fn decode_in_order(&self, state: &mut WhisperState, job: &Job<'_>) -> Result<Vec<Segment>> {
+        let mut segments = Vec::new();
+        let mut done = 0usize;
+        for (n, chunk) in job.chunks.iter().enumerate() {
+            let base = done as f64 / job.total as f64;
+            let mut seg = self.decode_chunk(state, job, n, segments.len(), true, Some(base))?;
+            segments.append(&mut seg);
+            done += chunk.end - chunk.start;
+        }
+        Ok(segments)
+    }
+
+    /// Independent chunks on every pooled state free now (the caller's included), each on its
+    /// own thread; segments are delivered in timeline order as soon as all earlier chunks are in.
+    fn decode_in_parallel(&self, first: PooledState<'_>, job: &Job<'_>) -> Result<Vec<Segment>> {
+        let mut states = vec![first];
+        while states.len() < job.chunks.len() {
+            match self.inner.pool.try_acquire()? {
+                Some(s) => states.push(s),
+                None => break,
+            }
+        }
+        let next = AtomicUsize::new(0);
+        let shared = Mutex::new(Ordered {
+            done: vec![None; job.chunks.len()],
+            flushed: 0,
+            segments: Vec::new(),
+            samples_done: 0,
+            total: job.total,
+        });
+        let results: Vec<Result<()>> = std::thread::scope(|scope| {
+            let work = |mut state: PooledState<'_>| -> Result<()> {
+                loop {
+                    let n = next.fetch_add(1, Ordering::SeqCst);
+                    if n >= job.chunks.len() {
+                        return Ok(());
+                    }
+                    let segs = self.decode_chunk(&mut state, job, n, 0, false, None)?;
+                    let mut out = shared.lock().unwrap_or_else(|e| e.into_inner());
+                    out.done[n] = Some(segs);
+                    out.samples_done += job.chunks[n].end - job.chunks[n].start;
+                    out.flush(job.opts);
+                }
+            };
+            let mut states = states.into_iter();
+            let mine = states.next().expect("one state");
+            let handles: Vec<_> = states.map(|s| scope.spawn(move || work(s))).collect();
+            let mut results = vec![work(mine)];
+            results.extend(handles.into_iter().map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(Error::Inference("a decoding thread failed".into())))
+            }));
+            results
+        });
+        for r in results {
+            r?;
+        }
+        let out = shared.into_inner().unwrap_or_else(|e| e.into_inner());
+        Ok(out.segments)
+    }
+
     /// Transcribes 16 kHz mono samples.
     pub fn transcribe_samples(
         &self,
@@ -325,61 +451,21 @@ impl Transcriber {
             }
         };
 
-        let mut collector = Box::new(Collector {
-            segments: Vec::new(),
-            max_compression_ratio: opts.compression_ratio_threshold,
-            word_timestamps: opts.word_timestamps,
-            on_segment: opts.on_segment.clone(),
-            offset: 0.0,
-            end: duration,
-        });
-        let total: usize = chunks.iter().map(|c| c.end - c.start).sum();
-        let mut done = 0usize;
-        for (n, chunk) in chunks.iter().enumerate() {
-            if cancelled() {
-                return Err(Error::Cancelled);
-            }
-            let piece = &samples[chunk.start..chunk.end];
-            let seconds = piece.len() as f64 / f64::from(SAMPLE_RATE);
-            let mut params = self.params(opts, &language);
-            // Context carries between the chunks of one call, never from an earlier call that
-            // used the same pooled state.
-            params.set_no_context(n == 0 || !opts.condition_on_previous_text);
-            if seconds <= 30.0 {
-                // One window: encode only the positions the chunk needs, plus padding.
-                let positions = (seconds * POSITIONS_PER_SECOND + WINDOW_PADDING).ceil() as i32;
-                params.set_audio_ctx(positions.min(1500));
-            }
-            if let Some(cb) = opts.on_progress.clone() {
-                let before = done as f64 / total as f64;
-                let weight = piece.len() as f64 / total as f64;
-                params.set_progress_callback_safe(move |p: i32| {
-                    let overall = before + weight * f64::from(p.clamp(0, 100)) / 100.0;
-                    cb((overall * 100.0).floor().min(99.0) as u8)
-                });
-            }
-            collector.offset = chunk.start as f64 / f64::from(SAMPLE_RATE);
-            collector.end = chunk.end as f64 / f64::from(SAMPLE_RATE);
-            // SAFETY: the collector outlives the call to `full`, which is the only user of the
-            // pointer; the callback never unwinds.
-            unsafe {
-                params.set_new_segment_callback(Some(on_new_segments));
-                params.set_new_segment_callback_user_data(
-                    collector.as_mut() as *mut Collector as *mut c_void
-                );
-            }
-            let result = state.full(params, piece);
-            if cancelled() {
-                return Err(Error::Cancelled);
-            }
-            result.map_err(|e| Error::Inference(format!("whisper.cpp failed: {e}")))?;
-            done += piece.len();
-        }
-        drop(state);
+        let job = Job {
+            samples,
+            chunks: &chunks,
+            opts,
+            language: &language,
+            total: chunks.iter().map(|c| c.end - c.start).sum(),
+        };
+        let segments = if opts.condition_on_previous_text || chunks.len() == 1 {
+            self.decode_in_order(&mut state, &job)?
+        } else {
+            self.decode_in_parallel(state, &job)?
+        };
         if let Some(cb) = &opts.on_progress {
             cb(100);
         }
-        let segments = std::mem::take(&mut collector.segments);
         let text = segments
             .iter()
             .map(|s| s.text.as_str())
@@ -393,5 +479,45 @@ impl Transcriber {
             duration,
             segments,
         })
+    }
+}
+
+/// One call's audio and settings, shared by the threads decoding its chunks.
+struct Job<'a> {
+    samples: &'a [f32],
+    chunks: &'a [vad::Span],
+    opts: &'a TranscribeOptions,
+    language: &'a str,
+    /// Samples in all chunks.
+    total: usize,
+}
+
+/// Chunks decoded out of order, released in timeline order.
+struct Ordered {
+    done: Vec<Option<Vec<Segment>>>,
+    flushed: usize,
+    segments: Vec<Segment>,
+    samples_done: usize,
+    total: usize,
+}
+
+impl Ordered {
+    /// Moves every chunk whose predecessors are all in to the output, numbering and
+    /// delivering its segments; reports progress by chunks completed.
+    fn flush(&mut self, opts: &TranscribeOptions) {
+        while let Some(Some(segs)) = self.done.get_mut(self.flushed).map(Option::take) {
+            for mut s in segs {
+                s.id = self.segments.len();
+                if let Some(cb) = &opts.on_segment {
+                    cb(&s);
+                }
+                self.segments.push(s);
+            }
+            self.flushed += 1;
+        }
+        if let Some(cb) = &opts.on_progress {
+            let fraction = self.samples_done as f64 / self.total.max(1) as f64;
+            cb((fraction * 100.0).floor().min(99.0) as u8);
+        }
     }
 }

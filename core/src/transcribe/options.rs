@@ -90,9 +90,10 @@ pub struct TranscribeOptions {
     pub logprob_threshold: f32,
     /// Per-word start/end times and probabilities (default off).
     pub word_timestamps: bool,
-    /// Prime each 30 s window with the text of the previous ones in the same call (default
-    /// on: consistent names and style). Off is more robust when a window goes wrong, since
-    /// errors then do not propagate. Never carries over between calls.
+    /// Prime each window with the text of the previous ones in the same call. Off (default):
+    /// a window that goes wrong cannot pull the next ones into its errors or loops, and the
+    /// windows of one long input are decoded in parallel on the pool's free states. Never
+    /// carries over between calls.
     pub condition_on_previous_text: bool,
     /// Decode only detected speech (default on): silence, noise and music then give no text,
     /// and long inputs are cut at pauses into windows of at most 30 s.
@@ -119,7 +120,7 @@ impl Default for TranscribeOptions {
             compression_ratio_threshold: 2.4,
             logprob_threshold: -1.0,
             word_timestamps: false,
-            condition_on_previous_text: true,
+            condition_on_previous_text: false,
             vad: true,
             max_segment_chars: None,
             on_progress: None,

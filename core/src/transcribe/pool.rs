@@ -69,6 +69,40 @@ impl StatePool {
         self.max
     }
 
+    /// Borrows an idle state or creates one if under the limit; `None` when all are busy.
+    pub(crate) fn try_acquire(&self) -> Result<Option<PooledState<'_>>> {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(state) = slots.idle.pop() {
+            return Ok(Some(PooledState {
+                pool: self,
+                state: Some(state),
+            }));
+        }
+        if slots.created >= self.max {
+            return Ok(None);
+        }
+        slots.created += 1;
+        drop(slots);
+        self.create().map(Some)
+    }
+
+    fn create(&self) -> Result<PooledState<'_>> {
+        match self.context.create_state() {
+            Ok(state) => Ok(PooledState {
+                pool: self,
+                state: Some(state),
+            }),
+            Err(e) => {
+                let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+                slots.created -= 1;
+                self.returned.notify_one();
+                Err(Error::Inference(format!(
+                    "cannot create a decoder state (out of memory?): {e}"
+                )))
+            }
+        }
+    }
+
     /// Borrows an idle state, creates one if under the limit, else waits for one.
     pub(crate) fn acquire(&self) -> Result<PooledState<'_>> {
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
@@ -82,20 +116,7 @@ impl StatePool {
             if slots.created < self.max {
                 slots.created += 1;
                 drop(slots);
-                return match self.context.create_state() {
-                    Ok(state) => Ok(PooledState {
-                        pool: self,
-                        state: Some(state),
-                    }),
-                    Err(e) => {
-                        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-                        slots.created -= 1;
-                        self.returned.notify_one();
-                        Err(Error::Inference(format!(
-                            "cannot create a decoder state (out of memory?): {e}"
-                        )))
-                    }
-                };
+                return self.create();
             }
             slots = self.returned.wait(slots).unwrap_or_else(|e| e.into_inner());
         }

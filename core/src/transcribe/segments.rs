@@ -19,6 +19,8 @@ use super::transcript::{Segment, Word};
 /// State shared with the segment callback for one `whisper_full` call.
 pub(crate) struct Collector {
     pub segments: Vec<Segment>,
+    /// Id of the first segment this collector produces.
+    pub first_id: usize,
     /// Segments whose text compresses better than this are repetition loops and are dropped.
     pub max_compression_ratio: f32,
     pub word_timestamps: bool,
@@ -148,7 +150,7 @@ unsafe fn read_segment(
         w.probability = word_probs.iter().sum::<f32>() / word_probs.len().max(1) as f32;
     }
     Segment {
-        id: collector.segments.len(),
+        id: collector.first_id + collector.segments.len(),
         start: cs_to_s(t0),
         end: cs_to_s(t1),
         compression_ratio: compression_ratio(&text),

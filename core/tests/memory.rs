@@ -4,42 +4,15 @@
 //! the test needs no disk. Holding the decoded original would take 1.4 GB of f32; streaming must
 //! stay within a few MiB, and collecting the 16 kHz mono result within a small multiple of it.
 
-use std::alloc::{GlobalAlloc, Layout, System};
+mod common;
+
 use std::io::{Read, Seek, SeekFrom};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
+use common::counting::{peak_since, start_measuring, Counting};
 use stenograph::audio::{Audio, AudioSource, AudioStream, DecodeOptions};
-
-struct Counting;
-
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            let now = CURRENT.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-            PEAK.fetch_max(now, Ordering::Relaxed);
-        }
-        p
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) };
-        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-}
 
 #[global_allocator]
 static ALLOC: Counting = Counting;
-
-/// Resets the peak to the current level and returns that level.
-fn start_measuring() -> usize {
-    let now = CURRENT.load(Ordering::Relaxed);
-    PEAK.store(now, Ordering::Relaxed);
-    now
-}
 
 const RATE: u32 = 48_000;
 const CHANNELS: u16 = 2;
@@ -142,7 +115,7 @@ fn an_hour_of_audio_in_bounded_memory() {
         total += chunk.len();
         level = level.max(chunk.iter().fold(0.0f32, |m, &x| m.max(x.abs())) as f64);
     }
-    let streaming_peak = PEAK.load(Ordering::Relaxed) - base;
+    let streaming_peak = peak_since(base);
     assert_eq!(total, expected);
     // The inverted channels did not cancel: the tone is at full level.
     assert!((level - 0.4).abs() < 0.02, "peak level {level}");
@@ -160,7 +133,7 @@ fn an_hour_of_audio_in_bounded_memory() {
     )
     .unwrap();
     let output_bytes = audio.samples().len() * 4;
-    let collected_peak = PEAK.load(Ordering::Relaxed) - base;
+    let collected_peak = peak_since(base);
     assert_eq!(audio.samples().len(), expected);
     assert!(
         collected_peak < output_bytes * 2 + 16 * MIB,

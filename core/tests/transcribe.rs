@@ -237,6 +237,33 @@ fn cancellation_stops_within_about_a_second() {
     );
     assert!(latency < Duration::from_millis(1500), "{latency:?}");
 
+    // Files and streams return at once: the pass in progress finishes in the background.
+    let path = dir().join("cancel-long.wav");
+    Audio::from_pcm_f32(samples.clone(), 16_000, 1)
+        .unwrap()
+        .write_wav(
+            std::io::BufWriter::new(std::fs::File::create(&path).unwrap()),
+            stenograph::audio::WavFormat::Pcm16,
+        )
+        .unwrap();
+    let token = CancelToken::new();
+    let file_opts = TranscribeOptions {
+        cancel: Some(token.clone()),
+        ..TranscribeOptions::default()
+    };
+    let tok = token.clone();
+    let canceller = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(1500));
+        tok.cancel();
+        Instant::now()
+    });
+    let result = transcriber().transcribe_file(&path, &file_opts);
+    let returned = Instant::now();
+    let latency = returned - canceller.join().unwrap();
+    eprintln!("file call returned {latency:?} after cancel()");
+    assert!(matches!(result, Err(Error::Cancelled)), "{result:?}");
+    assert!(latency < Duration::from_millis(200), "{latency:?}");
+
     // A token cancelled before the call stops it at once.
     let err = transcriber()
         .transcribe_samples(&samples, &opts)
@@ -317,59 +344,6 @@ fn no_speech_gives_no_text() {
     assert!(tr.segments.last().unwrap().end < 20.0 + speech.duration_seconds() + 1.0);
 }
 
-/// A 25-minute file, mostly silence, with sentences at 1 min, across the 10-minute block
-/// boundary of the streaming decoder, and at 24 min.
-#[test]
-fn long_files_are_streamed_in_blocks() {
-    let _quiet = TIMING.lock().unwrap_or_else(|e| e.into_inner());
-    let placed = [(60.0, 0usize), (599.0, 1), (1440.0, 2)];
-    let path = dir().join("long-sparse.wav");
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 16_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(&path, spec).unwrap();
-    let mut written = 0usize;
-    for (at, i) in placed {
-        let start = (at * 16_000.0) as usize;
-        for _ in written..start {
-            w.write_sample(0i16).unwrap();
-        }
-        let speech = Audio::from_path(clip("en-us", i)).unwrap();
-        for &x in speech.samples() {
-            w.write_sample((x * 32767.0) as i16).unwrap();
-        }
-        written = start + speech.samples().len();
-    }
-    for _ in written..25 * 60 * 16_000 {
-        w.write_sample(0i16).unwrap();
-    }
-    w.finalize().unwrap();
-
-    let tr = transcriber()
-        .transcribe_file(&path, &TranscribeOptions::default())
-        .unwrap();
-    assert!((tr.duration - 1500.0).abs() < 0.01, "{}", tr.duration);
-    for (at, i) in placed {
-        let first = &words(SENTENCES[i])[0];
-        let seg = tr
-            .segments
-            .iter()
-            .find(|s| words(&s.text).first() == Some(first))
-            .unwrap_or_else(|| panic!("sentence {i} missing: {:?}", tr.segments));
-        assert!(
-            (seg.start - at).abs() < 1.5,
-            "sentence {i} at {} not {at}",
-            seg.start
-        );
-        assert_eq!(words(&seg.text), words(SENTENCES[i]), "sentence {i}");
-    }
-    assert_eq!(tr.segments.len(), 3, "{:?}", tr.segments);
-    assert!(tr.segments.iter().enumerate().all(|(n, s)| s.id == n));
-}
-
 #[test]
 fn argument_errors() {
     let t = transcriber();
@@ -388,6 +362,12 @@ fn argument_errors() {
         t.transcribe(&audio, &translate),
         Err(Error::InvalidArgument(_))
     ));
+    let hot = TranscribeOptions {
+        temperature: 1.5,
+        ..TranscribeOptions::default()
+    };
+    let err = t.transcribe(&audio, &hot).unwrap_err();
+    assert!(err.to_string().contains("temperature"), "{err}");
 
     let err = Transcriber::builder()
         .device(Device::Gpu(0))
@@ -400,4 +380,145 @@ fn argument_errors() {
         .transcribe_samples(&[], &TranscribeOptions::default())
         .unwrap();
     assert!(empty.text.is_empty() && empty.segments.is_empty());
+}
+
+/// Every clip of the accuracy set in one batch, plus silence, an empty input and a clip that
+/// starts after 3 s of silence: one transcript per input, in order, each on its own timeline.
+#[test]
+fn batch_packs_clips_and_keeps_each_on_its_own_timeline() {
+    let _quiet = TIMING.lock().unwrap_or_else(|e| e.into_inner());
+    let t = transcriber();
+    let mut inputs: Vec<Vec<f32>> = Vec::new();
+    let mut refs: Vec<&str> = Vec::new();
+    for voice in VOICES {
+        for (i, text) in SENTENCES.iter().enumerate() {
+            inputs.push(Audio::from_path(clip(voice, i)).unwrap().into_samples());
+            refs.push(text);
+        }
+    }
+    let n = inputs.len();
+    let late = {
+        let mut s = vec![0.0f32; 48_000];
+        s.extend_from_slice(&inputs[1]);
+        s
+    };
+    inputs.push(vec![0.0; 5 * 16_000]);
+    inputs.push(Vec::new());
+    inputs.push(late);
+    let progress = Arc::new(Mutex::new(Vec::new()));
+    let seen = progress.clone();
+    let opts = TranscribeOptions {
+        word_timestamps: true,
+        on_progress: Some(Arc::new(move |p| seen.lock().unwrap().push(p))),
+        ..TranscribeOptions::default()
+    };
+    let out = t.transcribe_batch(&inputs, &opts).unwrap();
+    assert_eq!(out.len(), inputs.len());
+
+    let w = wer(refs
+        .iter()
+        .copied()
+        .zip(out[..n].iter().map(|t| t.text.as_str())));
+    for (r, tr) in refs.iter().zip(&out) {
+        if words(r) != words(&tr.text) {
+            eprintln!("ref: {r}\nhyp: {}", tr.text);
+        }
+    }
+    eprintln!("batch WER over {n} clips: {:.1}%", w * 100.0);
+    assert!(w <= 0.10, "WER {:.1}%", w * 100.0);
+    for (tr, samples) in out.iter().zip(&inputs) {
+        let duration = samples.len() as f64 / 16_000.0;
+        assert!((tr.duration - duration).abs() < 1e-6);
+        assert_eq!(tr.language, "en");
+        for (id, s) in tr.segments.iter().enumerate() {
+            assert_eq!(s.id, id);
+            assert!(
+                0.0 <= s.start && s.start <= s.end && s.end <= duration + 1e-6,
+                "{s:?}"
+            );
+            for word in &s.words {
+                assert!(
+                    s.start - 1e-6 <= word.start && word.end <= s.end + 0.5,
+                    "{word:?}"
+                );
+            }
+        }
+        let text: String = tr.segments.iter().map(|s| s.text.as_str()).collect();
+        assert_eq!(text.trim(), tr.text);
+    }
+    assert_eq!(out[n].text, "", "silence");
+    assert_eq!(out[n + 1].text, "", "empty input");
+    assert_eq!(out[n + 1].duration, 0.0);
+    // Sentence 1 of the first voice again, after 3 s of silence: same words, 3 s later.
+    assert_eq!(words(&out[n + 2].text), words(&out[1].text));
+    let (first, shifted) = (&out[1].segments[0], &out[n + 2].segments[0]);
+    assert!(
+        (shifted.start - first.start - 3.0).abs() < 0.5,
+        "{} vs {}",
+        shifted.start,
+        first.start
+    );
+    let progress = progress.lock().unwrap();
+    assert_eq!(progress.last(), Some(&100));
+    assert!(progress.windows(2).all(|p| p[0] <= p[1]), "{progress:?}");
+}
+
+/// Options that rule packing out still give one transcript per input; `on_segment` is refused.
+#[test]
+fn batch_without_packing_and_its_errors() {
+    let t = transcriber();
+    let inputs: Vec<Audio> = (0..3)
+        .map(|i| Audio::from_path(clip("en-gb", i)).unwrap())
+        .collect();
+    let opts = TranscribeOptions {
+        vad: false,
+        ..TranscribeOptions::default()
+    };
+    let out = t.transcribe_batch(&inputs, &opts).unwrap();
+    for (a, tr) in inputs.iter().zip(&out) {
+        assert_eq!(tr.text, t.transcribe(a, &opts).unwrap().text);
+    }
+    let none: [Vec<f32>; 0] = [];
+    assert!(t.transcribe_batch(&none, &opts).unwrap().is_empty());
+    let with_callback = TranscribeOptions {
+        on_segment: Some(Arc::new(|_| {})),
+        ..TranscribeOptions::default()
+    };
+    assert!(matches!(
+        t.transcribe_batch(&inputs, &with_callback),
+        Err(Error::InvalidArgument(_))
+    ));
+    let cancel = CancelToken::new();
+    cancel.cancel();
+    let cancelled = TranscribeOptions {
+        cancel: Some(cancel),
+        ..TranscribeOptions::default()
+    };
+    assert!(matches!(
+        t.transcribe_batch(&inputs, &cancelled),
+        Err(Error::Cancelled)
+    ));
+}
+
+/// A cancel token that is never cancelled changes nothing: every call completes with the
+/// text of a call without one (whisper.cpp polls it during every encoder and decoder pass).
+#[test]
+fn an_idle_cancel_token_never_aborts() {
+    let t = transcriber();
+    let audio = Audio::from_path(clip("en-us", 1)).unwrap();
+    for vad in [true, false] {
+        let plain = TranscribeOptions {
+            vad,
+            ..TranscribeOptions::default()
+        };
+        let expected = t.transcribe(&audio, &plain).unwrap().text;
+        for _ in 0..6 {
+            let with_token = TranscribeOptions {
+                vad,
+                cancel: Some(CancelToken::new()),
+                ..TranscribeOptions::default()
+            };
+            assert_eq!(t.transcribe(&audio, &with_token).unwrap().text, expected);
+        }
+    }
 }

@@ -1,7 +1,11 @@
-//! Stenograph against faster-whisper on the same audio, the same tiny.en weights (the
-//! CTranslate2 export Stenograph imports), the same beam size, in one run. Each contender runs
-//! in its own process (model loaded and warmed up before timing; peak RSS per process), over a
-//! set of short clips and over one long file. Prints a Markdown table.
+//! Stenograph against raw whisper.cpp and faster-whisper on the same audio, the same tiny.en
+//! weights (the CTranslate2 export Stenograph imports), the same beam size, in one run. Each
+//! contender runs in its own process (model loaded and warmed up before timing; peak RSS per
+//! process), over a set of short clips and over one long file. Prints a Markdown table and
+//! Stenograph's overhead over whisper.cpp at identical settings (VAD off).
+//!
+//! Raw whisper.cpp is `benches/c/whisper_full_bench.c`, compiled here with `cc` against the
+//! whisper.cpp build whisper-rs-sys made for this binary.
 //!
 //! Usage: `cargo run --release -p stenograph-benches --bin transcribe_compare -- [LONG_SECONDS]`
 //! (default 300). Needs `target/parity-venv` with faster-whisper (made by scripts/test.sh).
@@ -124,8 +128,64 @@ fn measure(program: &Path, args: &[String]) -> Outcome {
     )
 }
 
-/// The Stenograph contender, run in a child process: `--worker MODEL BEAM FILE...`.
-fn worker(model: &str, beam: usize, files: &[String]) {
+/// Builds the raw whisper.cpp contender against the newest whisper-rs-sys build beside this
+/// binary (`target/<profile>/build/whisper-rs-sys-*/out`, which holds `include/` and `lib/`).
+fn build_raw_contender(dir: &Path) -> PathBuf {
+    let build = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("build");
+    let out = std::fs::read_dir(&build)
+        .expect("target build directory")
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("whisper-rs-sys-")
+        })
+        .map(|e| e.path().join("out"))
+        .filter_map(|o| {
+            let modified = o
+                .join("lib/libwhisper.a")
+                .metadata()
+                .ok()?
+                .modified()
+                .ok()?;
+            Some((modified, o))
+        })
+        .max()
+        .expect("a whisper-rs-sys build with lib/libwhisper.a")
+        .1;
+    let exe = dir.join("whisper_full_bench");
+    let source = root().join("benches/c/whisper_full_bench.c");
+    let include = format!("-I{}", out.join("include").display());
+    let lib = format!("-L{}", out.join("lib").display());
+    run(
+        "cc",
+        &[
+            "-O2",
+            "-pthread",
+            &include,
+            source.to_str().unwrap(),
+            &lib,
+            "-lwhisper",
+            "-lggml",
+            "-lggml-cpu",
+            "-lggml-base",
+            "-lstdc++",
+            "-lm",
+            "-o",
+            exe.to_str().unwrap(),
+        ],
+    );
+    exe
+}
+
+/// The Stenograph contender, run in a child process: `--worker MODEL BEAM MODE FILE...`, MODE
+/// `vad` (defaults: one call per file on each worker), `novad` (the same without VAD) or
+/// `batch` (one `transcribe_batch` over all files).
+fn worker(model: &str, beam: usize, mode: &str, files: &[String]) {
     let t = Transcriber::builder()
         .model(model)
         .max_concurrent(WORKERS)
@@ -138,10 +198,22 @@ fn worker(model: &str, beam: usize, files: &[String]) {
         } else {
             Decoding::Greedy
         },
+        vad: mode != "novad",
         ..TranscribeOptions::default()
     };
     t.transcribe_file(&files[0], &opts).expect("warm-up");
     let audio: Vec<Audio> = files.iter().map(|f| Audio::from_path(f).unwrap()).collect();
+    if mode == "batch" {
+        let start = Instant::now();
+        let out = t.transcribe_batch(&audio, &opts).expect("transcribe_batch");
+        let seconds = start.elapsed().as_secs_f64();
+        let texts: Vec<String> = out.into_iter().map(|t| t.text).collect();
+        println!(
+            "{}",
+            serde_json::json!({ "seconds": seconds, "texts": texts })
+        );
+        return;
+    }
     let start = Instant::now();
     let next = Mutex::new(0usize);
     let texts = Mutex::new(vec![String::new(); files.len()]);
@@ -170,7 +242,7 @@ fn worker(model: &str, beam: usize, files: &[String]) {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--worker") {
-        return worker(&args[1], args[2].parse().unwrap(), &args[3..]);
+        return worker(&args[1], args[2].parse().unwrap(), &args[3], &args[4..]);
     }
     let long_seconds: f64 = args
         .first()
@@ -192,6 +264,8 @@ fn main() {
     ];
     let script = root().join("benches/scripts/faster_whisper_bench.py");
     let me = std::env::current_exe().unwrap();
+    let raw = build_raw_contender(&dir);
+    let mut overheads = Vec::new();
 
     let clip_files: Vec<String> = clips.iter().map(|(p, _)| p.display().to_string()).collect();
     let clip_refs: Vec<&str> = clips.iter().map(|(_, t)| t.as_str()).collect();
@@ -222,10 +296,35 @@ fn main() {
             let decoding = if beam == 1 { "greedy" } else { "beam 5" };
             let mut rows: Vec<(String, Outcome)> = Vec::new();
             for (label, path) in &models {
-                let mut sargs = vec!["--worker".to_string(), path.clone(), beam.to_string()];
+                let mut sargs = vec![
+                    "--worker".to_string(),
+                    path.clone(),
+                    beam.to_string(),
+                    "vad".to_string(),
+                ];
                 sargs.extend(files.iter().cloned());
                 rows.push((format!("stenograph ({label})"), measure(&me, &sargs)));
+                if files.len() > 1 {
+                    sargs[3] = "batch".to_string();
+                    rows.push((format!("stenograph ({label}, batch)"), measure(&me, &sargs)));
+                }
             }
+            // Identical settings: whisper.cpp has no VAD of its own under whisper_full_with_state.
+            let (_, f16_path) = &models[0];
+            let mut sargs = vec![
+                "--worker".to_string(),
+                f16_path.clone(),
+                beam.to_string(),
+                "novad".to_string(),
+            ];
+            sargs.extend(files.iter().cloned());
+            let ours = measure(&me, &sargs);
+            let mut rargs = vec![f16_path.clone(), beam.to_string(), WORKERS.to_string()];
+            rargs.extend(files.iter().cloned());
+            let theirs = measure(&raw, &rargs);
+            overheads.push((set, decoding, ours.0 / theirs.0 - 1.0));
+            rows.push(("stenograph (f16, VAD off)".to_string(), ours));
+            rows.push(("whisper.cpp C API (f16)".to_string(), theirs));
             for ct in ["int8", "float32"] {
                 let mut fargs = vec![
                     script.display().to_string(),
@@ -246,5 +345,9 @@ fn main() {
                 );
             }
         }
+    }
+    println!("\nStenograph (VAD off) wall time over raw whisper.cpp at identical settings:\n");
+    for (set, decoding, overhead) in overheads {
+        println!("- {set}, {decoding}: {:+.1}%", overhead * 100.0);
     }
 }

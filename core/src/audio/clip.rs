@@ -29,6 +29,12 @@ pub struct Audio {
 /// header's claim alone never makes us allocate more.
 const MAX_RESERVE: usize = 600 * SAMPLE_RATE as usize;
 
+impl AsRef<[f32]> for Audio {
+    fn as_ref(&self) -> &[f32] {
+        &self.samples
+    }
+}
+
 impl Audio {
     /// Decodes any input with the given options.
     pub fn decode(source: impl Into<AudioSource>, opts: &DecodeOptions) -> Result<Self> {

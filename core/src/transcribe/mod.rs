@@ -1,6 +1,8 @@
 //! Transcription: 16 kHz audio in, a typed [`Transcript`] out, many calls at once on one model.
 
+mod batch;
 mod formats;
+mod hooks;
 mod options;
 mod pool;
 mod segments;
@@ -22,7 +24,7 @@ pub use transcript::{Segment, Transcript, Word};
 use crate::audio::{Audio, AudioSource, AudioStream, DecodeOptions, SAMPLE_RATE};
 use crate::error::{Error, Result};
 use crate::model::Model;
-use pool::{PooledState, StatePool};
+use pool::StatePool;
 use segments::{on_new_segments, Collector};
 
 /// Where inference runs.
@@ -239,10 +241,12 @@ impl Transcriber {
         params.set_print_timestamps(false);
         // No "[Music]", "(beeping)", "♪": sound-event tokens are not speech.
         params.set_suppress_nst(true);
+        params.set_temperature(opts.temperature);
         params.set_temperature_inc(if opts.temperature_fallback { 0.2 } else { 0.0 });
         params.set_entropy_thold(opts.compression_ratio_threshold);
         params.set_logprob_thold(opts.logprob_threshold);
-        params.set_token_timestamps(opts.word_timestamps);
+        // whisper.cpp splits segments at `max_len` only with token timestamps.
+        params.set_token_timestamps(opts.word_timestamps || opts.max_segment_chars.is_some());
         if let Some(prompt) = &opts.initial_prompt {
             params.set_initial_prompt(prompt);
         }
@@ -250,8 +254,9 @@ impl Transcriber {
             params.set_max_len(n.max(1) as i32);
             params.set_split_on_word(true);
         }
-        if let Some(token) = opts.cancel.clone() {
-            params.set_abort_callback_safe(move || token.is_cancelled());
+        if let Some(token) = &opts.cancel {
+            // SAFETY: the token lives in `opts`, borrowed for as long as `params`.
+            unsafe { hooks::set_abort(&mut params, token) };
         }
         params
     }
@@ -283,16 +288,24 @@ impl Transcriber {
             let positions = (seconds * POSITIONS_PER_SECOND + WINDOW_PADDING).ceil() as i32;
             params.set_audio_ctx(positions.min(1500));
         }
-        if let (Some(cb), Some(before)) = (opts.on_progress.clone(), progress_base) {
-            let weight = piece.len() as f64 / job.total as f64;
-            let (start, width) = job.progress;
-            params.set_progress_callback_safe(move |p: i32| {
-                let local = before + weight * f64::from(p.clamp(0, 100)) / 100.0;
-                cb(((start + width * local) * 100.0).floor().min(99.0) as u8)
-            });
+        let progress: Option<hooks::Progress> = match (opts.on_progress.clone(), progress_base) {
+            (Some(cb), Some(before)) => {
+                let weight = piece.len() as f64 / job.total as f64;
+                let (start, width) = job.progress;
+                Some(Box::new(move |p: i32| {
+                    let local = before + weight * f64::from(p.clamp(0, 100)) / 100.0;
+                    cb(((start + width * local) * 100.0).floor().min(99.0) as u8)
+                }))
+            }
+            _ => None,
+        };
+        if let Some(cb) = &progress {
+            // SAFETY: `progress` outlives the call to `full` below.
+            unsafe { hooks::set_progress(&mut params, cb) };
         }
         let mut collector = Box::new(Collector {
             segments: Vec::new(),
+            raw: None,
             first_id,
             max_compression_ratio: opts.compression_ratio_threshold,
             word_timestamps: opts.word_timestamps,
@@ -301,6 +314,7 @@ impl Transcriber {
             } else {
                 None
             },
+            cancel: opts.cancel.clone(),
             offset: (job.offset + chunk.start) as f64 / f64::from(SAMPLE_RATE),
             end: (job.offset + chunk.end) as f64 / f64::from(SAMPLE_RATE),
         });
@@ -334,45 +348,39 @@ impl Transcriber {
         Ok(segments)
     }
 
-    /// Independent chunks on every pooled state free now (the caller's included), each on its
-    /// own thread; segments are delivered in timeline order as soon as all earlier chunks are in.
-    fn decode_in_parallel(&self, first: &mut WhisperState, job: &Job<'_>) -> Result<Vec<Segment>> {
+    /// Runs `work(state, i)` for every `i < n` on every pooled state free now (the caller's
+    /// included), each state on its own thread; the results in order of `i`.
+    fn on_free_states<T: Send>(
+        &self,
+        first: &mut WhisperState,
+        n: usize,
+        work: impl Fn(&mut WhisperState, usize) -> Result<T> + Sync,
+    ) -> Result<Vec<T>> {
         let mut extra = Vec::new();
-        while extra.len() + 1 < job.chunks.len() {
+        while extra.len() + 1 < n {
             match self.inner.pool.try_acquire()? {
                 Some(s) => extra.push(s),
                 None => break,
             }
         }
         let next = AtomicUsize::new(0);
-        let shared = Mutex::new(Ordered {
-            done: vec![None; job.chunks.len()],
-            flushed: 0,
-            segments: Vec::new(),
-            samples_done: 0,
-            total: job.total,
-            first_id: job.first_id,
-            progress: job.progress,
-        });
+        let done: Mutex<Vec<Option<T>>> = Mutex::new((0..n).map(|_| None).collect());
         let results: Vec<Result<()>> = std::thread::scope(|scope| {
-            let work = |state: &mut WhisperState| -> Result<()> {
+            let run = |state: &mut WhisperState| -> Result<()> {
                 loop {
-                    let n = next.fetch_add(1, Ordering::SeqCst);
-                    if n >= job.chunks.len() {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= n {
                         return Ok(());
                     }
-                    let segs = self.decode_chunk(state, job, n, 0, false, None)?;
-                    let mut out = shared.lock().unwrap_or_else(|e| e.into_inner());
-                    out.done[n] = Some(segs);
-                    out.samples_done += job.chunks[n].end - job.chunks[n].start;
-                    out.flush(job.opts);
+                    let out = work(state, i)?;
+                    done.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(out);
                 }
             };
             let handles: Vec<_> = extra
                 .into_iter()
-                .map(|mut s| scope.spawn(move || work(&mut s)))
+                .map(|mut s| scope.spawn(move || run(&mut s)))
                 .collect();
-            let mut results = vec![work(first)];
+            let mut results = vec![run(first)];
             results.extend(handles.into_iter().map(|h| {
                 h.join()
                     .unwrap_or_else(|_| Err(Error::Inference("a decoding thread failed".into())))
@@ -382,6 +390,30 @@ impl Transcriber {
         for r in results {
             r?;
         }
+        let done = done.into_inner().unwrap_or_else(|e| e.into_inner());
+        Ok(done.into_iter().flatten().collect())
+    }
+
+    /// Independent chunks on every pooled state free now; segments are delivered in timeline
+    /// order as soon as all earlier chunks are in.
+    fn decode_in_parallel(&self, first: &mut WhisperState, job: &Job<'_>) -> Result<Vec<Segment>> {
+        let shared = Mutex::new(Ordered {
+            done: vec![None; job.chunks.len()],
+            flushed: 0,
+            segments: Vec::new(),
+            samples_done: 0,
+            total: job.total,
+            first_id: job.first_id,
+            progress: job.progress,
+        });
+        self.on_free_states(first, job.chunks.len(), |state, n| {
+            let segs = self.decode_chunk(state, job, n, 0, false, None)?;
+            let mut out = shared.lock().unwrap_or_else(|e| e.into_inner());
+            out.done[n] = Some(segs);
+            out.samples_done += job.chunks[n].end - job.chunks[n].start;
+            out.flush(job.opts);
+            Ok(())
+        })?;
         let out = shared.into_inner().unwrap_or_else(|e| e.into_inner());
         Ok(out.segments)
     }
@@ -403,7 +435,45 @@ impl Transcriber {
 
     /// Transcribes a decoding stream block by block: at most 10 minutes of 16 kHz audio (plus
     /// the speech running across a block's end) is held at a time, whatever the input's length.
+    ///
+    /// With a cancel token the work runs on its own thread and this call returns
+    /// `Error::Cancelled` within a few milliseconds of `cancel()`: whisper.cpp only stops between
+    /// encoder passes, so the decoder state finishes its current pass (up to about a second and
+    /// a half for a full window of tiny.en on one core) in the background before it returns to
+    /// the pool. No callback is called once the token is cancelled.
     pub fn transcribe_stream(
+        &self,
+        stream: AudioStream,
+        opts: &TranscribeOptions,
+    ) -> Result<Transcript> {
+        let Some(token) = opts.cancel.clone() else {
+            return self.stream_blocks(stream, opts);
+        };
+        self.check(opts)?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (t, detached) = (self.clone(), opts.clone());
+        std::thread::Builder::new()
+            .name("stenograph-call".into())
+            .spawn(move || {
+                let _ = tx.send(t.stream_blocks(stream, &detached));
+            })
+            .map_err(|e| Error::Inference(format!("cannot start a transcription thread: {e}")))?;
+        loop {
+            match rx.recv_timeout(CANCEL_POLL) {
+                Ok(result) => return result,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) if token.is_cancelled() => {
+                    return Err(Error::Cancelled)
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(Error::Inference("the transcription thread failed".into()))
+                }
+            }
+        }
+    }
+
+    /// [`transcribe_stream`](Self::transcribe_stream) on the calling thread.
+    fn stream_blocks(
         &self,
         mut stream: AudioStream,
         opts: &TranscribeOptions,
@@ -415,13 +485,18 @@ impl Transcriber {
             .map(|s| (s * f64::from(SAMPLE_RATE)) as usize);
         let mut call = Call::new(opts);
         let mut state = self.inner.pool.acquire()?;
-        let mut block: Vec<f32> = Vec::new();
+        // Room for a block and the chunk that completes it, allocated once.
+        let mut block: Vec<f32> = Vec::with_capacity(BLOCK + BLOCK_SLACK);
         let mut block_start = 0usize;
         let mut ended = false;
         while !ended || !block.is_empty() {
             while !ended && block.len() < BLOCK {
                 match stream.next() {
-                    Some(chunk) => block.extend_from_slice(&chunk?),
+                    Some(chunk) => {
+                        let chunk = chunk?;
+                        block.reserve_exact(chunk.len());
+                        block.extend_from_slice(&chunk);
+                    }
                     None => ended = true,
                 }
             }
@@ -452,6 +527,12 @@ impl Transcriber {
         if opts.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
             return Err(Error::Cancelled);
         }
+        if !(0.0..=1.0).contains(&opts.temperature) {
+            return Err(Error::InvalidArgument(format!(
+                "temperature must be between 0 and 1, not {}",
+                opts.temperature
+            )));
+        }
         let info = self.inner.model.info();
         if !info.multilingual {
             if opts.task == Task::Translate {
@@ -479,7 +560,7 @@ impl Transcriber {
     /// settles the language on the first speech of the call, and appends the segments.
     fn decode_block(
         &self,
-        state: &mut PooledState<'_>,
+        state: &mut WhisperState,
         samples: &[f32],
         offset: usize,
         progress: (f64, f64),
@@ -552,8 +633,13 @@ impl Transcriber {
     }
 }
 
+/// How often a cancellable call checks its token while its work runs on another thread.
+const CANCEL_POLL: std::time::Duration = std::time::Duration::from_millis(10);
+
 /// Samples of 16 kHz audio decoded per block of a stream: 10 minutes (38 MB).
 const BLOCK: usize = 600 * SAMPLE_RATE as usize;
+/// Room beyond [`BLOCK`] for the stream chunk that fills it (decoded chunks are far shorter).
+const BLOCK_SLACK: usize = 2 * SAMPLE_RATE as usize;
 
 /// What a call has produced so far.
 struct Call {
@@ -576,11 +662,18 @@ impl Call {
         if let Some(cb) = &opts.on_progress {
             cb(100);
         }
-        let (language, language_probability) =
-            self.language.unwrap_or_else(|| match &opts.language {
-                Some(l) => (l.clone(), 1.0),
-                None => ("en".to_string(), 0.0),
-            });
+        self.finish_quietly(samples)
+    }
+
+    /// The transcript, without reporting progress.
+    fn finish_quietly(self, samples: usize) -> Transcript {
+        let opts = &self.opts;
+        let (language, language_probability) = self.language.clone().unwrap_or_else(|| match &opts
+            .language
+        {
+            Some(l) => (l.clone(), 1.0),
+            None => ("en".to_string(), 0.0),
+        });
         let text = self
             .segments
             .iter()
@@ -632,14 +725,14 @@ impl Ordered {
         while let Some(Some(segs)) = self.done.get_mut(self.flushed).map(Option::take) {
             for mut s in segs {
                 s.id = self.first_id + self.segments.len();
-                if let Some(cb) = &opts.on_segment {
+                if let (Some(cb), false) = (&opts.on_segment, opts.cancelled()) {
                     cb(&s);
                 }
                 self.segments.push(s);
             }
             self.flushed += 1;
         }
-        if let Some(cb) = &opts.on_progress {
+        if let (Some(cb), false) = (&opts.on_progress, opts.cancelled()) {
             let local = self.samples_done as f64 / self.total.max(1) as f64;
             let (start, width) = self.progress;
             cb(((start + width * local) * 100.0).floor().min(99.0) as u8);

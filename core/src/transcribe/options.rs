@@ -80,6 +80,8 @@ pub struct TranscribeOptions {
     pub initial_prompt: Option<String>,
     /// Greedy or beam search (default greedy).
     pub decoding: Decoding,
+    /// Sampling temperature of the first decode, 0.0 (default, most likely tokens) to 1.0.
+    pub temperature: f32,
     /// Re-decode at temperatures 0.2, 0.4, … 1.0 when a window fails the checks below
     /// (default on).
     pub temperature_fallback: bool,
@@ -109,6 +111,13 @@ pub struct TranscribeOptions {
     pub cancel: Option<CancelToken>,
 }
 
+impl TranscribeOptions {
+    /// Whether this call's token has been cancelled: callbacks stay silent from then on.
+    pub(crate) fn cancelled(&self) -> bool {
+        self.cancel.as_ref().is_some_and(CancelToken::is_cancelled)
+    }
+}
+
 impl Default for TranscribeOptions {
     fn default() -> Self {
         Self {
@@ -116,6 +125,7 @@ impl Default for TranscribeOptions {
             task: Task::Transcribe,
             initial_prompt: None,
             decoding: Decoding::Greedy,
+            temperature: 0.0,
             temperature_fallback: true,
             compression_ratio_threshold: 2.4,
             logprob_threshold: -1.0,
@@ -137,6 +147,7 @@ impl std::fmt::Debug for TranscribeOptions {
             .field("task", &self.task)
             .field("initial_prompt", &self.initial_prompt)
             .field("decoding", &self.decoding)
+            .field("temperature", &self.temperature)
             .field("temperature_fallback", &self.temperature_fallback)
             .field("word_timestamps", &self.word_timestamps)
             .field("vad", &self.vad)

@@ -13,23 +13,48 @@ use flate2::write::ZlibEncoder;
 use flate2::Compression;
 use whisper_rs::whisper_rs_sys as sys;
 
-use super::options::SegmentCallback;
+use super::options::{CancelToken, SegmentCallback};
 use super::transcript::{Segment, Word};
 
 /// State shared with the segment callback for one `whisper_full` call.
 pub(crate) struct Collector {
     pub segments: Vec<Segment>,
+    /// When set, segments are kept as whisper.cpp gave them (window time, every token) for
+    /// the caller to split and place; nothing is built or delivered.
+    pub raw: Option<Vec<RawSegment>>,
     /// Id of the first segment this collector produces.
     pub first_id: usize,
     /// Segments whose text compresses better than this are repetition loops and are dropped.
     pub max_compression_ratio: f32,
     pub word_timestamps: bool,
     pub on_segment: Option<SegmentCallback>,
+    /// The call's cancel token: no segment is delivered once it is cancelled.
+    pub cancel: Option<CancelToken>,
     /// Seconds added to every timestamp (where this audio starts in the original).
     pub offset: f64,
     /// End of the audio in the original's seconds: no timestamp goes past it (a trimmed
     /// encoder window lets the last timestamp token overshoot).
     pub end: f64,
+}
+
+/// One text token of a segment, times in centiseconds of the decoded window.
+#[derive(Clone, Debug)]
+pub(crate) struct RawToken {
+    pub id: i32,
+    pub bytes: Vec<u8>,
+    pub t0: i64,
+    pub t1: i64,
+    pub p: f32,
+    pub plog: f32,
+}
+
+/// A segment as whisper.cpp produced it: window times in centiseconds, text tokens only.
+#[derive(Clone, Debug)]
+pub(crate) struct RawSegment {
+    pub t0: i64,
+    pub t1: i64,
+    pub no_speech_prob: f32,
+    pub tokens: Vec<RawToken>,
 }
 
 /// Size of `text` over its zlib-compressed size, as Whisper's fallback check computes it.
@@ -59,11 +84,30 @@ pub(crate) unsafe extern "C" fn on_new_segments(
         let collector = unsafe { &mut *(user_data as *mut Collector) };
         let total = unsafe { sys::whisper_full_n_segments_from_state(state) };
         for i in (total - n_new).max(0)..total {
-            let segment = unsafe { read_segment(ctx, state, i, collector) };
+            let raw = unsafe { read_raw(ctx, state, i) };
+            if let Some(out) = collector.raw.as_mut() {
+                out.push(raw);
+                continue;
+            }
+            let (offset, end) = (collector.offset, collector.end);
+            let to_s = |t: i64| (t as f64 / 100.0 + offset).min(end);
+            let mut segment = build_segment(
+                &raw.tokens,
+                to_s(raw.t0),
+                to_s(raw.t1),
+                raw.no_speech_prob,
+                &to_s,
+                collector.word_timestamps,
+            );
             if !keep(&segment, collector.max_compression_ratio) {
                 continue;
             }
-            if let Some(cb) = &collector.on_segment {
+            segment.id = collector.first_id + collector.segments.len();
+            let cancelled = collector
+                .cancel
+                .as_ref()
+                .is_some_and(CancelToken::is_cancelled);
+            if let (Some(cb), false) = (&collector.on_segment, cancelled) {
                 cb(&segment);
             }
             collector.segments.push(segment);
@@ -74,94 +118,115 @@ pub(crate) unsafe extern "C" fn on_new_segments(
 /// Whether a decoded segment is speech worth keeping: not empty, not a repetition loop that
 /// survived the temperature fallback, and not Whisper's "no speech" case (no-speech probability
 /// over 0.6 with a mean log-probability under −1, the rule Whisper's own decoder applies).
-fn keep(segment: &Segment, max_compression_ratio: f32) -> bool {
+pub(crate) fn keep(segment: &Segment, max_compression_ratio: f32) -> bool {
     let text = segment.text.trim();
     !text.is_empty()
         && segment.compression_ratio <= max_compression_ratio
         && !(segment.no_speech_prob > 0.6 && segment.avg_logprob < -1.0)
 }
 
-/// Builds segment `i` of `state`.
-unsafe fn read_segment(
+/// Reads segment `i` of `state`: its window times and its text tokens.
+///
+/// # Safety
+/// `ctx`/`state` must be a live context and a state that has run `whisper_full`, and `i` one
+/// of its segment indices.
+unsafe fn read_raw(
     ctx: *mut sys::whisper_context,
     state: *mut sys::whisper_state,
     i: c_int,
-    collector: &Collector,
-) -> Segment {
-    let cs_to_s = |t: i64| ((t * 10) as f64 / 1000.0 + collector.offset).min(collector.end);
+) -> RawSegment {
     // SAFETY (whole function): `i` is a valid segment index of `state`, token indices are
     // below the segment's token count, and returned strings live as long as the state.
-    let (t0, t1, text, no_speech, n_tokens, eot) = unsafe {
-        let text = sys::whisper_full_get_segment_text_from_state(state, i);
-        let text = if text.is_null() {
-            String::new()
-        } else {
-            CStr::from_ptr(text).to_string_lossy().into_owned()
-        };
-        (
-            sys::whisper_full_get_segment_t0_from_state(state, i),
-            sys::whisper_full_get_segment_t1_from_state(state, i),
-            text,
-            sys::whisper_full_get_segment_no_speech_prob_from_state(state, i),
-            sys::whisper_full_n_tokens_from_state(state, i),
-            sys::whisper_token_eot(ctx),
-        )
-    };
-    let mut tokens = Vec::new();
-    let mut logprob_sum = 0.0f32;
-    let mut words: Vec<Word> = Vec::new();
-    let mut word_probs: Vec<f32> = Vec::new();
-    for j in 0..n_tokens {
-        let data = unsafe { sys::whisper_full_get_token_data_from_state(state, i, j) };
-        if data.id >= eot {
-            continue;
-        }
-        tokens.push(data.id);
-        logprob_sum += data.plog;
-        if collector.word_timestamps {
-            let piece = unsafe {
-                let p = sys::whisper_full_get_token_text_from_state(ctx, state, i, j);
-                if p.is_null() {
-                    String::new()
-                } else {
-                    CStr::from_ptr(p).to_string_lossy().into_owned()
-                }
+    unsafe {
+        let eot = sys::whisper_token_eot(ctx);
+        let n_tokens = sys::whisper_full_n_tokens_from_state(state, i);
+        let mut tokens = Vec::with_capacity(n_tokens.max(0) as usize);
+        for j in 0..n_tokens {
+            let data = sys::whisper_full_get_token_data_from_state(state, i, j);
+            if data.id >= eot {
+                continue;
+            }
+            let p = sys::whisper_full_get_token_text_from_state(ctx, state, i, j);
+            let bytes = if p.is_null() {
+                Vec::new()
+            } else {
+                CStr::from_ptr(p).to_bytes().to_vec()
             };
-            let starts_word = piece.starts_with(' ') || words.is_empty();
-            if starts_word {
-                if let Some(w) = words.last_mut() {
-                    w.probability = word_probs.iter().sum::<f32>() / word_probs.len() as f32;
-                }
-                word_probs.clear();
+            tokens.push(RawToken {
+                id: data.id,
+                bytes,
+                t0: data.t0,
+                t1: data.t1,
+                p: data.p,
+                plog: data.plog,
+            });
+        }
+        RawSegment {
+            t0: sys::whisper_full_get_segment_t0_from_state(state, i),
+            t1: sys::whisper_full_get_segment_t1_from_state(state, i),
+            no_speech_prob: sys::whisper_full_get_segment_no_speech_prob_from_state(state, i),
+            tokens,
+        }
+    }
+}
+
+/// Builds a segment (id 0) from text tokens; `to_s` turns token centiseconds into seconds
+/// of the original audio.
+pub(crate) fn build_segment(
+    tokens: &[RawToken],
+    start: f64,
+    end: f64,
+    no_speech_prob: f32,
+    to_s: &dyn Fn(i64) -> f64,
+    word_timestamps: bool,
+) -> Segment {
+    let bytes: Vec<u8> = tokens
+        .iter()
+        .flat_map(|t| t.bytes.iter().copied())
+        .collect();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let mut words: Vec<Word> = Vec::new();
+    if word_timestamps {
+        let mut word_bytes: Vec<u8> = Vec::new();
+        let mut word_probs: Vec<f32> = Vec::new();
+        let finish = |words: &mut Vec<Word>, bytes: &mut Vec<u8>, probs: &mut Vec<f32>| {
+            if let Some(w) = words.last_mut() {
+                w.word = String::from_utf8_lossy(bytes).into_owned();
+                w.probability = probs.iter().sum::<f32>() / probs.len().max(1) as f32;
+            }
+            bytes.clear();
+            probs.clear();
+        };
+        for t in tokens {
+            if t.bytes.first() == Some(&b' ') || words.is_empty() {
+                finish(&mut words, &mut word_bytes, &mut word_probs);
                 words.push(Word {
-                    word: piece,
-                    start: cs_to_s(data.t0),
-                    end: cs_to_s(data.t1),
+                    word: String::new(),
+                    start: to_s(t.t0),
+                    end: to_s(t.t1),
                     probability: 0.0,
                 });
             } else if let Some(w) = words.last_mut() {
-                w.word.push_str(&piece);
-                w.end = cs_to_s(data.t1);
+                w.end = to_s(t.t1);
             }
-            word_probs.push(data.p);
+            word_bytes.extend_from_slice(&t.bytes);
+            word_probs.push(t.p);
         }
-    }
-    if let Some(w) = words.last_mut() {
-        w.probability = word_probs.iter().sum::<f32>() / word_probs.len().max(1) as f32;
+        finish(&mut words, &mut word_bytes, &mut word_probs);
     }
     Segment {
-        id: collector.first_id + collector.segments.len(),
-        start: cs_to_s(t0),
-        end: cs_to_s(t1),
+        id: 0,
+        start,
+        end,
         compression_ratio: compression_ratio(&text),
         text,
         avg_logprob: if tokens.is_empty() {
             0.0
         } else {
-            logprob_sum / tokens.len() as f32
+            tokens.iter().map(|t| t.plog).sum::<f32>() / tokens.len() as f32
         },
-        tokens,
-        no_speech_prob: no_speech,
+        tokens: tokens.iter().map(|t| t.id).collect(),
+        no_speech_prob,
         words,
     }
 }

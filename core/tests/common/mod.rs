@@ -2,6 +2,7 @@
 //! and WAV headers from code. A missing tool fails the test: `.ci/run` installs them.
 #![allow(dead_code)]
 
+pub mod counting;
 pub mod http;
 pub mod speech;
 

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use clap::{Args, ValueEnum};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use stenograph::audio::Audio;
 use stenograph::model::{FetchOptions, Model};
 use stenograph::transcribe::{
     Decoding, Task, TranscribeOptions, Transcriber, Transcript, DEFAULT_MODEL,
@@ -80,6 +81,10 @@ pub struct TranscribeArgs {
     /// Write FILE.<ext> into this directory instead of printing.
     #[arg(long, short)]
     output_dir: Option<PathBuf>,
+    /// Many short recordings: decode them all, then let their speech share decoder windows
+    /// (packing needs --language or an English-only model).
+    #[arg(long)]
+    batch: bool,
 }
 
 pub fn run(args: TranscribeArgs) -> Result<(), Error> {
@@ -112,42 +117,15 @@ pub fn run(args: TranscribeArgs) -> Result<(), Error> {
             source,
         })?;
     }
-    let bars = std::io::stderr().is_terminal().then(MultiProgress::new);
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<Transcript, Error>>>> =
-        Mutex::new((0..args.files.len()).map(|_| None).collect());
-    std::thread::scope(|scope| {
-        for _ in 0..jobs {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                let Some(file) = args.files.get(i) else { break };
-                let mut opts = base.clone();
-                let bar = bars.as_ref().map(|m| {
-                    let bar = m.add(ProgressBar::new(100));
-                    bar.set_style(
-                        ProgressStyle::with_template("{msg:30!} [{bar:30}] {pos:>3}%")
-                            .expect("valid template")
-                            .progress_chars("=> "),
-                    );
-                    bar.set_message(file.display().to_string());
-                    bar
-                });
-                if let Some(bar) = bar.clone() {
-                    opts.on_progress = Some(Arc::new(move |p| bar.set_position(u64::from(p))));
-                }
-                let result = transcriber.transcribe_file(file, &opts);
-                if let Some(bar) = bar {
-                    bar.finish_and_clear();
-                }
-                results.lock().expect("results")[i] = Some(result);
-            });
-        }
-    });
-    let results = results.into_inner().expect("results");
+    let results = if args.batch {
+        batched(&transcriber, &args.files, &base)?
+    } else {
+        one_by_one(&transcriber, &args.files, &base, jobs)
+    };
     let mut failed = None;
     let many = args.files.len() > 1;
     for (file, result) in args.files.iter().zip(results) {
-        match result.expect("every file was processed") {
+        match result {
             Ok(t) => {
                 let out = args.format.render(&t, args.translate);
                 match &args.output_dir {
@@ -175,4 +153,82 @@ pub fn run(args: TranscribeArgs) -> Result<(), Error> {
         )),
         None => Ok(()),
     }
+}
+
+/// A progress bar on a terminal, labelled `msg`.
+fn bar(bars: Option<&MultiProgress>, msg: String) -> Option<ProgressBar> {
+    bars.map(|m| {
+        let bar = m.add(ProgressBar::new(100));
+        bar.set_style(
+            ProgressStyle::with_template("{msg:30!} [{bar:30}] {pos:>3}%")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        bar.set_message(msg);
+        bar
+    })
+}
+
+/// Each file streamed on its own, `jobs` at once.
+fn one_by_one(
+    transcriber: &Transcriber,
+    files: &[PathBuf],
+    base: &TranscribeOptions,
+    jobs: usize,
+) -> Vec<Result<Transcript, Error>> {
+    let bars = std::io::stderr().is_terminal().then(MultiProgress::new);
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<Transcript, Error>>>> =
+        Mutex::new((0..files.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(file) = files.get(i) else { break };
+                let mut opts = base.clone();
+                let bar = bar(bars.as_ref(), file.display().to_string());
+                if let Some(bar) = bar.clone() {
+                    opts.on_progress = Some(Arc::new(move |p| bar.set_position(u64::from(p))));
+                }
+                let result = transcriber.transcribe_file(file, &opts);
+                if let Some(bar) = bar {
+                    bar.finish_and_clear();
+                }
+                results.lock().expect("results")[i] = Some(result);
+            });
+        }
+    });
+    let results = results.into_inner().expect("results");
+    results
+        .into_iter()
+        .map(|r| r.expect("every file was processed"))
+        .collect()
+}
+
+/// All files decoded, then transcribed in one batch; a file that does not decode keeps its
+/// error, the others are transcribed.
+fn batched(
+    transcriber: &Transcriber,
+    files: &[PathBuf],
+    base: &TranscribeOptions,
+) -> Result<Vec<Result<Transcript, Error>>, Error> {
+    let decoded: Vec<Result<Audio, Error>> = files.iter().map(Audio::from_path).collect();
+    let inputs: Vec<&[f32]> = decoded
+        .iter()
+        .filter_map(|d| d.as_ref().ok().map(Audio::samples))
+        .collect();
+    let bars = std::io::stderr().is_terminal().then(MultiProgress::new);
+    let bar = bar(bars.as_ref(), format!("{} files", inputs.len()));
+    let mut opts = base.clone();
+    if let Some(bar) = bar.clone() {
+        opts.on_progress = Some(Arc::new(move |p| bar.set_position(u64::from(p))));
+    }
+    let mut transcripts = transcriber.transcribe_batch(&inputs, &opts)?.into_iter();
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    Ok(decoded
+        .into_iter()
+        .map(|d| d.map(|_| transcripts.next().expect("one transcript per input")))
+        .collect())
 }

@@ -89,3 +89,37 @@ fn bad_input_is_a_clear_error() {
     assert!(err.contains("notes.mp3: not audio"), "{err}");
     assert_eq!(err.matches("error:").count(), 1, "{err}");
 }
+
+#[test]
+fn batch_transcribes_each_file_and_reports_the_bad_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = speech(
+        dir.path(),
+        "a.wav",
+        "Please call the customer back before noon tomorrow.",
+    );
+    let b = speech(
+        dir.path(),
+        "b.wav",
+        "The meeting has been moved to Thursday afternoon.",
+    );
+    let junk = dir.path().join("notes.wav");
+    std::fs::write(&junk, b"these are not the samples you are looking for").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_stenograph"))
+        .args(["transcribe", "--batch"])
+        .args([&a, &junk, &b])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("notes.wav"), "{stderr}");
+    let a_at = stdout.find("a.wav <==").expect("a's transcript");
+    let b_at = stdout.find("b.wav <==").expect("b's transcript");
+    assert!(a_at < b_at && !stdout.contains("notes.wav"), "{stdout}");
+    assert!(
+        stdout[a_at..b_at].to_lowercase().contains("customer back"),
+        "{stdout}"
+    );
+    assert!(stdout[b_at..].contains("Thursday"), "{stdout}");
+}

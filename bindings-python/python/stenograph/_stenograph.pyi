@@ -1,0 +1,183 @@
+"""Type stubs of Stenograph's native module (checked against it by mypy's stubtest in CI)."""
+
+import os
+from typing import Any, BinaryIO, Callable, List, Optional, Sequence, Union, final
+
+from typing_extensions import TypeAlias, disjoint_base
+
+__all__ = [
+    "Error",
+    "DecodeError",
+    "ModelError",
+    "Cancelled",
+    "InferenceError",
+    "DeviceError",
+    "InvalidArgument",
+    "IoError",
+    "Transcriber",
+    "CancelToken",
+    "Transcript",
+    "Segment",
+    "Word",
+    "DEFAULT_MODEL",
+    "GPU_BUILD",
+    "__version__",
+    "fetch_model",
+]
+
+DEFAULT_MODEL: str
+GPU_BUILD: bool
+__version__: str
+
+_AudioInput: TypeAlias = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, BinaryIO, Any]
+"""A path, encoded bytes, a binary file object, or a float32/int16 sample array (with
+`sample_rate=`)."""
+
+class Error(Exception):
+    """Base of every Stenograph error. `code` names the failure (e.g. "truncated")."""
+
+    code: str
+
+class DecodeError(Error, ValueError):
+    """The audio could not be read: empty, truncated, corrupt, not audio, unsupported."""
+
+class ModelError(Error):
+    """The model could not be found, fetched, checked or loaded."""
+
+class Cancelled(Error):
+    """The transcription was cancelled (cancel token, asyncio cancellation, Ctrl-C)."""
+
+class InferenceError(Error, RuntimeError):
+    """whisper.cpp failed while transcribing."""
+
+class DeviceError(Error, RuntimeError):
+    """The device asked for is not available in this build or on this machine."""
+
+class InvalidArgument(Error, ValueError):
+    """An option is out of range or does not fit the model."""
+
+class IoError(Error, OSError):
+    """A file could not be read or written."""
+
+@final
+class Word:
+    """One word with its timing."""
+
+    @property
+    def word(self) -> str: ...
+    @property
+    def start(self) -> float: ...
+    @property
+    def end(self) -> float: ...
+    @property
+    def probability(self) -> float: ...
+
+@final
+class Segment:
+    """A stretch of speech and its text."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def start(self) -> float: ...
+    @property
+    def end(self) -> float: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def tokens(self) -> List[int]: ...
+    @property
+    def avg_logprob(self) -> float: ...
+    @property
+    def compression_ratio(self) -> float: ...
+    @property
+    def no_speech_prob(self) -> float: ...
+    @property
+    def words(self) -> List[Word]: ...
+
+@final
+class Transcript:
+    """A finished transcription."""
+
+    @property
+    def text(self) -> str: ...
+    @property
+    def language(self) -> str: ...
+    @property
+    def language_probability(self) -> float: ...
+    @property
+    def duration(self) -> float: ...
+    @property
+    def segments(self) -> List[Segment]: ...
+    def to_text(self) -> str: ...
+    def to_srt(self) -> str: ...
+    def to_vtt(self) -> str: ...
+    def to_json(self) -> str: ...
+    def to_verbose_json(self) -> str: ...
+    def to_tsv(self) -> str: ...
+    def to_dict(self) -> Any: ...
+
+@final
+class CancelToken:
+    """Stops a transcription from any thread: pass it as `cancel=` and call `cancel()`."""
+
+    def __new__(cls) -> CancelToken: ...
+    def cancel(self) -> None: ...
+    @property
+    def cancelled(self) -> bool: ...
+
+@disjoint_base
+class Transcriber:
+    """One loaded model serving any number of threads; each call gets its own state."""
+
+    def __new__(
+        cls,
+        model: str = "tiny.en",
+        device: str = "auto",
+        max_concurrent: Optional[int] = None,
+        threads_per_call: Optional[int] = None,
+    ) -> Transcriber: ...
+    @property
+    def model(self) -> str: ...
+    @property
+    def multilingual(self) -> bool: ...
+    def transcribe(
+        self,
+        audio: _AudioInput,
+        *,
+        sample_rate: Optional[int] = None,
+        language: Optional[str] = None,
+        task: str = "transcribe",
+        initial_prompt: Optional[str] = None,
+        beam_size: Optional[int] = None,
+        word_timestamps: bool = False,
+        vad: bool = True,
+        temperature: float = 0.0,
+        temperature_fallback: bool = True,
+        condition_on_previous_text: bool = False,
+        max_segment_chars: Optional[int] = None,
+        on_progress: Optional[Callable[[int], object]] = None,
+        on_segment: Optional[Callable[[Segment], object]] = None,
+        cancel: Optional[CancelToken] = None,
+    ) -> Transcript: ...
+    def transcribe_batch(
+        self,
+        audios: Sequence[_AudioInput],
+        *,
+        sample_rate: Optional[int] = None,
+        language: Optional[str] = None,
+        task: str = "transcribe",
+        initial_prompt: Optional[str] = None,
+        beam_size: Optional[int] = None,
+        word_timestamps: bool = False,
+        vad: bool = True,
+        temperature: float = 0.0,
+        temperature_fallback: bool = True,
+        condition_on_previous_text: bool = False,
+        max_segment_chars: Optional[int] = None,
+        on_progress: Optional[Callable[[int], object]] = None,
+        cancel: Optional[CancelToken] = None,
+    ) -> List[Transcript]: ...
+
+def fetch_model(name: str) -> str:
+    """Fetches a registry model into the cache (if not there yet) and returns its path."""

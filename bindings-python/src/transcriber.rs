@@ -1,0 +1,374 @@
+//! `Transcriber` and `CancelToken`: options in, the call run off the interpreter's lock, typed
+//! transcripts out.
+
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use pyo3::prelude::*;
+use stenograph::audio::{Audio, DecodeOptions};
+use stenograph::transcribe::{CancelToken, Decoding, Device, Task, TranscribeOptions, Transcriber};
+
+use crate::errors::{invalid, to_py};
+use crate::input::audio_source;
+use crate::transcript::{PySegment, PyTranscript};
+
+/// Stops a transcription from any thread: pass it as `cancel=` and call `cancel()`.
+#[pyclass(module = "stenograph", name = "CancelToken", frozen)]
+#[derive(Clone, Default)]
+pub struct PyCancelToken(CancelToken);
+
+#[pymethods]
+impl PyCancelToken {
+    #[new]
+    fn new() -> Self {
+        Self::default()
+    }
+
+    /// Asks every transcription holding this token to stop (`Cancelled` within about a second).
+    fn cancel(&self) {
+        self.0.cancel();
+    }
+
+    /// Whether `cancel()` was called.
+    #[getter]
+    fn cancelled(&self) -> bool {
+        self.0.is_cancelled()
+    }
+}
+
+/// One loaded model serving any number of threads; each call gets its own decoder state.
+#[pyclass(module = "stenograph", name = "Transcriber", frozen, subclass)]
+pub struct PyTranscriber {
+    inner: Transcriber,
+    /// The model as the caller named it.
+    model: String,
+}
+
+/// The first exception a Python callback raised during a call.
+type Failure = Arc<Mutex<Option<PyErr>>>;
+
+fn device(spec: &str) -> PyResult<Device> {
+    match spec {
+        "auto" => Ok(Device::Auto),
+        "cpu" => Ok(Device::Cpu),
+        "gpu" | "cuda" => Ok(Device::Gpu(0)),
+        other => other
+            .strip_prefix("gpu:")
+            .or_else(|| other.strip_prefix("cuda:"))
+            .and_then(|n| n.parse().ok())
+            .map(Device::Gpu)
+            .ok_or_else(|| {
+                invalid(format!(
+                    "device must be 'auto', 'cpu', 'gpu' or 'gpu:N', not '{other}'"
+                ))
+            }),
+    }
+}
+
+/// Runs `work` on its own thread while this one waits without the interpreter's lock,
+/// waking every 100 ms to let Python handle signals: Ctrl-C cancels the work and raises
+/// `KeyboardInterrupt` once it has stopped.
+fn run_interruptible<T: Send>(
+    py: Python<'_>,
+    cancel: &CancelToken,
+    work: impl FnOnce() -> stenograph::Result<T> + Send,
+) -> PyResult<stenograph::Result<T>> {
+    let done = (Mutex::new(false), Condvar::new());
+    std::thread::scope(|scope| {
+        let handle = scope.spawn(|| {
+            // Marks the work done even if it panics, so the wait below always ends.
+            struct Done<'a>(&'a (Mutex<bool>, Condvar));
+            impl Drop for Done<'_> {
+                fn drop(&mut self) {
+                    *self.0 .0.lock().unwrap_or_else(|p| p.into_inner()) = true;
+                    self.0 .1.notify_all();
+                }
+            }
+            let _done = Done(&done);
+            work()
+        });
+        let mut interrupted = None;
+        loop {
+            let finished = py.detach(|| {
+                let guard = done.0.lock().unwrap_or_else(|p| p.into_inner());
+                let (guard, _) = done
+                    .1
+                    .wait_timeout_while(guard, Duration::from_millis(100), |d| !*d)
+                    .unwrap_or_else(|p| p.into_inner());
+                *guard
+            });
+            if finished {
+                break;
+            }
+            if interrupted.is_none() {
+                if let Err(e) = py.check_signals() {
+                    cancel.cancel();
+                    interrupted = Some(e);
+                }
+            }
+        }
+        let out = py.detach(|| handle.join());
+        match (interrupted, out) {
+            (Some(e), _) => Err(e),
+            (None, Ok(r)) => Ok(r),
+            (None, Err(_)) => Err(to_py(stenograph::Error::Inference(
+                "the transcription thread failed".into(),
+            ))),
+        }
+    })
+}
+
+/// Options, as the keyword arguments of `transcribe` give them.
+struct Args {
+    language: Option<String>,
+    task: String,
+    initial_prompt: Option<String>,
+    beam_size: Option<usize>,
+    word_timestamps: bool,
+    vad: bool,
+    temperature: f32,
+    temperature_fallback: bool,
+    condition_on_previous_text: bool,
+    max_segment_chars: Option<usize>,
+    on_progress: Option<Py<PyAny>>,
+    on_segment: Option<Py<PyAny>>,
+    cancel: Option<PyCancelToken>,
+}
+
+impl Args {
+    /// Core options, with Python callbacks wrapped: a callback that raises cancels the call,
+    /// and its exception is what the call raises.
+    fn options(self) -> PyResult<(TranscribeOptions, Failure)> {
+        let task = match self.task.as_str() {
+            "transcribe" => Task::Transcribe,
+            "translate" => Task::Translate,
+            other => {
+                return Err(invalid(format!(
+                    "task must be 'transcribe' or 'translate', not '{other}'"
+                )))
+            }
+        };
+        let decoding = match self.beam_size {
+            None | Some(0) | Some(1) => Decoding::Greedy,
+            Some(n) => Decoding::Beam(n),
+        };
+        let cancel = self.cancel.map(|c| c.0).unwrap_or_default();
+        let failure: Failure = Arc::new(Mutex::new(None));
+        let fail = {
+            let (failure, cancel) = (failure.clone(), cancel.clone());
+            move |e: PyErr| {
+                let mut slot = failure.lock().unwrap_or_else(|p| p.into_inner());
+                slot.get_or_insert(e);
+                cancel.cancel();
+            }
+        };
+        let on_progress = self.on_progress.map(|cb| {
+            let fail = fail.clone();
+            Arc::new(move |p: u8| {
+                Python::attach(|py| {
+                    if let Err(e) = cb.call1(py, (p,)) {
+                        fail(e);
+                    }
+                })
+            }) as stenograph::transcribe::ProgressCallback
+        });
+        let on_segment = self.on_segment.map(|cb| {
+            let fail = fail.clone();
+            Arc::new(move |s: &stenograph::transcribe::Segment| {
+                Python::attach(|py| {
+                    if let Err(e) = cb.call1(py, (PySegment::from(s),)) {
+                        fail(e);
+                    }
+                })
+            }) as stenograph::transcribe::SegmentCallback
+        });
+        let opts = TranscribeOptions {
+            language: self.language,
+            task,
+            initial_prompt: self.initial_prompt,
+            decoding,
+            temperature: self.temperature,
+            temperature_fallback: self.temperature_fallback,
+            word_timestamps: self.word_timestamps,
+            condition_on_previous_text: self.condition_on_previous_text,
+            vad: self.vad,
+            max_segment_chars: self.max_segment_chars,
+            on_progress,
+            on_segment,
+            cancel: Some(cancel),
+            ..TranscribeOptions::default()
+        };
+        Ok((opts, failure))
+    }
+}
+
+/// A call's result: a callback's exception first, then the core's error.
+fn finish<T>(out: stenograph::Result<T>, failure: &Failure) -> PyResult<T> {
+    if let Some(e) = failure.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        return Err(e);
+    }
+    out.map_err(to_py)
+}
+
+#[pymethods]
+impl PyTranscriber {
+    /// Loads `model` (a registry name, fetched into the cache on first use, or a ggml file
+    /// path) on `device` ('auto', 'cpu', 'gpu', 'gpu:N'). `max_concurrent` caps the calls
+    /// running at once (default: CPU cores); `threads_per_call` sets CPU threads per call
+    /// (default 1).
+    #[new]
+    #[pyo3(signature = (model = "tiny.en", device = "auto", max_concurrent = None, threads_per_call = None))]
+    fn new(
+        py: Python<'_>,
+        model: &str,
+        device: &str,
+        max_concurrent: Option<usize>,
+        threads_per_call: Option<usize>,
+    ) -> PyResult<Self> {
+        let device = self::device(device)?;
+        let name = model.to_string();
+        let built = py.detach(|| {
+            let mut b = Transcriber::builder().model(name.as_str()).device(device);
+            if let Some(n) = max_concurrent {
+                b = b.max_concurrent(n);
+            }
+            if let Some(n) = threads_per_call {
+                b = b.threads_per_call(n);
+            }
+            b.build()
+        });
+        built
+            .map(|inner| Self { inner, model: name })
+            .map_err(to_py)
+    }
+
+    /// The model as given: a registry name or a path.
+    #[getter]
+    fn model(&self) -> &str {
+        &self.model
+    }
+
+    /// Whether the model knows languages other than English.
+    #[getter]
+    fn multilingual(&self) -> bool {
+        self.inner.model().info().multilingual
+    }
+
+    /// Transcribes `audio`: a path, `bytes`, a binary file object, or a float32/int16 sample
+    /// array with `sample_rate`. The interpreter's lock is released while it runs.
+    #[pyo3(signature = (
+        audio, *, sample_rate = None, language = None, task = "transcribe",
+        initial_prompt = None, beam_size = None, word_timestamps = false, vad = true,
+        temperature = 0.0, temperature_fallback = true, condition_on_previous_text = false,
+        max_segment_chars = None, on_progress = None, on_segment = None, cancel = None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn transcribe(
+        &self,
+        py: Python<'_>,
+        audio: &Bound<'_, PyAny>,
+        sample_rate: Option<u32>,
+        language: Option<String>,
+        task: &str,
+        initial_prompt: Option<String>,
+        beam_size: Option<usize>,
+        word_timestamps: bool,
+        vad: bool,
+        temperature: f32,
+        temperature_fallback: bool,
+        condition_on_previous_text: bool,
+        max_segment_chars: Option<usize>,
+        on_progress: Option<Py<PyAny>>,
+        on_segment: Option<Py<PyAny>>,
+        cancel: Option<PyCancelToken>,
+    ) -> PyResult<PyTranscript> {
+        let source = audio_source(audio, sample_rate)?;
+        let (opts, failure) = Args {
+            language,
+            task: task.to_string(),
+            initial_prompt,
+            beam_size,
+            word_timestamps,
+            vad,
+            temperature,
+            temperature_fallback,
+            condition_on_previous_text,
+            max_segment_chars,
+            on_progress,
+            on_segment,
+            cancel,
+        }
+        .options()?;
+        let token = opts.cancel.clone().unwrap_or_default();
+        let t = &self.inner;
+        let out = run_interruptible(py, &token, || {
+            let stream = stenograph::audio::AudioStream::open(source, &DecodeOptions::default())?;
+            t.transcribe_stream(stream, &opts)
+        })?;
+        finish(out, &failure).map(PyTranscript)
+    }
+
+    /// Transcribes several inputs (any `transcribe` accepts) in one go, short recordings
+    /// sharing decoder windows; transcripts in input order. Options as for `transcribe`,
+    /// without `on_segment`.
+    #[pyo3(signature = (
+        audios, *, sample_rate = None, language = None, task = "transcribe",
+        initial_prompt = None, beam_size = None, word_timestamps = false, vad = true,
+        temperature = 0.0, temperature_fallback = true, condition_on_previous_text = false,
+        max_segment_chars = None, on_progress = None, cancel = None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn transcribe_batch(
+        &self,
+        py: Python<'_>,
+        audios: Vec<Bound<'_, PyAny>>,
+        sample_rate: Option<u32>,
+        language: Option<String>,
+        task: &str,
+        initial_prompt: Option<String>,
+        beam_size: Option<usize>,
+        word_timestamps: bool,
+        vad: bool,
+        temperature: f32,
+        temperature_fallback: bool,
+        condition_on_previous_text: bool,
+        max_segment_chars: Option<usize>,
+        on_progress: Option<Py<PyAny>>,
+        cancel: Option<PyCancelToken>,
+    ) -> PyResult<Vec<PyTranscript>> {
+        let sources = audios
+            .iter()
+            .map(|a| audio_source(a, sample_rate))
+            .collect::<PyResult<Vec<_>>>()?;
+        let (opts, failure) = Args {
+            language,
+            task: task.to_string(),
+            initial_prompt,
+            beam_size,
+            word_timestamps,
+            vad,
+            temperature,
+            temperature_fallback,
+            condition_on_previous_text,
+            max_segment_chars,
+            on_progress,
+            on_segment: None,
+            cancel,
+        }
+        .options()?;
+        let token = opts.cancel.clone().unwrap_or_default();
+        let t = &self.inner;
+        let out = run_interruptible(py, &token, || {
+            let audio = sources
+                .into_iter()
+                .map(|s| Audio::decode(s, &DecodeOptions::default()))
+                .collect::<stenograph::Result<Vec<_>>>()?;
+            t.transcribe_batch(&audio, &opts)
+        })?;
+        finish(out, &failure).map(|v| v.into_iter().map(PyTranscript).collect())
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Transcriber(model={:?})", self.model)
+    }
+}

@@ -1,0 +1,170 @@
+//! The transcript types as Python classes (read-only views of the core's).
+
+use pyo3::prelude::*;
+use pyo3::types::PyList;
+
+/// One word with its timing.
+#[pyclass(module = "stenograph", name = "Word", frozen, get_all)]
+#[derive(Clone)]
+pub struct PyWord {
+    /// The word, with its leading space if it had one.
+    word: String,
+    /// Start in seconds from the beginning of the audio.
+    start: f64,
+    /// End in seconds.
+    end: f64,
+    /// Mean probability of its tokens.
+    probability: f32,
+}
+
+#[pymethods]
+impl PyWord {
+    fn __repr__(&self) -> String {
+        format!(
+            "Word({:?}, start={:.2}, end={:.2}, probability={:.2})",
+            self.word, self.start, self.end, self.probability
+        )
+    }
+}
+
+/// A stretch of speech and its text.
+#[pyclass(module = "stenograph", name = "Segment", frozen, get_all)]
+#[derive(Clone)]
+pub struct PySegment {
+    /// Position in the transcript, from 0.
+    id: usize,
+    /// Start in seconds from the beginning of the audio.
+    start: f64,
+    /// End in seconds.
+    end: f64,
+    /// The text, with Whisper's leading space.
+    text: String,
+    /// Token ids, special tokens excluded.
+    tokens: Vec<i32>,
+    /// Mean log-probability of the tokens.
+    avg_logprob: f32,
+    /// Text size over its zlib-compressed size.
+    compression_ratio: f32,
+    /// Probability that the window holds no speech.
+    no_speech_prob: f32,
+    /// Words with timings (empty unless word timestamps were asked for).
+    words: Vec<PyWord>,
+}
+
+#[pymethods]
+impl PySegment {
+    fn __repr__(&self) -> String {
+        format!(
+            "Segment(id={}, start={:.2}, end={:.2}, text={:?})",
+            self.id, self.start, self.end, self.text
+        )
+    }
+}
+
+impl From<&stenograph::transcribe::Segment> for PySegment {
+    fn from(s: &stenograph::transcribe::Segment) -> Self {
+        Self {
+            id: s.id,
+            start: s.start,
+            end: s.end,
+            text: s.text.clone(),
+            tokens: s.tokens.clone(),
+            avg_logprob: s.avg_logprob,
+            compression_ratio: s.compression_ratio,
+            no_speech_prob: s.no_speech_prob,
+            words: s
+                .words
+                .iter()
+                .map(|w| PyWord {
+                    word: w.word.clone(),
+                    start: w.start,
+                    end: w.end,
+                    probability: w.probability,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A finished transcription.
+#[pyclass(module = "stenograph", name = "Transcript", frozen)]
+pub struct PyTranscript(pub stenograph::transcribe::Transcript);
+
+#[pymethods]
+impl PyTranscript {
+    /// All segments' text, trimmed.
+    #[getter]
+    fn text(&self) -> &str {
+        &self.0.text
+    }
+
+    /// Language of the text (ISO 639-1), given or detected.
+    #[getter]
+    fn language(&self) -> &str {
+        &self.0.language
+    }
+
+    /// Probability of the detected language (1.0 when it was given).
+    #[getter]
+    fn language_probability(&self) -> f32 {
+        self.0.language_probability
+    }
+
+    /// Length of the audio in seconds.
+    #[getter]
+    fn duration(&self) -> f64 {
+        self.0.duration
+    }
+
+    /// The segments in order.
+    #[getter]
+    fn segments<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        PyList::new(py, self.0.segments.iter().map(PySegment::from))
+    }
+
+    /// Plain text, one segment per line.
+    fn to_text(&self) -> String {
+        self.0.to_text()
+    }
+
+    /// SubRip subtitles.
+    fn to_srt(&self) -> String {
+        self.0.to_srt()
+    }
+
+    /// WebVTT subtitles.
+    fn to_vtt(&self) -> String {
+        self.0.to_vtt()
+    }
+
+    /// `{"text": ...}`, OpenAI's `json` response.
+    fn to_json(&self) -> String {
+        self.0.to_json()
+    }
+
+    /// OpenAI's `verbose_json` response as a string.
+    fn to_verbose_json(&self) -> String {
+        self.0.to_verbose_json()
+    }
+
+    /// Tab-separated start, end (milliseconds) and text.
+    fn to_tsv(&self) -> String {
+        self.0.to_tsv()
+    }
+
+    /// OpenAI's `verbose_json` shape as a dict.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        py.import("json")?
+            .call_method1("loads", (self.0.to_verbose_json(),))
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Transcript(language={:?}, duration={:.2}, segments={}, text={:?})",
+            self.0.language,
+            self.0.duration,
+            self.0.segments.len(),
+            self.0.text
+        )
+    }
+}

@@ -7,6 +7,9 @@ set -euo pipefail
 packages=(build-essential cmake pkg-config libclang-dev clang ffmpeg sox libsox-fmt-all espeak-ng
   python3 python3-venv python3-pip ca-certificates)
 
+# Node.js for the Node package (Debian's nodejs when no node is installed).
+command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

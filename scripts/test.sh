@@ -22,7 +22,7 @@ echo "== cargo test"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
-cargo test --workspace --release 2>&1 | tee "$log" || status=1
+cargo test --workspace --release --no-fail-fast 2>&1 | tee "$log" || status=1
 
 echo "== Python package (pip install ./bindings-python) and the FastAPI example"
 if [ ! -x target/py-venv/bin/python ]; then
@@ -34,9 +34,35 @@ target/py-venv/bin/pip install -q --disable-pip-version-check --force-reinstall 
 target/py-venv/bin/python -m pytest -q -p no:cacheprovider bindings-python/tests examples/python-fastapi/tests 2>&1 \
   | tee -a "$log" || status=1
 
-# One closing line for the whole suite: cargo's "test result:" lines and pytest's summary.
+echo "== Node.js package (napi build; index.js and index.d.ts must match the committed ones)"
+(cd bindings-node && npm ci --no-audit --no-fund --loglevel=error \
+  && npx napi build --platform --release --js index.js --dts index.d.ts)
+if ! git diff --quiet -- bindings-node/index.js bindings-node/index.d.ts; then
+  git --no-pager diff --stat -- bindings-node/index.js bindings-node/index.d.ts
+  echo "FAILED: bindings-node/index.js or index.d.ts drifted: run 'npm run build' in bindings-node and commit them" | tee -a "$log"
+  echo "# fail 1" >>"$log"
+  status=1
+fi
+(cd bindings-node && node --test test/) 2>&1 | tee -a "$log" || status=1
+
+echo "== npm pack, installed into a scratch project"
+pack="$(cd bindings-node && npm pack --silent)"
+scratch="$(mktemp -d)"
+(cd "$scratch" && npm init -y >/dev/null && npm install --no-audit --no-fund --loglevel=error "$OLDPWD/bindings-node/$pack" \
+  && node -e "require('stenograph').Transcriber.load('tiny.en').then(t => t.transcribe({samples: new Float32Array(16000), sampleRate: 16000})).then(tr => { if (tr.text !== '') process.exit(1); console.log('# pass 1') })" \
+  && node --input-type=module -e "import { Transcriber } from 'stenograph'; if (typeof Transcriber.load !== 'function') process.exit(1); console.log('# pass 1')") \
+  2>&1 | tee -a "$log" || status=1
+rm -rf "$scratch" "bindings-node/$pack"
+
+echo "== Node.js example service"
+(cd examples/node && npm install --no-audit --no-fund --loglevel=error && node --test test/) 2>&1 | tee -a "$log" || status=1
+
+# One closing line for the whole suite: cargo's "test result:" lines, pytest's summary and
+# node's "# pass N" / "# fail N".
 awk '
   /^test result:/ { p += $4; f += $6 }
+  /^# pass [0-9]+$/ { p += $3 }
+  /^# fail [0-9]+$/ { f += $3 }
   /^=* *[0-9]+ (passed|failed)/ || /^[0-9]+ (passed|failed)/ {
     for (i = 1; i <= NF; i++) {
       if ($(i) ~ /^passed/) p += $(i - 1)

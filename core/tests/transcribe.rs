@@ -235,7 +235,7 @@ fn cancellation_stops_within_about_a_second() {
         "cancelled after {:?}, returned {latency:?} later",
         start.elapsed() - latency
     );
-    assert!(latency < Duration::from_millis(1500), "{latency:?}");
+    assert!(latency < Duration::from_millis(300), "{latency:?}");
 
     // Files and streams return at once: the pass in progress finishes in the background.
     let path = dir().join("cancel-long.wav");
@@ -262,7 +262,7 @@ fn cancellation_stops_within_about_a_second() {
     let latency = returned - canceller.join().unwrap();
     eprintln!("file call returned {latency:?} after cancel()");
     assert!(matches!(result, Err(Error::Cancelled)), "{result:?}");
-    assert!(latency < Duration::from_millis(200), "{latency:?}");
+    assert!(latency < Duration::from_millis(300), "{latency:?}");
 
     // A token cancelled before the call stops it at once.
     let err = transcriber()

@@ -119,6 +119,20 @@ impl Transcriber {
                     .into(),
             ));
         }
+        if opts.cancel.is_some() {
+            // Owned copies on their own thread: `cancel()` returns control at once.
+            let owned: Vec<Vec<f32>> = inputs.iter().map(|a| a.as_ref().to_vec()).collect();
+            return self.detached(opts, move |t, opts| t.batch_here(&owned, opts));
+        }
+        self.batch_here(inputs, opts)
+    }
+
+    /// [`transcribe_batch`](Self::transcribe_batch) on the calling thread.
+    fn batch_here<A: AsRef<[f32]> + Sync>(
+        &self,
+        inputs: &[A],
+        opts: &TranscribeOptions,
+    ) -> Result<Vec<Transcript>> {
         let language = match (&opts.language, self.inner.model.info().multilingual) {
             (Some(l), _) => Some(l.clone()),
             (None, false) => Some("en".to_string()),

@@ -419,11 +419,24 @@ impl Transcriber {
     }
 
     /// Transcribes 16 kHz mono samples.
+    ///
+    /// With a cancel token the samples are copied and transcribed on their own thread, so that
+    /// `cancel()` returns control at once (see [`transcribe_stream`](Self::transcribe_stream)).
     pub fn transcribe_samples(
         &self,
         samples: &[f32],
         opts: &TranscribeOptions,
     ) -> Result<Transcript> {
+        if opts.cancel.is_some() {
+            self.check(opts)?;
+            let owned = samples.to_vec();
+            return self.detached(opts, move |t, opts| t.samples_here(&owned, opts));
+        }
+        self.samples_here(samples, opts)
+    }
+
+    /// [`transcribe_samples`](Self::transcribe_samples) on the calling thread.
+    fn samples_here(&self, samples: &[f32], opts: &TranscribeOptions) -> Result<Transcript> {
         self.check(opts)?;
         let mut call = Call::new(opts);
         if !samples.is_empty() {
@@ -446,16 +459,28 @@ impl Transcriber {
         stream: AudioStream,
         opts: &TranscribeOptions,
     ) -> Result<Transcript> {
-        let Some(token) = opts.cancel.clone() else {
+        if opts.cancel.is_none() {
             return self.stream_blocks(stream, opts);
-        };
+        }
         self.check(opts)?;
+        self.detached(opts, move |t, opts| t.stream_blocks(stream, opts))
+    }
+
+    /// Runs `work` on its own thread while this one watches `opts.cancel` (which must be set):
+    /// a cancelled call returns `Error::Cancelled` within milliseconds, while whisper.cpp
+    /// finishes its current pass in the background and gives its state back to the pool.
+    pub(crate) fn detached<T: Send + 'static>(
+        &self,
+        opts: &TranscribeOptions,
+        work: impl FnOnce(&Transcriber, &TranscribeOptions) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let token = opts.cancel.clone().unwrap_or_default();
         let (tx, rx) = std::sync::mpsc::channel();
         let (t, detached) = (self.clone(), opts.clone());
         std::thread::Builder::new()
             .name("stenograph-call".into())
             .spawn(move || {
-                let _ = tx.send(t.stream_blocks(stream, &detached));
+                let _ = tx.send(work(&t, &detached));
             })
             .map_err(|e| Error::Inference(format!("cannot start a transcription thread: {e}")))?;
         loop {

@@ -1,0 +1,8 @@
+// ES module entry: the same native binding as index.js.
+import { createRequire } from 'node:module'
+
+const require = createRequire(import.meta.url)
+const binding = require('./index.js')
+
+export const { Transcriber, Transcript, DEFAULT_MODEL, GPU_BUILD } = binding
+export default binding

@@ -1,0 +1,187 @@
+// The Node.js package with the real tiny.en: inputs, options, formats, errors, the event loop,
+// AbortSignal, concurrency and memory.
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { before, describe, test } from 'node:test'
+
+import { DEFAULT_MODEL, Transcriber } from '../index.mjs'
+import { SENTENCES, longSpeech, pcm, speak, words } from './helpers.mjs'
+
+let t
+let clips
+let long
+
+before(async () => {
+  t = await Transcriber.load(DEFAULT_MODEL)
+  clips = SENTENCES.map((s, i) => speak(`s${i}.wav`, s))
+  long = longSpeech(clips)
+})
+
+describe('inputs and results', () => {
+  test('a path gives a typed transcript', async () => {
+    const tr = await t.transcribe(clips[0])
+    assert.deepEqual(words(tr.text), words(SENTENCES[0]))
+    assert.equal(tr.language, 'en')
+    assert.equal(tr.languageProbability, 1)
+    assert.ok(tr.duration > 2 && tr.duration < 6, `${tr.duration}`)
+    const [seg] = tr.segments
+    assert.equal(seg.id, 0)
+    assert.ok(seg.start >= 0 && seg.start < seg.end && seg.end <= tr.duration + 0.01)
+    assert.ok(seg.tokens.length > 0 && seg.avgLogprob < 0 && seg.avgLogprob > -2)
+    assert.deepEqual(seg.words, [])
+    assert.equal(t.model, 'tiny.en')
+    assert.equal(t.multilingual, false)
+  })
+
+  test('Buffer, Uint8Array and samples give the same words', async () => {
+    const file = readFileSync(clips[0])
+    const { samples, sampleRate } = pcm(clips[0])
+    const stereo = new Float32Array(samples.length * 2)
+    samples.forEach((x, i) => {
+      stereo[2 * i] = x
+      stereo[2 * i + 1] = -x // cancelling channels
+    })
+    for (const input of [
+      file,
+      new Uint8Array(file),
+      { samples, sampleRate },
+      { samples: stereo, sampleRate, channels: 2 },
+    ]) {
+      const tr = await t.transcribe(input)
+      assert.deepEqual(words(tr.text), words(SENTENCES[0]))
+    }
+  })
+
+  test('options, callbacks and formats', async () => {
+    const progress = []
+    const segments = []
+    const tr = await t.transcribe(clips[0], {
+      language: 'en',
+      wordTimestamps: true,
+      beamSize: 5,
+      onProgress: (p) => progress.push(p),
+      onSegment: (s) => segments.push(s),
+    })
+    const all = tr.segments.flatMap((s) => s.words)
+    assert.deepEqual(
+      all.slice(0, 3).map((w) => w.word.trim().toLowerCase()),
+      ['please', 'call', 'the'],
+    )
+    for (const w of all) assert.ok(w.start <= w.end && w.probability > 0 && w.probability <= 1)
+    await new Promise((r) => setImmediate(r)) // callbacks are queued to this thread
+    assert.equal(progress.at(-1), 100)
+    assert.deepEqual(
+      segments.map((s) => s.text),
+      tr.segments.map((s) => s.text),
+    )
+    assert.match(tr.toSrt(), /^1\n00:00:/)
+    assert.match(tr.toVtt(), /^WEBVTT/)
+    assert.match(tr.toTsv(), /^start\tend\ttext\n/)
+    const json = JSON.parse(JSON.stringify(tr))
+    assert.equal(json.text, tr.text)
+    assert.equal(json.language, 'english')
+    assert.equal(json.words.length, all.length)
+    const split = await t.transcribe(clips[0], { maxSegmentChars: 12 })
+    assert.ok(split.segments.length >= 3)
+  })
+
+  test('a batch returns one transcript per input, in order', async () => {
+    const out = await t.transcribeBatch([...clips, readFileSync(clips[0])])
+    assert.deepEqual(
+      out.map((tr) => words(tr.text)),
+      [...SENTENCES, SENTENCES[0]].map(words),
+    )
+  })
+
+  test('silence gives empty text', async () => {
+    const tr = await t.transcribe({ samples: new Float32Array(16000 * 5), sampleRate: 16000 })
+    assert.equal(tr.text, '')
+    assert.deepEqual(tr.segments, [])
+    assert.equal(tr.duration, 5)
+  })
+})
+
+describe('errors', () => {
+  const rejects = (promise, code) =>
+    assert.rejects(promise, (e) => {
+      assert.ok(e instanceof Error)
+      assert.equal(e.code, code)
+      assert.ok(e.message.length > 0)
+      return true
+    })
+
+  test('bad audio', async () => {
+    const file = readFileSync(clips[0])
+    await rejects(t.transcribe(Buffer.alloc(0)), 'ERR_STENOGRAPH_DECODE')
+    await rejects(t.transcribe(Buffer.from('plain text, not audio '.repeat(50))), 'ERR_STENOGRAPH_DECODE')
+    await rejects(t.transcribe(file.subarray(0, 44)), 'ERR_STENOGRAPH_DECODE')
+    const cut = await t.transcribe(file.subarray(0, file.length >> 1))
+    assert.ok(cut.duration > 0.5 && cut.duration < 3)
+    const noise = Buffer.from(file)
+    for (let i = 44; i < noise.length; i++) noise[i] = (i * 7919) % 251
+    assert.equal((await t.transcribe(noise)).text, '')
+    await rejects(t.transcribe('/nonexistent/call.wav'), 'ERR_STENOGRAPH_IO')
+    await rejects(t.transcribe({ samples: new Float32Array(100), sampleRate: 0 }), 'ERR_STENOGRAPH_INVALID_ARGUMENT')
+  })
+
+  test('bad options and models', async () => {
+    await rejects(t.transcribe(clips[0], { task: 'sing' }), 'ERR_STENOGRAPH_INVALID_ARGUMENT')
+    await rejects(t.transcribe(clips[0], { language: 'fr' }), 'ERR_STENOGRAPH_INVALID_ARGUMENT')
+    await rejects(t.transcribe(clips[0], { temperature: 3 }), 'ERR_STENOGRAPH_INVALID_ARGUMENT')
+    await rejects(Transcriber.load('tiny.xx'), 'ERR_STENOGRAPH_MODEL')
+    await rejects(Transcriber.load('tiny.en', { device: 'tpu' }), 'ERR_STENOGRAPH_INVALID_ARGUMENT')
+    await rejects(Transcriber.load('tiny.en', { device: 'gpu:0' }), 'ERR_STENOGRAPH_DEVICE')
+    assert.throws(() => t.transcribe(42))
+  })
+})
+
+describe('the event loop, cancellation and concurrency', () => {
+  test('timers keep firing while a transcription runs', async () => {
+    let ticks = 0
+    const timer = setInterval(() => ticks++, 10)
+    const started = performance.now()
+    await t.transcribe(long)
+    const elapsed = performance.now() - started
+    clearInterval(timer)
+    assert.ok(ticks > elapsed / 10 / 3, `${ticks} ticks in ${elapsed} ms`)
+  })
+
+  test('AbortSignal cancels within a second', async () => {
+    const ac = new AbortController()
+    const call = t.transcribe(long, { signal: ac.signal })
+    await new Promise((r) => setTimeout(r, 500))
+    const at = performance.now()
+    ac.abort()
+    await assert.rejects(call, (e) => e.name === 'AbortError' && e.code === 'ERR_STENOGRAPH_CANCELLED')
+    assert.ok(performance.now() - at < 1000, `${performance.now() - at} ms`)
+    await assert.rejects(t.transcribe(clips[0], { signal: AbortSignal.abort() }), { name: 'AbortError' })
+  })
+
+  test('concurrent calls share one model and match sequential ones', async () => {
+    const sequential = []
+    for (const c of clips) sequential.push((await t.transcribe(c)).text)
+    const all = await Promise.all([...clips, ...clips, ...clips].map((c) => t.transcribe(c)))
+    assert.deepEqual(
+      all.map((tr) => tr.text),
+      [...sequential, ...sequential, ...sequential],
+    )
+  })
+
+  test('no leak over 200 calls', async () => {
+    const file = readFileSync(speak('short.wav', 'Yes, thank you.'))
+    for (let i = 0; i < 20; i++) await t.transcribe(file, { wordTimestamps: true })
+    globalThis.gc?.()
+    const before = process.memoryUsage().rss
+    for (let i = 0; i < 200; i++) await t.transcribe(file, { wordTimestamps: true })
+    globalThis.gc?.()
+    const grown = (process.memoryUsage().rss - before) / 2 ** 20
+    console.log(`RSS grew ${grown.toFixed(1)} MiB over 200 calls`)
+    assert.ok(grown < 16, `RSS grew ${grown.toFixed(1)} MiB`)
+  })
+
+  test('CommonJS require gives the same binding', () => {
+    const require = createRequire(import.meta.url)
+    assert.equal(require('../index.js').Transcriber, Transcriber)
+  })
+})

@@ -18,6 +18,8 @@ echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --release --quiet -- -D warnings
 echo "== benchmarks build"
 cargo bench --workspace --no-run --quiet
+echo "== C library (the C example tests link it)"
+cargo build --release --quiet -p stenograph-c
 echo "== cargo test"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -63,24 +63,6 @@ pub struct TranscribeOptions<'env> {
 type AddEventListener<'env> =
     Function<'env, FnArgs<(&'env str, Function<'env, (), ()>)>, Unknown<'env>>;
 
-fn device(spec: &str) -> std::result::Result<Device, stenograph::Error> {
-    match spec {
-        "auto" => Ok(Device::Auto),
-        "cpu" => Ok(Device::Cpu),
-        "gpu" | "cuda" => Ok(Device::Gpu(0)),
-        other => other
-            .strip_prefix("gpu:")
-            .or_else(|| other.strip_prefix("cuda:"))
-            .and_then(|n| n.parse().ok())
-            .map(Device::Gpu)
-            .ok_or_else(|| {
-                stenograph::Error::InvalidArgument(format!(
-                    "device must be 'auto', 'cpu', 'gpu' or 'gpu:N', not '{other}'"
-                ))
-            }),
-    }
-}
-
 /// Core options from JavaScript's; the signal, if any, cancels `token`. Option errors are
 /// returned as core errors so that they reject the promise like any other.
 fn core_options(
@@ -168,7 +150,7 @@ impl Task for Load {
             let o = self.options.as_ref();
             let mut b = core::Transcriber::builder().model(self.model.as_str());
             if let Some(d) = o.and_then(|o| o.device.as_deref()) {
-                b = b.device(device(d)?);
+                b = b.device(d.parse::<Device>()?);
             }
             if let Some(n) = o.and_then(|o| o.max_concurrent) {
                 b = b.max_concurrent(n as usize);

@@ -47,24 +47,6 @@ pub struct PyTranscriber {
 /// The first exception a Python callback raised during a call.
 type Failure = Arc<Mutex<Option<PyErr>>>;
 
-fn device(spec: &str) -> PyResult<Device> {
-    match spec {
-        "auto" => Ok(Device::Auto),
-        "cpu" => Ok(Device::Cpu),
-        "gpu" | "cuda" => Ok(Device::Gpu(0)),
-        other => other
-            .strip_prefix("gpu:")
-            .or_else(|| other.strip_prefix("cuda:"))
-            .and_then(|n| n.parse().ok())
-            .map(Device::Gpu)
-            .ok_or_else(|| {
-                invalid(format!(
-                    "device must be 'auto', 'cpu', 'gpu' or 'gpu:N', not '{other}'"
-                ))
-            }),
-    }
-}
-
 /// Runs `work` on its own thread while this one waits without the interpreter's lock,
 /// waking every 100 ms to let Python handle signals: Ctrl-C cancels the work and raises
 /// `KeyboardInterrupt` once it has stopped.
@@ -225,7 +207,7 @@ impl PyTranscriber {
         max_concurrent: Option<usize>,
         threads_per_call: Option<usize>,
     ) -> PyResult<Self> {
-        let device = self::device(device)?;
+        let device: Device = device.parse().map_err(to_py)?;
         let name = model.to_string();
         let built = py.detach(|| {
             let mut b = Transcriber::builder().model(name.as_str()).device(device);

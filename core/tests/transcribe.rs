@@ -368,6 +368,15 @@ fn argument_errors() {
     };
     let err = t.transcribe(&audio, &hot).unwrap_err();
     assert!(err.to_string().contains("temperature"), "{err}");
+    for (language, prompt) in [(Some("e\0n"), None), (None, Some("Acme\0 Corp"))] {
+        let nul = TranscribeOptions {
+            language: language.map(String::from),
+            initial_prompt: prompt.map(String::from),
+            ..TranscribeOptions::default()
+        };
+        let err = t.transcribe(&audio, &nul).unwrap_err();
+        assert!(err.to_string().contains("NUL"), "{err}");
+    }
 
     let err = Transcriber::builder()
         .device(Device::Gpu(0))

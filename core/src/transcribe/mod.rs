@@ -40,6 +40,29 @@ pub enum Device {
     Gpu(usize),
 }
 
+impl std::str::FromStr for Device {
+    type Err = Error;
+
+    /// "auto", "cpu", "gpu" (GPU 0) or "gpu:N" ("cuda" and "cuda:N" are accepted too).
+    fn from_str(spec: &str) -> Result<Self> {
+        match spec {
+            "auto" => Ok(Device::Auto),
+            "cpu" => Ok(Device::Cpu),
+            "gpu" | "cuda" => Ok(Device::Gpu(0)),
+            other => other
+                .strip_prefix("gpu:")
+                .or_else(|| other.strip_prefix("cuda:"))
+                .and_then(|n| n.parse().ok())
+                .map(Device::Gpu)
+                .ok_or_else(|| {
+                    Error::InvalidArgument(format!(
+                        "device must be 'auto', 'cpu', 'gpu' or 'gpu:N', not '{other}'"
+                    ))
+                }),
+        }
+    }
+}
+
 /// Whether this build has a GPU back end.
 pub const GPU_BUILD: bool = cfg!(any(feature = "cuda", feature = "vulkan", feature = "metal"));
 
@@ -233,7 +256,11 @@ impl Transcriber {
         };
         let mut params = FullParams::new(strategy);
         params.set_n_threads(self.inner.threads as i32);
-        params.set_language(Some(language));
+        // whisper-rs copies the language into a C string it never frees: "en", whisper.cpp's
+        // default, is left as it is.
+        if language != "en" {
+            params.set_language(Some(language));
+        }
         params.set_translate(opts.task == Task::Translate);
         params.set_print_progress(false);
         params.set_print_realtime(false);
@@ -557,6 +584,16 @@ impl Transcriber {
                 "temperature must be between 0 and 1, not {}",
                 opts.temperature
             )));
+        }
+        for (what, text) in [
+            ("language", opts.language.as_deref()),
+            ("initial prompt", opts.initial_prompt.as_deref()),
+        ] {
+            if text.is_some_and(|t| t.contains('\0')) {
+                return Err(Error::InvalidArgument(format!(
+                    "the {what} contains a NUL character"
+                )));
+            }
         }
         let info = self.inner.model.info();
         if !info.multilingual {

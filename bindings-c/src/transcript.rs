@@ -1,0 +1,295 @@
+//! `steno_transcript`: a finished transcription and its accessors.
+
+use std::ffi::{c_char, CString};
+
+use steno::transcribe::Transcript;
+
+use crate::status::{fail, guard, guard_value, StenoStatus};
+
+/// A finished transcription (opaque). Free with `steno_transcript_free`.
+pub struct StenoTranscript {
+    inner: Transcript,
+    text: CString,
+    language: CString,
+    /// Each segment's text and its words' texts.
+    strings: Vec<(CString, Vec<CString>)>,
+}
+
+/// A C string of `s` (interior NULs, which Whisper never produces, become spaces).
+fn c_string(s: &str) -> CString {
+    CString::new(s.replace('\0', " ")).unwrap_or_default()
+}
+
+impl StenoTranscript {
+    pub fn new(inner: Transcript) -> Self {
+        let strings = inner
+            .segments
+            .iter()
+            .map(|s| {
+                (
+                    c_string(&s.text),
+                    s.words.iter().map(|w| c_string(&w.word)).collect(),
+                )
+            })
+            .collect();
+        Self {
+            text: c_string(&inner.text),
+            language: c_string(&inner.language),
+            strings,
+            inner,
+        }
+    }
+}
+
+/// One segment; `text` belongs to the transcript.
+#[repr(C)]
+pub struct StenoSegment {
+    /// Start in seconds from the beginning of the audio.
+    pub start: f64,
+    /// End in seconds.
+    pub end: f64,
+    /// The text (UTF-8, NUL-terminated), with Whisper's leading space.
+    pub text: *const c_char,
+    /// Mean log-probability of its tokens.
+    pub avg_logprob: f32,
+    /// Probability that the window holds no speech.
+    pub no_speech_prob: f32,
+    /// Words in this segment (0 unless word timestamps were asked for).
+    pub word_count: usize,
+}
+
+/// One word; `text` belongs to the transcript.
+#[repr(C)]
+pub struct StenoWord {
+    /// Start in seconds from the beginning of the audio.
+    pub start: f64,
+    /// End in seconds.
+    pub end: f64,
+    /// The word (UTF-8, NUL-terminated), with its leading space if it had one.
+    pub text: *const c_char,
+    /// Mean probability of its tokens.
+    pub probability: f32,
+}
+
+/// Output formats of `steno_transcript_format`.
+#[repr(C)]
+pub enum StenoFormat {
+    /// Plain text, one segment per line.
+    Text = 0,
+    /// `{"text": ...}`.
+    Json = 1,
+    /// OpenAI's `verbose_json`.
+    VerboseJson = 2,
+    /// SubRip subtitles.
+    Srt = 3,
+    /// WebVTT subtitles.
+    Vtt = 4,
+    /// Tab-separated start, end (milliseconds) and text.
+    Tsv = 5,
+}
+
+/// Frees a transcript (NULL is ignored).
+///
+/// # Safety
+/// `tr` must be NULL or a transcript from this library, not freed before.
+#[no_mangle]
+pub unsafe extern "C" fn steno_transcript_free(tr: *mut StenoTranscript) {
+    guard_value((), || {
+        if !tr.is_null() {
+            // SAFETY: a transcript this library handed out, freed once.
+            drop(unsafe { Box::from_raw(tr) });
+        }
+    });
+}
+
+/// The whole text (UTF-8, NUL-terminated, owned by the transcript); "" for NULL.
+///
+/// # Safety
+/// `tr` must be NULL or a live transcript.
+#[no_mangle]
+pub unsafe extern "C" fn steno_transcript_text(tr: *const StenoTranscript) -> *const c_char {
+    // SAFETY: NULL or a live transcript.
+    match unsafe { tr.as_ref() } {
+        Some(t) => t.text.as_ptr(),
+        None => c"".as_ptr(),
+    }
+}
+
+/// The language (ISO 639-1, owned by the transcript); "" for NULL.
+///
+/// # Safety
+/// `tr` must be NULL or a live transcript.
+#[no_mangle]
+pub unsafe extern "C" fn steno_transcript_language(tr: *const StenoTranscript) -> *const c_char {
+    // SAFETY: NULL or a live transcript.
+    match unsafe { tr.as_ref() } {
+        Some(t) => t.language.as_ptr(),
+        None => c"".as_ptr(),
+    }
+}
+
+/// Probability of the detected language (1 when it was given); 0 for NULL.
+///
+/// # Safety
+/// `tr` must be NULL or a live transcript.
+#[no_mangle]
+pub unsafe extern "C" fn steno_transcript_language_probability(tr: *const StenoTranscript) -> f32 {
+    // SAFETY: NULL or a live transcript.
+    unsafe { tr.as_ref() }.map_or(0.0, |t| t.inner.language_probability)
+}
+
+/// Length of the audio in seconds; 0 for NULL.
+///
+/// # Safety
+/// `tr` must be NULL or a live transcript.
+#[no_mangle]
+pub unsafe extern "C" fn steno_transcript_duration(tr: *const StenoTranscript) -> f64 {
+    // SAFETY: NULL or a live transcript.
+    unsafe { tr.as_ref() }.map_or(0.0, |t| t.inner.duration)
+}
+
+/// Number of segments; 0 for NULL.
+///
+/// # Safety
+/// `tr` must be NULL or a live transcript.
+#[no_mangle]
+pub unsafe extern "C" fn steno_transcript_segment_count(tr: *const StenoTranscript) -> usize {
+    // SAFETY: NULL or a live transcript.
+    unsafe { tr.as_ref() }.map_or(0, |t| t.inner.segments.len())
+}
+
+/// Segment `index` into `*out`.
+///
+/// # Safety
+/// `tr` must be NULL or a live transcript; `out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn steno_transcript_segment(
+    tr: *const StenoTranscript,
+    index: usize,
+    out: *mut StenoSegment,
+) -> StenoStatus {
+    guard(|| {
+        // SAFETY: NULL or a live transcript.
+        let Some(t) = (unsafe { tr.as_ref() }) else {
+            return fail(StenoStatus::NullArgument, "transcript is NULL");
+        };
+        if out.is_null() {
+            return fail(StenoStatus::NullArgument, "out is NULL");
+        }
+        let Some(s) = t.inner.segments.get(index) else {
+            return fail(
+                StenoStatus::OutOfRange,
+                format!("segment {index} of {}", t.inner.segments.len()),
+            );
+        };
+        // SAFETY: `out` is writable (checked non-NULL; the caller guarantees the rest).
+        unsafe {
+            out.write(StenoSegment {
+                start: s.start,
+                end: s.end,
+                text: t.strings[index].0.as_ptr(),
+                avg_logprob: s.avg_logprob,
+                no_speech_prob: s.no_speech_prob,
+                word_count: s.words.len(),
+            })
+        };
+        StenoStatus::Ok
+    })
+}
+
+/// Word `word` of segment `segment` into `*out`.
+///
+/// # Safety
+/// `tr` must be NULL or a live transcript; `out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn steno_transcript_word(
+    tr: *const StenoTranscript,
+    segment: usize,
+    word: usize,
+    out: *mut StenoWord,
+) -> StenoStatus {
+    guard(|| {
+        // SAFETY: NULL or a live transcript.
+        let Some(t) = (unsafe { tr.as_ref() }) else {
+            return fail(StenoStatus::NullArgument, "transcript is NULL");
+        };
+        if out.is_null() {
+            return fail(StenoStatus::NullArgument, "out is NULL");
+        }
+        let Some(w) = t
+            .inner
+            .segments
+            .get(segment)
+            .and_then(|s| s.words.get(word))
+        else {
+            return fail(
+                StenoStatus::OutOfRange,
+                format!("word {word} of segment {segment}"),
+            );
+        };
+        // SAFETY: `out` is writable.
+        unsafe {
+            out.write(StenoWord {
+                start: w.start,
+                end: w.end,
+                text: t.strings[segment].1[word].as_ptr(),
+                probability: w.probability,
+            })
+        };
+        StenoStatus::Ok
+    })
+}
+
+/// The transcript in `format` (a `steno_format` value) as a new string in `*out`, which the
+/// caller frees with `steno_string_free`.
+///
+/// # Safety
+/// `tr` must be NULL or a live transcript; `out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn steno_transcript_format(
+    tr: *const StenoTranscript,
+    format: i32,
+    out: *mut *mut c_char,
+) -> StenoStatus {
+    guard(|| {
+        // SAFETY: NULL or a live transcript.
+        let Some(t) = (unsafe { tr.as_ref() }) else {
+            return fail(StenoStatus::NullArgument, "transcript is NULL");
+        };
+        if out.is_null() {
+            return fail(StenoStatus::NullArgument, "out is NULL");
+        }
+        let t = &t.inner;
+        let text = match format {
+            0 => t.to_text(),
+            1 => t.to_json(),
+            2 => t.to_verbose_json(),
+            3 => t.to_srt(),
+            4 => t.to_vtt(),
+            5 => t.to_tsv(),
+            other => {
+                return fail(
+                    StenoStatus::InvalidArgument,
+                    format!("{other} is not a steno_format"),
+                )
+            }
+        };
+        // SAFETY: `out` is writable.
+        unsafe { out.write(c_string(&text).into_raw()) };
+        StenoStatus::Ok
+    })
+}
+
+/// Frees a string this library returned through `char **out` (NULL is ignored).
+///
+/// # Safety
+/// `s` must be NULL or such a string, not freed before.
+#[no_mangle]
+pub unsafe extern "C" fn steno_string_free(s: *mut c_char) {
+    guard_value((), || {
+        if !s.is_null() {
+            // SAFETY: a string from `CString::into_raw`, freed once.
+            drop(unsafe { CString::from_raw(s) });
+        }
+    });
+}

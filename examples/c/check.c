@@ -1,0 +1,156 @@
+/* Exercises every function of Stenograph's C API with real speech, bad inputs and NULL
+ * arguments; exits non-zero on the first unexpected result. Run under valgrind by the tests.
+ *
+ *   check SPEECH.wav [MODEL]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stenograph.h"
+
+static int failures = 0;
+
+#define EXPECT(cond)                                                           \
+    do {                                                                       \
+        if (!(cond)) {                                                         \
+            char m[256];                                                       \
+            steno_last_error_message(m, sizeof m);                             \
+            fprintf(stderr, "%s:%d: expected %s (last error: %s)\n", __FILE__, \
+                    __LINE__, #cond, m);                                       \
+            failures++;                                                        \
+        }                                                                      \
+    } while (0)
+
+static int progress_calls = 0;
+static void on_progress(int percent, void *user) {
+    (void)user;
+    if (percent >= 0 && percent <= 100) __atomic_add_fetch(&progress_calls, 1, __ATOMIC_SEQ_CST);
+}
+
+static int polls = 0;
+static bool abort_at_once(void *user) {
+    (void)user;
+    polls++;
+    return true;
+}
+
+static unsigned char *read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    *len = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *data = malloc(*len);
+    if (data && fread(data, 1, *len, f) != *len) { free(data); data = NULL; }
+    fclose(f);
+    return data;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) { fprintf(stderr, "usage: check SPEECH.wav [MODEL]\n"); return 2; }
+    const char *model = argc > 2 ? argv[2] : "tiny.en";
+
+    /* Version and names. */
+    char version[32];
+    snprintf(version, sizeof version, "%d.%d.%d", STENO_VERSION_MAJOR, STENO_VERSION_MINOR, STENO_VERSION_PATCH);
+    EXPECT(strcmp(version, steno_version()) == 0);
+    EXPECT(strcmp(steno_status_name(STENO_STATUS_DECODE), "STENO_STATUS_DECODE") == 0);
+    EXPECT(strcmp(steno_status_name(999), "STENO_STATUS_UNKNOWN") == 0);
+
+    /* NULL arguments everywhere. */
+    steno_transcriber *t = NULL;
+    steno_transcript *tr = NULL;
+    EXPECT(steno_transcriber_new(model, NULL, NULL) == STENO_STATUS_NULL_ARGUMENT);
+    EXPECT(steno_transcribe_file(NULL, argv[1], NULL, &tr) == STENO_STATUS_NULL_ARGUMENT && tr == NULL);
+    EXPECT(steno_transcribe_memory(NULL, NULL, 0, NULL, NULL) == STENO_STATUS_NULL_ARGUMENT);
+    EXPECT(steno_transcript_segment(NULL, 0, NULL) == STENO_STATUS_NULL_ARGUMENT);
+    EXPECT(strcmp(steno_transcript_text(NULL), "") == 0);
+    EXPECT(steno_transcript_segment_count(NULL) == 0);
+    steno_transcript_free(NULL);
+    steno_transcriber_free(NULL);
+    steno_string_free(NULL);
+
+    /* Message retrieval: length query, truncation. */
+    EXPECT(steno_transcriber_new("no-such-model", NULL, &t) == STENO_STATUS_MODEL && t == NULL);
+    size_t need = steno_last_error_message(NULL, 0);
+    EXPECT(need > 10);
+    char small[8];
+    EXPECT(steno_last_error_message(small, sizeof small) == need && strlen(small) == 7);
+    EXPECT(steno_transcriber_new("tiny.en", "tpu", &t) == STENO_STATUS_INVALID_ARGUMENT);
+    EXPECT(steno_transcriber_new("\xff\xfe", NULL, &t) == STENO_STATUS_INVALID_UTF8);
+
+    EXPECT(steno_transcriber_new(model, "cpu", &t) == STENO_STATUS_OK && t != NULL);
+    if (!t) return 1;
+
+    /* A file, with word timestamps and progress. */
+    steno_options opts = steno_options_default();
+    opts.language = "en";
+    opts.word_timestamps = 1;
+    opts.on_progress = on_progress;
+    EXPECT(steno_transcribe_file(t, argv[1], &opts, &tr) == STENO_STATUS_OK);
+    if (tr) {
+        EXPECT(strstr(steno_transcript_text(tr), "customer") != NULL);
+        EXPECT(strcmp(steno_transcript_language(tr), "en") == 0);
+        EXPECT(steno_transcript_duration(tr) > 1.0);
+        EXPECT(steno_transcript_segment_count(tr) >= 1);
+        steno_segment seg;
+        EXPECT(steno_transcript_segment(tr, 0, &seg) == STENO_STATUS_OK && seg.word_count >= 3);
+        EXPECT(seg.start >= 0 && seg.end > seg.start && seg.text && strlen(seg.text) > 0);
+        steno_word w;
+        EXPECT(steno_transcript_word(tr, 0, 0, &w) == STENO_STATUS_OK && w.text && w.end >= w.start);
+        EXPECT(steno_transcript_segment(tr, 999, &seg) == STENO_STATUS_OUT_OF_RANGE);
+        EXPECT(steno_transcript_word(tr, 0, 999, &w) == STENO_STATUS_OUT_OF_RANGE);
+        char *srt = NULL;
+        EXPECT(steno_transcript_format(tr, STENO_FORMAT_SRT, &srt) == STENO_STATUS_OK && strncmp(srt, "1\n", 2) == 0);
+        steno_string_free(srt);
+        char *json = NULL;
+        EXPECT(steno_transcript_format(tr, STENO_FORMAT_VERBOSE_JSON, &json) == STENO_STATUS_OK && strstr(json, "\"segments\""));
+        steno_string_free(json);
+        EXPECT(steno_transcript_format(tr, 42, &json) == STENO_STATUS_INVALID_ARGUMENT);
+        steno_transcript_free(tr);
+        tr = NULL;
+    }
+    EXPECT(progress_calls > 0);
+
+    /* The same bytes from memory; bad bytes. */
+    size_t len = 0;
+    unsigned char *data = read_file(argv[1], &len);
+    EXPECT(data != NULL);
+    if (data) {
+        EXPECT(steno_transcribe_memory(t, data, len, NULL, &tr) == STENO_STATUS_OK);
+        if (tr) EXPECT(strstr(steno_transcript_text(tr), "customer") != NULL);
+        steno_transcript_free(tr);
+        tr = NULL;
+        EXPECT(steno_transcribe_memory(t, data, 0, NULL, &tr) == STENO_STATUS_DECODE && tr == NULL);
+        EXPECT(steno_transcribe_memory(t, data, 44, NULL, &tr) == STENO_STATUS_DECODE);
+        EXPECT(steno_transcribe_memory(t, (const unsigned char *)"plain text, not audio at all", 28, NULL, &tr) == STENO_STATUS_DECODE);
+        free(data);
+    }
+    EXPECT(steno_transcribe_file(t, "/nonexistent/call.wav", NULL, &tr) == STENO_STATUS_IO);
+
+    /* PCM: silence gives empty text; bad rates and channel counts are refused. */
+    float *silence = calloc(16000 * 2, sizeof(float));
+    EXPECT(steno_transcribe_pcm(t, silence, 16000 * 2, 16000, 1, NULL, &tr) == STENO_STATUS_OK);
+    if (tr) EXPECT(strcmp(steno_transcript_text(tr), "") == 0 && steno_transcript_segment_count(tr) == 0);
+    steno_transcript_free(tr);
+    tr = NULL;
+    EXPECT(steno_transcribe_pcm(t, silence, 100, 0, 1, NULL, &tr) == STENO_STATUS_INVALID_ARGUMENT);
+    EXPECT(steno_transcribe_pcm(t, silence, 100, 16000, 0, NULL, &tr) != STENO_STATUS_OK);
+    EXPECT(steno_transcribe_pcm(t, NULL, 100, 16000, 1, NULL, &tr) == STENO_STATUS_NULL_ARGUMENT);
+    free(silence);
+
+    /* Bad options; an abort callback that cancels at once. */
+    opts = steno_options_default();
+    opts.language = "fr";
+    EXPECT(steno_transcribe_file(t, argv[1], &opts, &tr) == STENO_STATUS_INVALID_ARGUMENT);
+    opts = steno_options_default();
+    opts.should_abort = abort_at_once;
+    EXPECT(steno_transcribe_file(t, argv[1], &opts, &tr) == STENO_STATUS_CANCELLED && tr == NULL);
+    EXPECT(polls >= 1);
+
+    steno_transcriber_free(t);
+    if (failures) fprintf(stderr, "%d checks failed\n", failures);
+    else printf("all checks passed\n");
+    return failures ? 1 : 0;
+}

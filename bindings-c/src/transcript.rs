@@ -88,6 +88,23 @@ pub enum StenoFormat {
     Tsv = 5,
 }
 
+/// The transcript behind `tr`, after checking it and the `out` pointer are not NULL.
+///
+/// # Safety
+/// `tr` must be NULL or a live transcript.
+unsafe fn with_out<'a, T>(
+    tr: *const StenoTranscript,
+    out: *mut T,
+) -> Result<&'a StenoTranscript, StenoStatus> {
+    // SAFETY: NULL or a live transcript.
+    let t = unsafe { tr.as_ref() }
+        .ok_or_else(|| fail(StenoStatus::NullArgument, "transcript is NULL"))?;
+    if out.is_null() {
+        return Err(fail(StenoStatus::NullArgument, "out is NULL"));
+    }
+    Ok(t)
+}
+
 /// Frees a transcript (NULL is ignored).
 ///
 /// # Safety
@@ -170,12 +187,10 @@ pub unsafe extern "C" fn steno_transcript_segment(
 ) -> StenoStatus {
     guard(|| {
         // SAFETY: NULL or a live transcript.
-        let Some(t) = (unsafe { tr.as_ref() }) else {
-            return fail(StenoStatus::NullArgument, "transcript is NULL");
+        let t = match unsafe { with_out(tr, out) } {
+            Ok(t) => t,
+            Err(status) => return status,
         };
-        if out.is_null() {
-            return fail(StenoStatus::NullArgument, "out is NULL");
-        }
         let Some(s) = t.inner.segments.get(index) else {
             return fail(
                 StenoStatus::OutOfRange,
@@ -210,12 +225,10 @@ pub unsafe extern "C" fn steno_transcript_word(
 ) -> StenoStatus {
     guard(|| {
         // SAFETY: NULL or a live transcript.
-        let Some(t) = (unsafe { tr.as_ref() }) else {
-            return fail(StenoStatus::NullArgument, "transcript is NULL");
+        let t = match unsafe { with_out(tr, out) } {
+            Ok(t) => t,
+            Err(status) => return status,
         };
-        if out.is_null() {
-            return fail(StenoStatus::NullArgument, "out is NULL");
-        }
         let Some(w) = t
             .inner
             .segments
@@ -253,12 +266,10 @@ pub unsafe extern "C" fn steno_transcript_format(
 ) -> StenoStatus {
     guard(|| {
         // SAFETY: NULL or a live transcript.
-        let Some(t) = (unsafe { tr.as_ref() }) else {
-            return fail(StenoStatus::NullArgument, "transcript is NULL");
+        let t = match unsafe { with_out(tr, out) } {
+            Ok(t) => t,
+            Err(status) => return status,
         };
-        if out.is_null() {
-            return fail(StenoStatus::NullArgument, "out is NULL");
-        }
         let t = &t.inner;
         let text = match format {
             0 => t.to_text(),

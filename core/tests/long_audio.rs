@@ -8,12 +8,11 @@
 
 mod common;
 
-use std::io::{Read, Seek, SeekFrom};
-
 use common::counting::{peak_since, start_measuring, Counting};
 
 use common::dir;
 use common::speech::{speak, SENTENCES};
+use common::virtual_wav::VirtualWav;
 use stenograph::audio::{Audio, AudioSource, AudioStream, DecodeOptions};
 use stenograph::eval::words;
 use stenograph::transcribe::{TranscribeOptions, Transcriber};
@@ -27,40 +26,9 @@ const MIB: usize = 1 << 20;
 
 /// A 16 kHz mono PCM16 WAV of `SECONDS`: noise at about −60 dBFS, and `speech` at `(second,
 /// samples)` places.
-struct VirtualWav {
-    pos: u64,
-    header: Vec<u8>,
-    speech: Vec<(usize, Vec<i16>)>,
-    len: u64,
-}
-
-impl VirtualWav {
-    fn new(speech: Vec<(usize, Vec<i16>)>) -> Self {
-        let data_len = (SECONDS * RATE * 2) as u32;
-        let mut h = Vec::new();
-        h.extend_from_slice(b"RIFF");
-        h.extend_from_slice(&(36 + data_len).to_le_bytes());
-        h.extend_from_slice(b"WAVEfmt ");
-        h.extend_from_slice(&16u32.to_le_bytes());
-        h.extend_from_slice(&1u16.to_le_bytes());
-        h.extend_from_slice(&1u16.to_le_bytes());
-        h.extend_from_slice(&(RATE as u32).to_le_bytes());
-        h.extend_from_slice(&(RATE as u32 * 2).to_le_bytes());
-        h.extend_from_slice(&2u16.to_le_bytes());
-        h.extend_from_slice(&16u16.to_le_bytes());
-        h.extend_from_slice(b"data");
-        h.extend_from_slice(&data_len.to_le_bytes());
-        let len = h.len() as u64 + u64::from(data_len);
-        Self {
-            pos: 0,
-            header: h,
-            speech,
-            len,
-        }
-    }
-
-    fn sample(&self, i: usize) -> i16 {
-        for (second, samples) in &self.speech {
+fn virtual_wav(speech: Vec<(usize, Vec<i16>)>) -> VirtualWav {
+    VirtualWav::new(RATE as u32, 1, SECONDS as u64, move |i| {
+        for (second, samples) in &speech {
             let start = second * RATE;
             if (start..start + samples.len()).contains(&i) {
                 return samples[i - start];
@@ -69,37 +37,7 @@ impl VirtualWav {
         // A hash of the index: deterministic, white, about ±33.
         let h = (i as u32).wrapping_mul(2_654_435_761).rotate_left(13) ^ 0x9E37_79B9;
         (h % 67) as i16 - 33
-    }
-
-    fn byte_at(&self, pos: u64) -> u8 {
-        if pos < self.header.len() as u64 {
-            return self.header[pos as usize];
-        }
-        let offset = (pos - self.header.len() as u64) as usize;
-        self.sample(offset / 2).to_le_bytes()[offset % 2]
-    }
-}
-
-impl Read for VirtualWav {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = (buf.len() as u64).min(self.len - self.pos) as usize;
-        for (i, b) in buf[..n].iter_mut().enumerate() {
-            *b = self.byte_at(self.pos + i as u64);
-        }
-        self.pos += n as u64;
-        Ok(n)
-    }
-}
-
-impl Seek for VirtualWav {
-    fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
-        self.pos = match pos {
-            SeekFrom::Start(p) => p,
-            SeekFrom::End(d) => (self.len as i64 + d) as u64,
-            SeekFrom::Current(d) => (self.pos as i64 + d) as u64,
-        };
-        Ok(self.pos)
-    }
+    })
 }
 
 /// Peak resident memory of this process so far, in MiB (whisper.cpp's allocations included).
@@ -129,7 +67,7 @@ fn an_hour_streamed_with_sentences_at_their_places() {
 
     let base = start_measuring();
     let stream = AudioStream::open(
-        AudioSource::from_reader(VirtualWav::new(speech)),
+        AudioSource::from_reader(virtual_wav(speech)),
         &DecodeOptions::default(),
     )
     .unwrap();

@@ -6,9 +6,8 @@
 
 mod common;
 
-use std::io::{Read, Seek, SeekFrom};
-
 use common::counting::{peak_since, start_measuring, Counting};
+use common::virtual_wav::VirtualWav;
 use stenograph::audio::{Audio, AudioSource, AudioStream, DecodeOptions};
 
 #[global_allocator]
@@ -18,81 +17,21 @@ const RATE: u32 = 48_000;
 const CHANNELS: u16 = 2;
 const SECONDS: u64 = 3600;
 
-/// A WAV file that exists only as a function of the read position: a 440 Hz tone on the left,
-/// its inverse on the right.
-struct VirtualWav {
-    pos: u64,
-    header: Vec<u8>,
-    period: Vec<u8>,
-    len: u64,
+/// The virtual hour: a 440 Hz tone on the left, its inverse on the right.
+fn virtual_wav() -> VirtualWav {
+    let period = one_period();
+    VirtualWav::new(RATE, CHANNELS, SECONDS, move |i| period[i % period.len()])
 }
 
-impl VirtualWav {
-    fn new() -> Self {
-        let data_len = SECONDS * u64::from(RATE) * u64::from(CHANNELS) * 2;
-        let mut h = Vec::new();
-        h.extend_from_slice(b"RIFF");
-        h.extend_from_slice(&(36 + data_len as u32).to_le_bytes());
-        h.extend_from_slice(b"WAVEfmt ");
-        h.extend_from_slice(&16u32.to_le_bytes());
-        h.extend_from_slice(&1u16.to_le_bytes());
-        h.extend_from_slice(&CHANNELS.to_le_bytes());
-        h.extend_from_slice(&RATE.to_le_bytes());
-        h.extend_from_slice(&(RATE * u32::from(CHANNELS) * 2).to_le_bytes());
-        h.extend_from_slice(&(CHANNELS * 2).to_le_bytes());
-        h.extend_from_slice(&16u16.to_le_bytes());
-        h.extend_from_slice(b"data");
-        h.extend_from_slice(&(data_len as u32).to_le_bytes());
-        let len = h.len() as u64 + data_len;
-        Self {
-            pos: 0,
-            header: h,
-            period: one_period(),
-            len,
-        }
-    }
-
-    fn byte_at(&self, pos: u64) -> u8 {
-        if pos < self.header.len() as u64 {
-            return self.header[pos as usize];
-        }
-        let offset = (pos - self.header.len() as u64) as usize;
-        self.period[offset % self.period.len()]
-    }
-}
-
-/// One period of the data: 1200 frames holding 11 cycles of a 440 Hz tone.
-fn one_period() -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(1200 * 4);
+/// One period of the data: 1200 frames holding 11 cycles of a 440 Hz tone, interleaved.
+fn one_period() -> Vec<i16> {
+    let mut samples = Vec::with_capacity(1200 * 2);
     for frame in 0..1200 {
         let phase = frame as f64 / 1200.0 * 11.0;
         let v = (0.4 * (2.0 * std::f64::consts::PI * phase).sin() * 32767.0) as i16;
-        bytes.extend_from_slice(&v.to_le_bytes());
-        bytes.extend_from_slice(&(-v).to_le_bytes());
+        samples.extend_from_slice(&[v, -v]);
     }
-    bytes
-}
-
-impl Read for VirtualWav {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = (buf.len() as u64).min(self.len - self.pos) as usize;
-        for (i, b) in buf[..n].iter_mut().enumerate() {
-            *b = self.byte_at(self.pos + i as u64);
-        }
-        self.pos += n as u64;
-        Ok(n)
-    }
-}
-
-impl Seek for VirtualWav {
-    fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
-        self.pos = match pos {
-            SeekFrom::Start(p) => p,
-            SeekFrom::End(d) => (self.len as i64 + d) as u64,
-            SeekFrom::Current(d) => (self.pos as i64 + d) as u64,
-        };
-        Ok(self.pos)
-    }
+    samples
 }
 
 const MIB: usize = 1 << 20;
@@ -104,7 +43,7 @@ fn an_hour_of_audio_in_bounded_memory() {
     // Streaming: only the pipeline's buffers are alive.
     let base = start_measuring();
     let stream = AudioStream::open(
-        AudioSource::from_reader(VirtualWav::new()),
+        AudioSource::from_reader(virtual_wav()),
         &DecodeOptions::default(),
     )
     .unwrap();
@@ -128,7 +67,7 @@ fn an_hour_of_audio_in_bounded_memory() {
     // Collected: the 16 kHz mono result (230 MB) plus growth slack, never the 1.4 GB original.
     let base = start_measuring();
     let audio = Audio::decode(
-        AudioSource::from_reader(VirtualWav::new()),
+        AudioSource::from_reader(virtual_wav()),
         &DecodeOptions::default(),
     )
     .unwrap();

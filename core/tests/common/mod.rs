@@ -5,6 +5,7 @@
 pub mod counting;
 pub mod http;
 pub mod speech;
+pub mod virtual_wav;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -14,19 +14,26 @@ fn speech(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
     path
 }
 
+/// `a.wav` and `b.wav`, one sentence each.
+fn two_clips(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    (
+        speech(
+            dir,
+            "a.wav",
+            "Please call the customer back before noon tomorrow.",
+        ),
+        speech(
+            dir,
+            "b.wav",
+            "The meeting has been moved to Thursday afternoon.",
+        ),
+    )
+}
+
 #[test]
 fn transcribes_files_in_every_format() {
     let dir = tempfile::tempdir().unwrap();
-    let a = speech(
-        dir.path(),
-        "a.wav",
-        "Please call the customer back before noon tomorrow.",
-    );
-    let b = speech(
-        dir.path(),
-        "b.wav",
-        "The meeting has been moved to Thursday afternoon.",
-    );
+    let (a, b) = two_clips(dir.path());
     let run = |args: &[&str]| {
         let out = Command::new(env!("CARGO_BIN_EXE_stenograph"))
             .arg("transcribe")
@@ -93,16 +100,7 @@ fn bad_input_is_a_clear_error() {
 #[test]
 fn batch_transcribes_each_file_and_reports_the_bad_one() {
     let dir = tempfile::tempdir().unwrap();
-    let a = speech(
-        dir.path(),
-        "a.wav",
-        "Please call the customer back before noon tomorrow.",
-    );
-    let b = speech(
-        dir.path(),
-        "b.wav",
-        "The meeting has been moved to Thursday afternoon.",
-    );
+    let (a, b) = two_clips(dir.path());
     let junk = dir.path().join("notes.wav");
     std::fs::write(&junk, b"these are not the samples you are looking for").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_stenograph"))

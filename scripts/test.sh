@@ -20,11 +20,26 @@ echo "== benchmarks build"
 cargo bench --workspace --no-run --quiet
 echo "== C library (the C example tests link it)"
 cargo build --release --quiet -p stenograph-c
-echo "== cargo test"
+echo "== PostgreSQL and a local S3 server (moto) for the queue-worker tests"
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+trap 'rm -f "$log"; scripts/services.sh stop' EXIT
+eval "$(scripts/services.sh start)"
+
+echo "== cargo test"
 status=0
 cargo test --workspace --release --no-fail-fast 2>&1 | tee "$log" || status=1
+
+echo "== Kubernetes manifests, KEDA objects and the Grafana dashboard (offline schemas)"
+if ! target/deploy-venv/bin/python -c "import kubernetes_validate, jsonschema, yaml" 2>/dev/null; then
+  python3 -m venv target/deploy-venv
+  target/deploy-venv/bin/pip install -q --disable-pip-version-check "kubernetes-validate==1.37.*" "jsonschema>=4" "pyyaml>=6"
+fi
+if target/deploy-venv/bin/python examples/queue-worker/deploy/validate.py; then
+  echo "# pass 1" >>"$log"
+else
+  echo "# fail 1" >>"$log"
+  status=1
+fi
 
 echo "== Python package (pip install ./bindings-python) and the FastAPI example"
 if [ ! -x target/py-venv/bin/python ]; then

@@ -228,6 +228,56 @@ pub enum Error {
     InvalidArgument(String),
 }
 
+impl Error {
+    /// A stable snake_case name of the failure (`"truncated"`, `"unknown_format"`, …), for
+    /// logs, metrics labels and API error codes.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::EmptyInput { .. } => "empty_input",
+            Error::UnknownFormat { .. } => "unknown_format",
+            Error::UnsupportedCodec { .. } => "unsupported_codec",
+            Error::InvalidHeader { .. } => "invalid_header",
+            Error::Corrupt { .. } => "corrupt",
+            Error::Truncated { .. } => "truncated",
+            Error::NoAudio { .. } => "no_audio",
+            Error::TooLong { .. } => "too_long",
+            Error::Io { .. } => "io",
+            Error::Write { .. } => "write",
+            Error::ModelNotFound { .. } => "model_not_found",
+            Error::NotAModel { .. } => "not_a_model",
+            Error::ModelTruncated { .. } => "model_truncated",
+            Error::UnsupportedTensorType { .. } => "unsupported_tensor_type",
+            Error::InvalidModel { .. } => "invalid_model",
+            Error::UnknownModel { .. } => "unknown_model",
+            Error::Import { .. } => "import",
+            Error::Download { .. } => "download",
+            Error::ChecksumMismatch { .. } => "checksum_mismatch",
+            Error::Cache { .. } => "cache",
+            Error::Cancelled => "cancelled",
+            Error::Inference(_) => "inference",
+            Error::Device(_) => "device",
+            Error::InvalidArgument(_) => "invalid_argument",
+        }
+    }
+
+    /// Whether the input itself is at fault (unreadable, not audio, too long, bad option):
+    /// retrying the same input cannot succeed.
+    pub fn is_input_error(&self) -> bool {
+        matches!(
+            self,
+            Error::EmptyInput { .. }
+                | Error::UnknownFormat { .. }
+                | Error::UnsupportedCodec { .. }
+                | Error::InvalidHeader { .. }
+                | Error::Corrupt { .. }
+                | Error::Truncated { .. }
+                | Error::NoAudio { .. }
+                | Error::TooLong { .. }
+                | Error::InvalidArgument(_)
+        )
+    }
+}
+
 fn expected_suffix(expected: Option<f64>) -> String {
     expected
         .map(|s| format!(" of {s:.3} s declared"))

@@ -1,9 +1,9 @@
 //! The typed result of a transcription.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One word with its timing, from token-level timestamps.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Word {
     /// The word as decoded, with its leading space if it had one.
     pub word: String,
@@ -16,7 +16,7 @@ pub struct Word {
 }
 
 /// A stretch of speech and its text.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Segment {
     /// Position in the transcript, from 0.
     pub id: usize,
@@ -39,7 +39,7 @@ pub struct Segment {
 }
 
 /// A finished transcription.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Transcript {
     /// All segments' text, trimmed.
     pub text: String,

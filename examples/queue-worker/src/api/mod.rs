@@ -1,0 +1,234 @@
+//! The HTTP API: jobs, the OpenAI-compatible endpoint, health, metrics and the OpenAPI
+//! document.
+
+mod auth;
+mod errors;
+mod jobs;
+mod openai;
+mod upload;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use stenograph::transcribe::Transcript;
+use tokio::sync::Notify;
+use utoipa::OpenApi;
+
+pub use auth::Keys;
+use errors::ErrorCode;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::metrics::Metrics;
+use crate::storage::Storage;
+
+/// Transcript formats of `GET /v1/jobs/{id}/transcript`.
+pub const FORMATS: [&str; 6] = ["text", "json", "verbose_json", "srt", "vtt", "tsv"];
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// Job store.
+    pub db: Db,
+    /// Audio store.
+    pub storage: Arc<Storage>,
+    /// Metrics registry.
+    pub metrics: Metrics,
+    /// API keys.
+    pub keys: Arc<Keys>,
+    /// Settings.
+    pub config: Arc<Config>,
+    /// Object-storage prefixes jobs may name.
+    pub input_prefixes: Arc<Vec<String>>,
+    /// Wakes workers in this process when a job is queued.
+    pub wake: Arc<Notify>,
+    /// Whether this process also runs workers (then /readyz waits for the model).
+    pub ready: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl AppState {
+    fn upload_timeout(&self) -> Duration {
+        Duration::from_secs_f64(self.config.upload_timeout_seconds.max(1.0))
+    }
+}
+
+/// The OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Stenograph transcription service", description = "Queue transcription jobs, read their transcripts, or transcribe short clips synchronously (OpenAI-compatible)."),
+    paths(jobs::create, jobs::get, jobs::list, jobs::cancel, jobs::transcript, openai::transcriptions, healthz, readyz, metrics),
+    components(schemas(jobs::Created, jobs::JobFromUrl, jobs::JobList, crate::view::JobView, crate::view::JobError)),
+    modifiers(&SecurityAddon)
+)]
+pub struct ApiDoc;
+
+struct SecurityAddon;
+
+impl utoipa::Modify for SecurityAddon {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        if let Some(c) = openapi.components.as_mut() {
+            c.add_security_scheme(
+                "api_key",
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+        }
+    }
+}
+
+/// Every route.
+pub fn router(state: AppState) -> Router {
+    let upload_limit = (state
+        .config
+        .max_upload_mb
+        .max(state.config.sync_max_upload_mb) as usize
+        + 1)
+        * 1024
+        * 1024;
+    Router::new()
+        .route("/v1/jobs", post(jobs::create).get(jobs::list))
+        .route("/v1/jobs/{id}", get(jobs::get).delete(jobs::cancel))
+        .route("/v1/jobs/{id}/transcript", get(jobs::transcript))
+        .route("/v1/audio/transcriptions", post(openai::transcriptions))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(upload_limit))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .with_state(state)
+}
+
+/// Counts and logs every request; refused ones by error code.
+async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let method = request.method().clone();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let status = response.status();
+    let m = &state.metrics;
+    m.http_requests
+        .with_label_values(&[&route, status.as_str()])
+        .inc();
+    m.http_seconds
+        .with_label_values(&[&route])
+        .observe(started.elapsed().as_secs_f64());
+    if let Some(ErrorCode(code)) = response.extensions().get::<ErrorCode>() {
+        m.http_errors.with_label_values(&[code]).inc();
+        tracing::info!(%method, %route, status = status.as_u16(), code, "request refused");
+    }
+    response
+}
+
+async fn not_found() -> errors::ApiError {
+    errors::ApiError::not_found("no such endpoint")
+}
+
+/// The process is alive.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "Alive")))]
+pub async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// The database and storage answer (and, with workers in this process, the model is loaded).
+#[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200, description = "Ready"), (status = 503, description = "Not ready")))]
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    ready_response(
+        &state.db,
+        &state.storage,
+        state.ready.load(std::sync::atomic::Ordering::SeqCst),
+    )
+    .await
+}
+
+/// The readiness answer shared by the API and a lone worker.
+pub async fn ready_response(db: &Db, storage: &Storage, model_ready: bool) -> Response {
+    let db_ok = db.ping().await.map_err(|e| e.to_string());
+    let storage_ok = storage.check().await.map_err(|e| e.to_string());
+    let body = serde_json::json!({
+        "database": db_ok.as_ref().err().map_or("ok", |e| e.as_str()),
+        "storage": storage_ok.as_ref().err().map_or("ok", |e| e.as_str()),
+        "model": if model_ready { "ok" } else { "loading" },
+    });
+    let code = if db_ok.is_ok() && storage_ok.is_ok() && model_ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (code, Json(body)).into_response()
+}
+
+/// Prometheus metrics.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    if let Err(e) = state.metrics.refresh_queue(&state.db).await {
+        tracing::warn!(error = %e, "queue metrics unavailable");
+    }
+    metrics_response(&state.metrics)
+}
+
+/// The text exposition of `m`.
+pub fn metrics_response(m: &Metrics) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        m.render(),
+    )
+        .into_response()
+}
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+/// A transcript in one of [`FORMATS`] with its content type.
+fn render(t: &Transcript, format: &str) -> Response {
+    let (body, content_type) = match format {
+        "json" => (t.to_json(), "application/json"),
+        "verbose_json" => (t.to_verbose_json(), "application/json"),
+        "srt" => (t.to_srt(), "application/x-subrip"),
+        "vtt" => (t.to_vtt(), "text/vtt; charset=utf-8"),
+        "tsv" => (t.to_tsv(), "text/tab-separated-values; charset=utf-8"),
+        _ => (t.to_text(), "text/plain; charset=utf-8"),
+    };
+    ([(header::CONTENT_TYPE, content_type)], body).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn openapi_lists_every_route() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let paths = doc["paths"].as_object().unwrap();
+        for p in [
+            "/v1/jobs",
+            "/v1/jobs/{id}",
+            "/v1/jobs/{id}/transcript",
+            "/v1/audio/transcriptions",
+            "/healthz",
+            "/readyz",
+            "/metrics",
+        ] {
+            assert!(
+                paths.contains_key(p),
+                "{p} missing from the OpenAPI document"
+            );
+        }
+        assert!(paths["/v1/jobs"].get("post").is_some() && paths["/v1/jobs"].get("get").is_some());
+        assert!(paths["/v1/jobs/{id}"].get("delete").is_some());
+    }
+}

@@ -1,0 +1,211 @@
+//! `POST /v1/audio/transcriptions`: OpenAI's synchronous contract for short clips. The clip
+//! is queued ahead of batch jobs and answered when a worker finishes it, so the API itself
+//! never runs the model; a client that disconnects cancels its job.
+
+use std::time::{Duration, Instant};
+
+use axum::extract::{Multipart, State};
+use axum::response::Response;
+use utoipa::ToSchema;
+
+use super::auth::Tenant;
+use super::errors::ApiError;
+use super::jobs::new_job;
+use super::{upload, AppState};
+use crate::db::{status, JobInput};
+use crate::view;
+
+/// Priority of synchronous jobs over `/v1/jobs` work.
+const SYNC_PRIORITY: i64 = 10;
+
+/// OpenAI's transcription form.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct TranscriptionForm {
+    /// The audio file.
+    #[schema(format = Binary, value_type = String)]
+    file: Vec<u8>,
+    /// `whisper-1` or the served model's name.
+    model: String,
+    /// ISO 639-1 language.
+    language: Option<String>,
+    /// Text that conditions the transcription.
+    prompt: Option<String>,
+    /// json (default), text, srt, vtt or verbose_json.
+    response_format: Option<String>,
+    /// 0–1.
+    temperature: Option<f32>,
+    /// `word` and/or `segment` (verbose_json).
+    #[schema(rename = "timestamp_granularities[]")]
+    timestamp_granularities: Option<Vec<String>>,
+}
+
+/// Transcribes a short clip and answers with the transcript.
+#[utoipa::path(post, path = "/v1/audio/transcriptions", tag = "openai",
+    request_body(content = TranscriptionForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "The transcript in the requested format"),
+        (status = 400, description = "Invalid audio or option"),
+        (status = 401, description = "Missing or wrong API key"),
+        (status = 413, description = "Upload over the size limit"),
+        (status = 504, description = "No result within the time limit"),
+    ),
+    security(("api_key" = [])))]
+pub async fn transcriptions(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    mp: Multipart,
+) -> Result<Response, ApiError> {
+    let form =
+        upload::read_form(mp, state.config.sync_max_upload_mb, state.upload_timeout()).await?;
+    let model = form.get("model").ok_or_else(|| {
+        ApiError::invalid("missing_model", "the form has no 'model' field").param("model")
+    })?;
+    if model != "whisper-1" && model != state.config.model {
+        return Err(ApiError::invalid(
+            "model_not_found",
+            format!(
+                "model '{model}' is not served here; use 'whisper-1' or '{}'",
+                state.config.model
+            ),
+        )
+        .param("model"));
+    }
+    let format = form.get("response_format").unwrap_or("json").to_string();
+    if !["json", "text", "srt", "vtt", "verbose_json"].contains(&format.as_str()) {
+        return Err(ApiError::invalid(
+            "invalid_value",
+            "response_format must be one of json, text, srt, verbose_json, vtt",
+        )
+        .param("response_format"));
+    }
+    let granularities = form.all("timestamp_granularities");
+    if granularities
+        .iter()
+        .any(|g| !matches!(*g, "word" | "segment"))
+    {
+        return Err(ApiError::invalid(
+            "invalid_value",
+            "timestamp_granularities[] takes 'word' and/or 'segment'",
+        )
+        .param("timestamp_granularities"));
+    }
+    let opts = upload::options(
+        form.get("language"),
+        form.get("prompt"),
+        granularities.contains(&"word"),
+        upload::number(form.get("temperature"), "temperature")?,
+        state.config.english_only(),
+    )?;
+    let (bytes, filename) = form.file.ok_or_else(|| {
+        ApiError::invalid("missing_file", "the form has no 'file' part").param("file")
+    })?;
+    let id = uuid::Uuid::now_v7().to_string();
+    upload::check_audio(
+        bytes.clone(),
+        filename.as_deref().unwrap_or(&id),
+        state.config.sync_max_audio_seconds,
+    )
+    .await?;
+    let size = bytes.len() as i64;
+    let url = state
+        .storage
+        .put(&format!("uploads/{}/{id}", tenant.0), bytes)
+        .await?;
+    let input = JobInput {
+        source_url: url,
+        source_owned: true,
+        source_name: filename,
+        source_bytes: Some(size),
+        options: opts,
+        webhook_url: None,
+    };
+    let job = new_job(&state, &tenant, id.clone(), "sync", SYNC_PRIORITY, input);
+    if let Err(e) = state.db.insert(&job).await {
+        let _ = state.storage.delete(&job.input.source_url).await;
+        return Err(e.into());
+    }
+    state.wake.notify_waiters();
+    // Removes the job whatever happens to this request, cancelling it if still running.
+    let guard = Cleanup {
+        state: state.clone(),
+        tenant: tenant.0.clone(),
+        id: id.clone(),
+    };
+    let deadline = Instant::now() + Duration::from_secs_f64(state.config.sync_timeout_seconds);
+    let job = loop {
+        let job = state
+            .db
+            .get(&tenant.0, &id)
+            .await?
+            .ok_or_else(|| ApiError::internal("job_lost", "the job disappeared"))?;
+        if job.is_finished() {
+            break job;
+        }
+        if Instant::now() > deadline {
+            drop(guard);
+            return Err(ApiError::gateway_timeout(format!(
+                "no result within {} s; send long audio to /v1/jobs",
+                state.config.sync_timeout_seconds
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    drop(guard);
+    match job.status.as_str() {
+        status::COMPLETED => {
+            let t = view::transcript(&job).ok_or_else(|| {
+                ApiError::internal("bad_result", "the stored transcript is unreadable")
+            })?;
+            Ok(super::render(&t, &format))
+        }
+        _ => {
+            let code = job.error_code.unwrap_or_default();
+            let message = job
+                .error_message
+                .unwrap_or_else(|| "the transcription failed".into());
+            let input_fault = stenograph_input_codes().contains(&code.as_str());
+            Err(if input_fault {
+                ApiError::invalid("invalid_audio", message).param("file")
+            } else {
+                ApiError::internal("transcription_failed", message)
+            })
+        }
+    }
+}
+
+/// Error codes of jobs that failed because of their input.
+fn stenograph_input_codes() -> [&'static str; 9] {
+    [
+        "empty_input",
+        "unknown_format",
+        "unsupported_codec",
+        "invalid_header",
+        "corrupt",
+        "truncated",
+        "no_audio",
+        "too_long",
+        "invalid_argument",
+    ]
+}
+
+struct Cleanup {
+    state: AppState,
+    tenant: String,
+    id: String,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let (state, tenant, id) = (self.state.clone(), self.tenant.clone(), self.id.clone());
+        tokio::spawn(async move {
+            if let Ok(crate::db::Cancel::Canceled(job)) = state.db.cancel(&tenant, &id).await {
+                tracing::info!(job = %id, "synchronous request ended early; job canceled");
+                let _ = state.storage.delete(&job.input.source_url).await;
+            }
+            if let Err(e) = state.db.delete(&id).await {
+                tracing::warn!(job = %id, error = %e, "could not remove a synchronous job");
+            }
+        });
+    }
+}

@@ -1,0 +1,299 @@
+//! Reading requests: multipart forms with a size limit and a time limit, the content check of
+//! uploaded audio, and validation of the options shared by both endpoints.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use axum::extract::multipart::{Multipart, MultipartError};
+use bytes::{Bytes, BytesMut};
+use stenograph::audio::AudioSource;
+
+use super::errors::ApiError;
+use crate::db::JobOptions;
+
+/// A multipart form: its file and its text fields (repeated names keep every value).
+#[derive(Debug, Default)]
+pub struct Form {
+    /// The `file` part: its bytes and client-side name.
+    pub file: Option<(Bytes, Option<String>)>,
+    /// Text fields.
+    pub fields: HashMap<String, Vec<String>>,
+}
+
+impl Form {
+    /// The last value of a text field.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.fields.get(name)?.last().map(String::as_str)
+    }
+
+    /// Every value of a field given as `name` or `name[]`.
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        [name.to_string(), format!("{name}[]")]
+            .iter()
+            .filter_map(|n| self.fields.get(n))
+            .flatten()
+            .map(String::as_str)
+            .collect()
+    }
+}
+
+const MAX_FIELD_BYTES: usize = 64 * 1024;
+
+/// Reads a whole form: the file up to `limit_mb`, every part within `timeout`.
+pub async fn read_form(
+    mut mp: Multipart,
+    limit_mb: u64,
+    timeout: Duration,
+) -> Result<Form, ApiError> {
+    let limit = (limit_mb * 1024 * 1024) as usize;
+    let read = async {
+        let mut form = Form::default();
+        while let Some(mut field) = mp
+            .next_field()
+            .await
+            .map_err(|e| multipart_error(e, limit_mb))?
+        {
+            let name = field.name().unwrap_or("").to_string();
+            let filename = field.file_name().map(clean_filename);
+            let cap = if name == "file" {
+                limit
+            } else {
+                MAX_FIELD_BYTES
+            };
+            let mut data = BytesMut::new();
+            while let Some(chunk) = field
+                .chunk()
+                .await
+                .map_err(|e| multipart_error(e, limit_mb))?
+            {
+                if data.len() + chunk.len() > cap {
+                    return Err(if name == "file" {
+                        ApiError::too_large(limit_mb)
+                    } else {
+                        ApiError::invalid(
+                            "field_too_large",
+                            format!("form field '{name}' is over 64 KiB"),
+                        )
+                    });
+                }
+                data.extend_from_slice(&chunk);
+            }
+            if name == "file" {
+                if form.file.is_some() {
+                    return Err(ApiError::invalid(
+                        "invalid_value",
+                        "only one 'file' part is allowed",
+                    )
+                    .param("file"));
+                }
+                form.file = Some((data.freeze(), filename));
+            } else {
+                let text = String::from_utf8(data.to_vec()).map_err(|_| {
+                    ApiError::invalid(
+                        "invalid_value",
+                        format!("form field '{name}' is not UTF-8 text"),
+                    )
+                })?;
+                form.fields.entry(name).or_default().push(text);
+            }
+        }
+        Ok(form)
+    };
+    tokio::time::timeout(timeout, read)
+        .await
+        .unwrap_or_else(|_| {
+            Err(ApiError::timeout(format!(
+                "the upload did not arrive within {} s",
+                timeout.as_secs()
+            )))
+        })
+}
+
+fn multipart_error(e: MultipartError, limit_mb: u64) -> ApiError {
+    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::too_large(limit_mb)
+    } else {
+        ApiError::invalid(
+            "invalid_multipart",
+            format!("malformed multipart body: {}", e.body_text()),
+        )
+    }
+}
+
+/// A client's file name made safe to store and show: no directories, no control characters,
+/// at most 255 bytes. It is never used as a storage path.
+pub fn clean_filename(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let mut out: String = base.chars().filter(|c| !c.is_control()).collect();
+    while out.len() > 255 {
+        out.pop();
+    }
+    out
+}
+
+/// Checks that `bytes` are audio Stenograph can read and not longer than `max_seconds`
+/// (from the header, without decoding). Returns the declared length.
+pub async fn check_audio(
+    bytes: Bytes,
+    name: &str,
+    max_seconds: f64,
+) -> Result<Option<f64>, ApiError> {
+    if bytes.is_empty() {
+        return Err(
+            ApiError::invalid("empty_file", "the uploaded file is empty (0 bytes)").param("file"),
+        );
+    }
+    let source = AudioSource::from_bytes(bytes).named(name.to_string());
+    let info = tokio::task::spawn_blocking(move || stenograph::audio::probe(source))
+        .await
+        .map_err(|e| {
+            ApiError::internal("probe_failed", format!("checking the upload failed: {e}"))
+        })?
+        .map_err(|e| {
+            ApiError::invalid(
+                "invalid_audio",
+                format!("the file is not audio Stenograph can read: {e}"),
+            )
+            .param("file")
+        })?;
+    if let Some(s) = info.duration_seconds {
+        if s > max_seconds {
+            return Err(ApiError::invalid(
+                "audio_too_long",
+                format!("the audio is {s:.0} s long; the limit here is {max_seconds:.0} s"),
+            )
+            .param("file"));
+        }
+    }
+    Ok(info.duration_seconds)
+}
+
+/// Validates options given as text (form fields or JSON values).
+pub fn options(
+    language: Option<&str>,
+    prompt: Option<&str>,
+    word_timestamps: bool,
+    temperature: Option<f32>,
+    english_only: bool,
+) -> Result<JobOptions, ApiError> {
+    let language = match language
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && *l != "auto")
+    {
+        None => None,
+        Some(l) => {
+            let l = l.to_ascii_lowercase();
+            if !(2..=3).contains(&l.len()) || !l.chars().all(|c| c.is_ascii_lowercase()) {
+                return Err(ApiError::invalid(
+                    "invalid_language",
+                    format!("language must be an ISO 639-1 code such as 'en', not '{l}'"),
+                )
+                .param("language"));
+            }
+            if english_only && l != "en" {
+                return Err(ApiError::invalid(
+                    "unsupported_language",
+                    format!(
+                        "the model served here is English-only; language '{l}' is not available"
+                    ),
+                )
+                .param("language"));
+            }
+            Some(l)
+        }
+    };
+    let prompt = prompt.filter(|p| !p.is_empty()).map(str::to_string);
+    if let Some(p) = &prompt {
+        if p.len() > 4096 || p.contains('\0') {
+            return Err(ApiError::invalid(
+                "invalid_prompt",
+                "prompt must be at most 4096 bytes of text",
+            )
+            .param("prompt"));
+        }
+    }
+    if let Some(t) = temperature {
+        if !(0.0..=1.0).contains(&t) {
+            return Err(ApiError::invalid(
+                "invalid_temperature",
+                "temperature must be between 0 and 1",
+            )
+            .param("temperature"));
+        }
+    }
+    Ok(JobOptions {
+        language,
+        prompt,
+        word_timestamps,
+        temperature,
+    })
+}
+
+/// Parses a boolean form field.
+pub fn boolean(value: Option<&str>, name: &'static str) -> Result<bool, ApiError> {
+    match value.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("") | Some("false") | Some("0") => Ok(false),
+        Some("true") | Some("1") => Ok(true),
+        Some(other) => Err(ApiError::invalid(
+            "invalid_value",
+            format!("{name} must be true or false, not '{other}'"),
+        )
+        .param(name)),
+    }
+}
+
+/// Parses a number form field.
+pub fn number(value: Option<&str>, name: &'static str) -> Result<Option<f32>, ApiError> {
+    value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(|v| {
+            v.parse::<f32>()
+                .ok()
+                .filter(|n| n.is_finite())
+                .ok_or_else(|| {
+                    ApiError::invalid(
+                        "invalid_value",
+                        format!("{name} must be a number, not '{v}'"),
+                    )
+                    .param(name)
+                })
+        })
+        .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filenames_lose_directories_and_control_characters() {
+        assert_eq!(clean_filename("../../etc/passwd"), "passwd");
+        assert_eq!(clean_filename("C:\\calls\\a.wav"), "a.wav");
+        assert_eq!(clean_filename("a\nb\u{0}.mp3"), "ab.mp3");
+        assert_eq!(clean_filename(&"x".repeat(400)).len(), 255);
+    }
+
+    #[test]
+    fn options_are_checked() {
+        assert_eq!(
+            options(Some("EN"), None, false, None, true)
+                .unwrap()
+                .language
+                .as_deref(),
+            Some("en")
+        );
+        assert_eq!(
+            options(Some("auto"), None, false, None, false)
+                .unwrap()
+                .language,
+            None
+        );
+        assert!(options(Some("de"), None, false, None, true).is_err());
+        assert!(options(Some("english"), None, false, None, false).is_err());
+        assert!(options(None, Some("a\0b"), false, None, false).is_err());
+        assert!(options(None, None, false, Some(1.5), false).is_err());
+        assert!(boolean(Some("yes"), "word_timestamps").is_err());
+        assert!(number(Some("NaN"), "temperature").is_err());
+    }
+}

@@ -1,0 +1,289 @@
+//! `stenograph-server`: the reference transcription service. See the README beside this
+//! crate for the API, the deployment and capacity planning.
+
+mod api;
+mod config;
+mod db;
+mod metrics;
+mod storage;
+mod view;
+mod webhook;
+mod worker;
+
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::Router;
+use clap::Parser;
+use stenograph::transcribe::Transcriber;
+use tokio::sync::{watch, Notify};
+
+use config::{Cli, Config, Role};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.config.log_json);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start the async runtime");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.role, cli.config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("stenograph-server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(json: bool) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("STENOGRAPH_LOG").unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new(
+                "info,sqlx=warn,whisper_rs=warn,symphonia_core=off,symphonia=off",
+            )
+        });
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Shared parts every role needs.
+struct Parts {
+    db: db::Db,
+    storage: Arc<storage::Storage>,
+    metrics: metrics::Metrics,
+    wake: Arc<Notify>,
+}
+
+async fn run(role: Option<Role>, config: Config) -> Result<(), String> {
+    let keys = api::Keys::parse(config.api_keys.as_deref())
+        .map_err(|e| format!("STENOGRAPH_API_KEYS: {e}"))?;
+    let database_url = config.database_url();
+    let db = db::Db::connect(&database_url, config.database_connections)
+        .await
+        .map_err(|e| format!("database {}: {e}", redact(&database_url)))?;
+    let storage =
+        Arc::new(storage::Storage::open(&config.storage_url()).map_err(|e| e.to_string())?);
+    let parts = Parts {
+        db,
+        storage,
+        metrics: metrics::Metrics::new(),
+        wake: Arc::new(Notify::new()),
+    };
+    tracing::info!(role = ?role, database = ?parts.db.backend(), storage = %parts.storage.base(), model = %config.model, "starting");
+    if keys.is_open() && role != Some(Role::Worker) {
+        tracing::warn!(
+            "no STENOGRAPH_API_KEYS: the API is open and every job belongs to tenant 'default'"
+        );
+    }
+    let (stop_tx, stop_rx) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutdown requested");
+        let _ = stop_tx.send(true);
+    });
+
+    let ready = Arc::new(AtomicBool::new(false));
+    let mut tasks = tokio::task::JoinSet::new();
+    if role != Some(Role::Api) {
+        let transcriber = load_model(&config).await?;
+        ready.store(true, Ordering::SeqCst);
+        spawn_worker(&mut tasks, &parts, &config, transcriber, stop_rx.clone());
+    } else {
+        ready.store(true, Ordering::SeqCst);
+    }
+    let (router, port) = if role == Some(Role::Worker) {
+        (worker_router(&parts, ready.clone()), config.metrics_port)
+    } else {
+        let input_prefixes = if config.input_url_prefixes.is_empty() {
+            vec![parts.storage.base().trim_end_matches('/').to_string()]
+        } else {
+            config.input_url_prefixes.clone()
+        };
+        let state = api::AppState {
+            db: parts.db.clone(),
+            storage: parts.storage.clone(),
+            metrics: parts.metrics.clone(),
+            keys: Arc::new(keys),
+            config: Arc::new(config.clone()),
+            input_prefixes: Arc::new(input_prefixes),
+            wake: parts.wake.clone(),
+            ready: ready.clone(),
+        };
+        (api::router(state), config.port)
+    };
+    let listener = tokio::net::TcpListener::bind((config.host.as_str(), port))
+        .await
+        .map_err(|e| format!("cannot listen on {}:{port}: {e}", config.host))?;
+    tracing::info!(address = %listener.local_addr().map_err(|e| e.to_string())?, "listening");
+    let mut http_stop = stop_rx.clone();
+    let grace = Duration::from_secs_f64(config.shutdown_grace_seconds.max(0.0) + 5.0);
+    tasks.spawn(async move {
+        let server = axum::serve(listener, router).with_graceful_shutdown(async move {
+            let _ = http_stop.wait_for(|s| *s).await;
+        });
+        let mut stopped = stop_rx.clone();
+        tokio::select! {
+            r = server => if let Err(e) = r { tracing::error!(error = %e, "HTTP server failed") },
+            _ = async { let _ = stopped.wait_for(|s| *s).await; tokio::time::sleep(grace).await } => {
+                tracing::warn!("requests still open after the grace period; closing them");
+            }
+        }
+    });
+    while tasks.join_next().await.is_some() {}
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn load_model(config: &Config) -> Result<Transcriber, String> {
+    let device: stenograph::transcribe::Device = config
+        .device
+        .parse()
+        .map_err(|e: stenograph::Error| e.to_string())?;
+    let (model, threads, concurrency) = (
+        config.model.clone(),
+        config.threads_per_job,
+        config.worker_concurrency(),
+    );
+    tokio::task::spawn_blocking(move || {
+        Transcriber::builder()
+            .model(model.as_str())
+            .device(device)
+            .max_concurrent(concurrency)
+            .threads_per_call(threads)
+            .build()
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| format!("model {}: {e}", config.model))
+}
+
+fn spawn_worker(
+    tasks: &mut tokio::task::JoinSet<()>,
+    parts: &Parts,
+    config: &Config,
+    transcriber: Transcriber,
+    stop: watch::Receiver<bool>,
+) {
+    let id = format!(
+        "{}-{}-{}",
+        std::env::var("HOSTNAME").unwrap_or_else(|_| "worker".into()),
+        std::process::id(),
+        &uuid::Uuid::now_v7().simple().to_string()[24..]
+    );
+    let worker = worker::Worker {
+        db: parts.db.clone(),
+        storage: parts.storage.clone(),
+        transcriber,
+        metrics: parts.metrics.clone(),
+        settings: worker::WorkerSettings {
+            concurrency: config.worker_concurrency(),
+            lease: config.lease(),
+            poll: Duration::from_millis(config.poll_ms.max(10)),
+            max_audio: Duration::from_secs_f64(config.max_audio_seconds.max(1.0)),
+            grace: Duration::from_secs_f64(config.shutdown_grace_seconds.max(0.0)),
+            keep_audio: config.keep_audio,
+        },
+        wake: parts.wake.clone(),
+        id,
+    };
+    tasks.spawn(worker.run(stop.clone()));
+    match &config.webhook_secret {
+        Some(secret) => {
+            let dispatcher = webhook::Dispatcher {
+                db: parts.db.clone(),
+                client: reqwest::Client::builder()
+                    .timeout(Duration::from_secs(10))
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .expect("TLS back end initialises"),
+                secret: secret.clone(),
+                max_attempts: config.webhook_max_attempts.max(1),
+                backoff: Duration::from_millis(config.webhook_backoff_ms.max(1)),
+                metrics: parts.metrics.clone(),
+            };
+            tasks.spawn(dispatcher.run(Duration::from_millis(config.poll_ms.max(10)), stop));
+        }
+        None => tracing::info!("no STENOGRAPH_WEBHOOK_SECRET: webhooks are off"),
+    }
+}
+
+/// A lone worker's HTTP surface: metrics and health.
+fn worker_router(parts: &Parts, ready: Arc<AtomicBool>) -> Router {
+    #[derive(Clone)]
+    struct S {
+        db: db::Db,
+        storage: Arc<storage::Storage>,
+        metrics: metrics::Metrics,
+        ready: Arc<AtomicBool>,
+    }
+    Router::new()
+        .route(
+            "/metrics",
+            get(|State(s): State<S>| async move { api::metrics_response(&s.metrics) }),
+        )
+        .route("/healthz", get(api::healthz))
+        .route(
+            "/readyz",
+            get(|State(s): State<S>| async move {
+                api::ready_response(&s.db, &s.storage, s.ready.load(Ordering::SeqCst)).await
+            }),
+        )
+        .with_state(S {
+            db: parts.db.clone(),
+            storage: parts.storage.clone(),
+            metrics: parts.metrics.clone(),
+            ready,
+        })
+}
+
+/// SIGTERM (Kubernetes) or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}
+
+/// A database URL without its password, for logs.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}

@@ -1,0 +1,213 @@
+//! Prometheus metrics. Work metrics (processing time, audio, real-time factor, errors) are
+//! counted where they happen; queue depth and jobs by state are read from the database at
+//! scrape time by the API, so every replica reports the same queue.
+
+use prometheus::{
+    Counter, Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec,
+    Opts, Registry, TextEncoder,
+};
+
+use crate::db::{status, Db};
+
+/// Every metric of one process.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    /// Jobs waiting for a worker.
+    pub queue_depth: IntGauge,
+    /// Jobs per state.
+    pub jobs: IntGaugeVec,
+    /// Jobs running in this process.
+    pub in_flight: IntGauge,
+    /// Wall time per transcription.
+    pub processing_seconds: Histogram,
+    /// Audio transcribed.
+    pub audio_seconds: Counter,
+    /// Processing time over audio time per job.
+    pub real_time_factor: Histogram,
+    /// Jobs finished, by outcome.
+    pub jobs_finished: IntCounterVec,
+    /// Job errors by kind.
+    pub job_errors: IntCounterVec,
+    /// HTTP requests by route and status.
+    pub http_requests: IntCounterVec,
+    /// HTTP request latency by route.
+    pub http_seconds: HistogramVec,
+    /// Refused requests by error code.
+    pub http_errors: IntCounterVec,
+    /// Webhook attempts by result.
+    pub webhooks: IntCounterVec,
+}
+
+impl Metrics {
+    /// A fresh registry with every metric registered.
+    pub fn new() -> Self {
+        let registry =
+            Registry::new_custom(Some("stenograph".into()), None).expect("static registry prefix");
+        let queue_depth = IntGauge::new("queue_depth", "Jobs waiting for a worker").unwrap();
+        let jobs = IntGaugeVec::new(Opts::new("jobs", "Jobs by status"), &["status"]).unwrap();
+        let in_flight = IntGauge::new("jobs_in_flight", "Jobs running in this process").unwrap();
+        let processing_seconds = Histogram::with_opts(
+            HistogramOpts::new("job_processing_seconds", "Wall time per transcription job")
+                .buckets(vec![
+                    0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0, 1800.0,
+                ]),
+        )
+        .unwrap();
+        let audio_seconds =
+            Counter::new("audio_seconds_total", "Seconds of audio transcribed").unwrap();
+        let real_time_factor = Histogram::with_opts(
+            HistogramOpts::new(
+                "real_time_factor",
+                "Processing seconds per audio second, per job (lower is faster)",
+            )
+            .buckets(vec![
+                0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0,
+            ]),
+        )
+        .unwrap();
+        let jobs_finished = IntCounterVec::new(
+            Opts::new(
+                "jobs_finished_total",
+                "Jobs finished by this process, by outcome",
+            ),
+            &["status"],
+        )
+        .unwrap();
+        let job_errors = IntCounterVec::new(
+            Opts::new("job_errors_total", "Job errors by kind (retried or final)"),
+            &["kind"],
+        )
+        .unwrap();
+        let http_requests = IntCounterVec::new(
+            Opts::new("http_requests_total", "HTTP requests by route and status"),
+            &["route", "status"],
+        )
+        .unwrap();
+        let http_seconds = HistogramVec::new(
+            HistogramOpts::new("http_request_seconds", "HTTP request latency by route").buckets(
+                vec![
+                    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+                ],
+            ),
+            &["route"],
+        )
+        .unwrap();
+        let http_errors = IntCounterVec::new(
+            Opts::new(
+                "http_errors_total",
+                "Refused or failed API requests by error code",
+            ),
+            &["code"],
+        )
+        .unwrap();
+        let webhooks = IntCounterVec::new(
+            Opts::new(
+                "webhook_attempts_total",
+                "Webhook delivery attempts by result",
+            ),
+            &["result"],
+        )
+        .unwrap();
+        let m = Metrics {
+            registry,
+            queue_depth,
+            jobs,
+            in_flight,
+            processing_seconds,
+            audio_seconds,
+            real_time_factor,
+            jobs_finished,
+            job_errors,
+            http_requests,
+            http_seconds,
+            http_errors,
+            webhooks,
+        };
+        let all: [Box<dyn prometheus::core::Collector>; 12] = [
+            Box::new(m.queue_depth.clone()),
+            Box::new(m.jobs.clone()),
+            Box::new(m.in_flight.clone()),
+            Box::new(m.processing_seconds.clone()),
+            Box::new(m.audio_seconds.clone()),
+            Box::new(m.real_time_factor.clone()),
+            Box::new(m.jobs_finished.clone()),
+            Box::new(m.job_errors.clone()),
+            Box::new(m.http_requests.clone()),
+            Box::new(m.http_seconds.clone()),
+            Box::new(m.http_errors.clone()),
+            Box::new(m.webhooks.clone()),
+        ];
+        for c in all {
+            m.registry.register(c).expect("metric names are unique");
+        }
+        m
+    }
+
+    /// Reads queue depth and jobs by state from the database.
+    pub async fn refresh_queue(&self, db: &Db) -> Result<(), sqlx::Error> {
+        let counts = db.count_by_status().await?;
+        for s in status::ALL {
+            let n = counts.iter().find(|(k, _)| k == s).map_or(0, |(_, n)| *n);
+            self.jobs.with_label_values(&[s]).set(n);
+        }
+        self.queue_depth.set(db.queue_depth().await?);
+        Ok(())
+    }
+
+    /// The text exposition format.
+    pub fn render(&self) -> String {
+        let mut out = Vec::new();
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut out)
+            .expect("text encoding cannot fail");
+        String::from_utf8(out).unwrap_or_default()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `stenograph_*` series the dashboard and the HPA query is one this process exports.
+    #[test]
+    fn deployment_queries_name_real_metrics() {
+        let m = Metrics::new();
+        m.jobs.with_label_values(&["queued"]).set(0);
+        for v in [&m.jobs_finished, &m.job_errors, &m.webhooks] {
+            v.with_label_values(&["x"]).inc();
+        }
+        m.http_requests.with_label_values(&["/", "200"]).inc();
+        m.http_seconds.with_label_values(&["/"]).observe(0.1);
+        m.http_errors.with_label_values(&["x"]).inc();
+        let page = m.render();
+        let sources = [
+            include_str!("../deploy/grafana/dashboard.json"),
+            include_str!("../deploy/k8s/hpa/hpa.yaml"),
+        ];
+        let mut seen = 0;
+        for text in sources {
+            for (i, _) in text.match_indices("stenograph_") {
+                let name: String = text[i..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                let family = ["_bucket", "_sum", "_count"]
+                    .iter()
+                    .fold(name.as_str(), |n, s| n.strip_suffix(s).unwrap_or(n));
+                assert!(
+                    page.contains(&format!("# TYPE {family} ")),
+                    "{name} is not exported"
+                );
+                seen += 1;
+            }
+        }
+        assert!(seen > 10);
+    }
+}

@@ -1,0 +1,344 @@
+//! The transcription worker: claims jobs, keeps their leases alive, transcribes with the one
+//! shared [`Transcriber`], and writes the outcome only while it still holds the lease. On
+//! shutdown it stops claiming, lets running jobs finish within the grace period, then cancels
+//! the rest and gives their leases back.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use stenograph::audio::{AudioSource, AudioStream, DecodeOptions};
+use stenograph::transcribe::{CancelToken, TranscribeOptions, Transcriber};
+use tokio::sync::{watch, Notify, Semaphore};
+use tokio::task::JoinSet;
+
+use crate::db::{Claim, Db, Outcome};
+use crate::metrics::Metrics;
+use crate::storage::{Storage, StorageError};
+use crate::view::webhook_event;
+
+/// Worker settings.
+#[derive(Clone, Debug)]
+pub struct WorkerSettings {
+    /// Jobs at once.
+    pub concurrency: usize,
+    /// Lease length.
+    pub lease: Duration,
+    /// Idle poll interval.
+    pub poll: Duration,
+    /// Longest audio accepted.
+    pub max_audio: Duration,
+    /// Time given to running jobs on shutdown.
+    pub grace: Duration,
+    /// Keep uploaded audio after the job ends.
+    pub keep_audio: bool,
+}
+
+/// One worker process's job loop.
+#[derive(Clone)]
+pub struct Worker {
+    /// Job store.
+    pub db: Db,
+    /// Audio store.
+    pub storage: Arc<Storage>,
+    /// The model, shared by all jobs.
+    pub transcriber: Transcriber,
+    /// Metrics.
+    pub metrics: Metrics,
+    /// Settings.
+    pub settings: WorkerSettings,
+    /// Woken when the API in this process queues a job.
+    pub wake: Arc<Notify>,
+    /// Name written into leases.
+    pub id: String,
+}
+
+/// What ended a job run, for the caller's bookkeeping.
+enum End {
+    Finished,
+    Released,
+    Lost,
+}
+
+impl Worker {
+    /// Runs until `stop` turns true, then drains as described in the module docs.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let slots = Arc::new(Semaphore::new(self.settings.concurrency));
+        let shutting_down = Arc::new(AtomicBool::new(false));
+        let tokens: Arc<std::sync::Mutex<Vec<CancelToken>>> = Arc::default();
+        let mut running = JoinSet::new();
+        let mut last_reap = Instant::now() - Duration::from_secs(60);
+        tracing::info!(worker = %self.id, concurrency = self.settings.concurrency, "worker started");
+        loop {
+            if *stop.borrow() {
+                break;
+            }
+            let permit = tokio::select! {
+                p = slots.clone().acquire_owned() => p.expect("semaphore is never closed"),
+                _ = stop.changed() => continue,
+            };
+            while running.try_join_next().is_some() {}
+            if last_reap.elapsed() > self.settings.lease / 2 {
+                last_reap = Instant::now();
+                match self.db.reap(webhook_event).await {
+                    Ok(jobs) => {
+                        for j in jobs {
+                            tracing::warn!(job = %j.id, attempts = j.attempts, "job failed: its workers kept dying");
+                            self.metrics
+                                .job_errors
+                                .with_label_values(&["worker_lost"])
+                                .inc();
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "reaping expired leases failed"),
+                }
+            }
+            match self.db.claim(&self.id, self.settings.lease).await {
+                Ok(Some(claim)) => {
+                    let me = self.clone();
+                    let token = CancelToken::new();
+                    tokens
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(token.clone());
+                    let shutting_down = shutting_down.clone();
+                    running.spawn(async move {
+                        let _permit = permit;
+                        me.process(claim, token, shutting_down).await;
+                    });
+                }
+                Ok(None) => {
+                    drop(permit);
+                    tokio::select! {
+                        _ = tokio::time::sleep(self.settings.poll) => {}
+                        _ = self.wake.notified() => {}
+                        _ = stop.changed() => {}
+                    }
+                }
+                Err(e) => {
+                    drop(permit);
+                    tracing::warn!(error = %e, "claiming a job failed; retrying");
+                    tokio::select! {
+                        _ = tokio::time::sleep(self.settings.poll.max(Duration::from_secs(1))) => {}
+                        _ = stop.changed() => {}
+                    }
+                }
+            }
+        }
+        let n = running.len();
+        if n > 0 {
+            tracing::info!(
+                running = n,
+                grace_s = self.settings.grace.as_secs_f64(),
+                "shutting down: letting running jobs finish"
+            );
+            let drained = tokio::time::timeout(self.settings.grace, async {
+                while running.join_next().await.is_some() {}
+            })
+            .await;
+            if drained.is_err() {
+                tracing::warn!(
+                    running = running.len(),
+                    "grace period over: cancelling running jobs and releasing their leases"
+                );
+                shutting_down.store(true, Ordering::SeqCst);
+                for t in tokens.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+                    t.cancel();
+                }
+                while running.join_next().await.is_some() {}
+            }
+        }
+        tracing::info!(worker = %self.id, "worker stopped");
+    }
+
+    async fn process(&self, claim: Claim, token: CancelToken, shutting_down: Arc<AtomicBool>) {
+        let id = claim.job.id.clone();
+        tracing::info!(job = %id, attempt = claim.attempt, "job started");
+        self.metrics.in_flight.inc();
+        let lost = Arc::new(AtomicBool::new(false));
+        let heartbeat = {
+            let (db, claim, lease, token, lost) = (
+                self.db.clone(),
+                claim.clone(),
+                self.settings.lease,
+                token.clone(),
+                lost.clone(),
+            );
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(lease / 3).await;
+                    match db.renew(&claim, lease).await {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            lost.store(true, Ordering::SeqCst);
+                            token.cancel();
+                            return;
+                        }
+                        Err(e) => {
+                            tracing::warn!(job = %claim.job.id, error = %e, "lease renewal failed; retrying")
+                        }
+                    }
+                }
+            })
+        };
+        let end = self.run_job(&claim, token, &lost, &shutting_down).await;
+        heartbeat.abort();
+        self.metrics.in_flight.dec();
+        match end {
+            End::Finished => {
+                if claim.job.input.source_owned && !self.settings.keep_audio {
+                    if let Err(e) = self.storage.delete(&claim.job.input.source_url).await {
+                        tracing::warn!(job = %id, error = %e, "could not delete the job's audio");
+                    }
+                }
+            }
+            End::Released => tracing::info!(job = %id, "lease released for another worker"),
+            End::Lost => tracing::info!(job = %id, "job canceled or taken over; result dropped"),
+        }
+    }
+
+    async fn run_job(
+        &self,
+        claim: &Claim,
+        token: CancelToken,
+        lost: &AtomicBool,
+        shutting_down: &AtomicBool,
+    ) -> End {
+        let job = &claim.job;
+        let bytes = match self.storage.get(&job.input.source_url).await {
+            Ok(b) => b,
+            Err(StorageError::NotFound(what)) => {
+                let msg = format!("the job's audio is gone from storage ({what})");
+                return self.fail(claim, "source_not_found", &msg).await;
+            }
+            Err(e) => {
+                return self
+                    .retry(claim, "storage_unavailable", &e.to_string())
+                    .await
+            }
+        };
+        let opts = TranscribeOptions {
+            language: job.input.options.language.clone(),
+            initial_prompt: job.input.options.prompt.clone(),
+            word_timestamps: job.input.options.word_timestamps,
+            temperature: job.input.options.temperature.unwrap_or(0.0),
+            cancel: Some(token),
+            ..TranscribeOptions::default()
+        };
+        let name = job
+            .input
+            .source_name
+            .clone()
+            .unwrap_or_else(|| job.id.clone());
+        let decode = DecodeOptions {
+            max_duration: self.settings.max_audio,
+            ..DecodeOptions::default()
+        };
+        let transcriber = self.transcriber.clone();
+        let started = Instant::now();
+        let outcome = tokio::task::spawn_blocking(move || {
+            let source = AudioSource::from_bytes(bytes).named(name);
+            let stream = AudioStream::open(source, &decode)?;
+            transcriber.transcribe_stream(stream, &opts)
+        })
+        .await;
+        let elapsed = started.elapsed().as_secs_f64();
+        match outcome {
+            Ok(Ok(transcript)) => {
+                let result = serde_json::to_string(&transcript).unwrap_or_default();
+                let done = Outcome::Completed {
+                    result: &result,
+                    audio_seconds: transcript.duration,
+                    processing_seconds: elapsed,
+                };
+                match self.db.finish(claim, done, webhook_event).await {
+                    Ok(Some(_)) => {
+                        self.metrics.processing_seconds.observe(elapsed);
+                        self.metrics.audio_seconds.inc_by(transcript.duration);
+                        if transcript.duration > 0.0 {
+                            self.metrics
+                                .real_time_factor
+                                .observe(elapsed / transcript.duration);
+                        }
+                        self.metrics
+                            .jobs_finished
+                            .with_label_values(&["completed"])
+                            .inc();
+                        tracing::info!(job = %job.id, audio_s = transcript.duration, processing_s = elapsed, "job completed");
+                        End::Finished
+                    }
+                    Ok(None) => End::Lost,
+                    Err(e) => {
+                        // The lease runs out and another worker redoes the job.
+                        tracing::error!(job = %job.id, error = %e, "could not store the result");
+                        End::Lost
+                    }
+                }
+            }
+            Ok(Err(stenograph::Error::Cancelled)) if lost.load(Ordering::SeqCst) => End::Lost,
+            Ok(Err(stenograph::Error::Cancelled)) if shutting_down.load(Ordering::SeqCst) => {
+                match self.db.release(claim).await {
+                    Ok(_) => End::Released,
+                    Err(e) => {
+                        tracing::warn!(job = %job.id, error = %e, "could not release the lease; it will expire");
+                        End::Released
+                    }
+                }
+            }
+            Ok(Err(e)) if e.is_input_error() => self.fail(claim, e.code(), &e.to_string()).await,
+            Ok(Err(e)) => self.retry(claim, e.code(), &e.to_string()).await,
+            Err(join) => {
+                let msg = format!("transcription crashed: {join}");
+                self.retry(claim, "worker_panic", &msg).await
+            }
+        }
+    }
+
+    async fn fail(&self, claim: &Claim, code: &str, message: &str) -> End {
+        self.metrics.job_errors.with_label_values(&[code]).inc();
+        let failed = Outcome::Failed { code, message };
+        match self.db.finish(claim, failed, webhook_event).await {
+            Ok(Some(_)) => {
+                self.metrics
+                    .jobs_finished
+                    .with_label_values(&["failed"])
+                    .inc();
+                tracing::warn!(job = %claim.job.id, code, message, "job failed");
+                End::Finished
+            }
+            Ok(None) => End::Lost,
+            Err(e) => {
+                tracing::error!(job = %claim.job.id, error = %e, "could not store the failure");
+                End::Lost
+            }
+        }
+    }
+
+    async fn retry(&self, claim: &Claim, code: &str, message: &str) -> End {
+        self.metrics.job_errors.with_label_values(&[code]).inc();
+        let delay = crate::webhook::backoff(Duration::from_secs(2), claim.attempt as u32);
+        match self
+            .db
+            .retry_later(claim, code, message, delay, webhook_event)
+            .await
+        {
+            Ok(Some(job)) if job.is_finished() => {
+                self.metrics
+                    .jobs_finished
+                    .with_label_values(&["failed"])
+                    .inc();
+                tracing::warn!(job = %job.id, code, message, "job failed after its last attempt");
+                End::Finished
+            }
+            Ok(Some(job)) => {
+                tracing::warn!(job = %job.id, code, message, retry_in_s = delay.as_secs_f64(), "job attempt failed; queued again");
+                End::Released
+            }
+            Ok(None) => End::Lost,
+            Err(e) => {
+                tracing::error!(job = %claim.job.id, error = %e, "could not requeue the job; its lease will expire");
+                End::Lost
+            }
+        }
+    }
+}

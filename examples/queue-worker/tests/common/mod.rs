@@ -1,0 +1,376 @@
+//! Test harness: server processes, PostgreSQL and S3 from `scripts/services.sh`, speech made
+//! with espeak-ng, and a small HTTP client.
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// Sentences spoken by the test clips.
+pub const PHRASES: [&str; 5] = [
+    "Please call the customer back before noon tomorrow.",
+    "Our quarterly sales grew much faster this year.",
+    "Turn left at the second light and park behind the bank.",
+    "The meeting has been moved to Thursday afternoon.",
+    "Thank you for calling, how can I help you today?",
+];
+
+/// A free TCP port on loopback.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Speaks `text` into `dir/name.wav` with espeak-ng.
+pub fn speak(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(format!("{name}.wav"));
+    let status = Command::new("espeak-ng")
+        .args(["-v", "en-us", "-s", "140", "-w"])
+        .arg(&path)
+        .arg(text)
+        .status()
+        .expect("espeak-ng is installed (scripts/setup.sh)");
+    assert!(status.success());
+    path
+}
+
+/// Each of [`PHRASES`] spoken into `dir`, in order.
+pub fn phrase_clips(dir: &Path) -> Vec<PathBuf> {
+    PHRASES
+        .iter()
+        .enumerate()
+        .map(|(i, p)| speak(dir, &format!("p{i}"), p))
+        .collect()
+}
+
+/// All of [`PHRASES`] spoken `times` times over in one clip, and its text.
+pub fn long_clip(dir: &Path, times: usize) -> (PathBuf, String) {
+    let text = vec![PHRASES.join(" "); times].join(" ");
+    (speak(dir, "long", &text), text)
+}
+
+/// Lower-case words without punctuation.
+pub fn words(s: &str) -> Vec<String> {
+    s.split_whitespace()
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+        })
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// Share of `expected`'s words found in `got`.
+pub fn overlap(got: &str, expected: &str) -> f64 {
+    let got = words(got);
+    let want = words(expected);
+    want.iter().filter(|w| got.contains(w)).count() as f64 / want.len().max(1) as f64
+}
+
+/// Whether `got` is a transcript of `expected`: at least half of its words, and closer to it
+/// than to any other test phrase (so no job received another job's text).
+pub fn matches(got: &str, expected: &str) -> bool {
+    let own = overlap(got, expected);
+    own >= 0.5
+        && PHRASES
+            .iter()
+            .filter(|p| **p != expected)
+            .all(|p| overlap(got, p) < own)
+}
+
+/// A running `stenograph-server` process, killed when dropped.
+pub struct Server {
+    pub child: Child,
+    pub log: PathBuf,
+    pub port: u16,
+}
+
+impl Server {
+    /// Starts the binary with `args` and `env`, logging to `log`; waits for `/healthz` on
+    /// `port`.
+    pub fn start(args: &[&str], env: &[(&str, String)], port: u16, log: PathBuf) -> Server {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_stenograph-server"));
+        cmd.args(args)
+            .env_remove("STENOGRAPH_API_KEYS")
+            .env_remove("STENOGRAPH_DATABASE_URL")
+            .env_remove("STENOGRAPH_STORAGE_URL")
+            .env("STENOGRAPH_HOST", "127.0.0.1")
+            .stdin(Stdio::null())
+            .stdout(file.try_clone().unwrap())
+            .stderr(file);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().unwrap();
+        let mut server = Server { child, log, port };
+        server.wait_healthy();
+        server
+    }
+
+    fn wait_healthy(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("server exited with {status}:\n{}", self.log_text());
+            }
+            let ok = std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok()
+                && answers(&format!("http://127.0.0.1:{}/healthz", self.port));
+            if ok {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "server not healthy:\n{}",
+                self.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The server's log so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// `kill -9`.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM, then waits for the exit (at most `timeout`).
+    pub fn terminate(&mut self, timeout: Duration) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "server ignored SIGTERM:\n{}",
+                self.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Whether `url` answers 2xx (a synchronous check used while waiting for start-up).
+fn answers(url: &str) -> bool {
+    {
+        std::process::Command::new("curl")
+            .args(["-sf", "-o", "/dev/null", "--max-time", "2", url])
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+}
+
+/// An API client bound to one key.
+#[derive(Clone)]
+pub struct Client {
+    pub base: String,
+    pub key: Option<String>,
+    pub http: reqwest::Client,
+}
+
+impl Client {
+    pub fn new(base: &str, key: Option<&str>) -> Client {
+        Client {
+            base: base.to_string(),
+            key: key.map(str::to_string),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(120))
+                .build()
+                .unwrap(),
+        }
+    }
+
+    fn auth(&self, r: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.key {
+            Some(k) => r.bearer_auth(k),
+            None => r,
+        }
+    }
+
+    /// `POST /v1/jobs` with `file` and extra fields; returns status and body.
+    pub async fn submit(
+        &self,
+        bytes: Vec<u8>,
+        name: &str,
+        fields: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let mut form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
+        );
+        for (k, v) in fields {
+            form = form.text(k.to_string(), v.to_string());
+        }
+        let r = self
+            .auth(
+                self.http
+                    .post(format!("{}/v1/jobs", self.base))
+                    .multipart(form),
+            )
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// `POST /v1/jobs` with `file`, expecting 202; returns the id.
+    pub async fn submit_ok(&self, path: &Path, fields: &[(&str, &str)]) -> String {
+        let (status, body) = self
+            .submit(std::fs::read(path).unwrap(), "clip.wav", fields)
+            .await;
+        assert_eq!(status, 202, "{body}");
+        assert_eq!(body["status"], "queued");
+        body["id"].as_str().unwrap().to_string()
+    }
+
+    /// `POST /v1/jobs` with `bytes` under a client-chosen file name, expecting 202.
+    pub async fn submit_ok_named(&self, bytes: &[u8], name: &str) -> String {
+        let (status, body) = self.submit(bytes.to_vec(), name, &[]).await;
+        assert_eq!(status, 202, "{body}");
+        body["id"].as_str().unwrap().to_string()
+    }
+
+    /// GET with the key; returns status and body text.
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let r = self
+            .auth(self.http.get(format!("{}{path}", self.base)))
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    /// GET returning JSON.
+    pub async fn get_json(&self, path: &str) -> (u16, Value) {
+        let (s, t) = self.get(path).await;
+        (s, serde_json::from_str(&t).unwrap_or(Value::Null))
+    }
+
+    /// DELETE returning JSON.
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        let r = self
+            .auth(self.http.delete(format!("{}{path}", self.base)))
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Polls a job until it ends; panics after `timeout`.
+    pub async fn wait(&self, id: &str, timeout: Duration) -> Value {
+        let deadline = Instant::now() + timeout;
+        loop {
+            // The API may be restarting: connection errors are retried.
+            let r = self
+                .auth(self.http.get(format!("{}/v1/jobs/{id}", self.base)))
+                .send()
+                .await;
+            if let Ok(r) = r {
+                if r.status() == 200 {
+                    let job: Value = r.json().await.unwrap();
+                    if matches!(
+                        job["status"].as_str(),
+                        Some("completed" | "failed" | "canceled")
+                    ) {
+                        return job;
+                    }
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "job {id} did not finish in {timeout:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// The error code of an OpenAI-shaped error body.
+pub fn code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("")
+}
+
+/// A fresh PostgreSQL database on the test server (`scripts/services.sh start`).
+pub async fn postgres_database() -> String {
+    let admin = std::env::var("STENOGRAPH_TEST_POSTGRES_URL").expect(
+        "STENOGRAPH_TEST_POSTGRES_URL is not set: run the suite with scripts/test.sh, or \
+         eval \"$(scripts/services.sh start)\" first",
+    );
+    let name = format!("t{}", uuid::Uuid::now_v7().simple());
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+    sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
+        .await
+        .unwrap();
+    let (base, _) = admin.rsplit_once('/').unwrap();
+    format!("{base}/{name}")
+}
+
+/// A fresh bucket on the S3 test server; returns the endpoint and `s3://BUCKET`.
+pub async fn s3_bucket() -> (String, String) {
+    let endpoint = std::env::var("STENOGRAPH_TEST_S3_ENDPOINT").expect(
+        "STENOGRAPH_TEST_S3_ENDPOINT is not set: run the suite with scripts/test.sh, or \
+         eval \"$(scripts/services.sh start)\" first",
+    );
+    let bucket = format!("b{}", &uuid::Uuid::now_v7().simple().to_string()[16..]);
+    let r = reqwest::Client::new()
+        .put(format!("{endpoint}/{bucket}"))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "creating bucket: {}", r.status());
+    (endpoint, format!("s3://{bucket}"))
+}
+
+/// Environment for the S3 test server.
+pub fn s3_env(endpoint: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL", endpoint.to_string()),
+        ("AWS_ACCESS_KEY_ID", "test".into()),
+        ("AWS_SECRET_ACCESS_KEY", "test".into()),
+        ("AWS_REGION", "us-east-1".into()),
+    ]
+}
+
+/// Reads a metric's value from a Prometheus text page.
+pub fn metric(page: &str, name: &str) -> Option<f64> {
+    page.lines()
+        .find(|l| {
+            l.starts_with(name) && l[name.len()..].starts_with([' ', '{']) && !l.starts_with('#')
+        })
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}

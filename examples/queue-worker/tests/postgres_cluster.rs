@@ -30,7 +30,7 @@ async fn api_and_two_workers_on_postgres_and_s3() {
             "STENOGRAPH_DATA_DIR",
             dir.path().join("data").display().to_string(),
         ),
-        ("STENOGRAPH_LEASE_SECONDS", "3".into()),
+        ("STENOGRAPH_LEASE_SECONDS", "5".into()),
         ("STENOGRAPH_POLL_MS", "100".into()),
         ("STENOGRAPH_WORKER_CONCURRENCY", "1".into()),
         ("STENOGRAPH_MAX_ATTEMPTS", "3".into()),

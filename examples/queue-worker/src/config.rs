@@ -210,6 +210,14 @@ pub struct Config {
         global = true
     )]
     pub shutdown_grace_seconds: f64,
+    /// How long a queued job waits for unavailable object storage before it fails.
+    #[arg(
+        long,
+        env = "STENOGRAPH_STORAGE_PATIENCE_SECONDS",
+        default_value_t = 3600.0,
+        global = true
+    )]
+    pub storage_patience_seconds: f64,
     /// Keep uploaded audio after its job ends (default: deleted).
     #[arg(long, env = "STENOGRAPH_KEEP_AUDIO", global = true)]
     pub keep_audio: bool,

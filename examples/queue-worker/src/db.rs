@@ -256,7 +256,7 @@ impl Db {
         }
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections.max(2))
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(5))
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -537,17 +537,26 @@ impl Db {
         row.as_ref().map(Job::from_row).transpose()
     }
 
-    /// Gives a held job back unharmed (shutdown): queued again, the attempt not counted.
-    pub async fn release(&self, claim: &Claim) -> Result<bool, sqlx::Error> {
+    /// Gives a held job back without counting the attempt, to run after `delay`: on shutdown
+    /// (no reason) or while a dependency is down (`reason` is shown as the job's error).
+    pub async fn release(
+        &self,
+        claim: &Claim,
+        delay: Duration,
+        reason: Option<(&str, &str)>,
+    ) -> Result<bool, sqlx::Error> {
         let done = sqlx::query(
             "UPDATE jobs SET status = 'queued', run_after = $4, attempts = attempts - 1, \
-             lease_owner = NULL, lease_expires_at = NULL \
+             lease_owner = NULL, lease_expires_at = NULL, error_code = COALESCE($5, error_code), \
+             error_message = COALESCE($6, error_message) \
              WHERE id = $1 AND lease_owner = $2 AND attempts = $3 AND status = 'processing'",
         )
         .bind(&claim.job.id)
         .bind(&claim.owner)
         .bind(claim.attempt)
-        .bind(now_ms())
+        .bind(now_ms() + delay.as_millis() as i64)
+        .bind(reason.map(|r| r.0))
+        .bind(reason.map(|r| r.1))
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)

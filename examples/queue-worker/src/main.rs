@@ -201,6 +201,7 @@ fn spawn_worker(
             max_audio: Duration::from_secs_f64(config.max_audio_seconds.max(1.0)),
             grace: Duration::from_secs_f64(config.shutdown_grace_seconds.max(0.0)),
             keep_audio: config.keep_audio,
+            storage_patience: Duration::from_secs_f64(config.storage_patience_seconds.max(0.0)),
         },
         wake: parts.wake.clone(),
         id,

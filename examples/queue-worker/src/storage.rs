@@ -4,12 +4,13 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use bytes::Bytes;
 use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
-use object_store::{ObjectStore, PutPayload};
+use object_store::{BackoffConfig, ObjectStore, PutPayload, RetryConfig};
 use url::Url;
 
 /// Why storage failed.
@@ -177,7 +178,20 @@ fn root_store(url: &Url) -> Result<Arc<dyn ObjectStore>, StorageError> {
     let endpoint = std::env::var("AWS_ENDPOINT_URL")
         .or_else(|_| std::env::var("AWS_ENDPOINT"))
         .unwrap_or_default();
-    let mut builder = AmazonS3Builder::from_env().with_url(url.as_str());
+    // A few quick retries, so that an outage surfaces in seconds as `Unavailable` (the queue
+    // retries later) instead of holding a request for minutes.
+    let retry = RetryConfig {
+        backoff: BackoffConfig {
+            init_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(2),
+            base: 2.0,
+        },
+        max_retries: 3,
+        retry_timeout: Duration::from_secs(20),
+    };
+    let mut builder = AmazonS3Builder::from_env()
+        .with_url(url.as_str())
+        .with_retry(retry);
     if endpoint.starts_with("http://") {
         builder = builder.with_allow_http(true);
     }

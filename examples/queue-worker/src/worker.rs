@@ -32,6 +32,8 @@ pub struct WorkerSettings {
     pub grace: Duration,
     /// Keep uploaded audio after the job ends.
     pub keep_audio: bool,
+    /// How long a job may wait for unavailable storage before it fails.
+    pub storage_patience: Duration,
 }
 
 /// One worker process's job loop.
@@ -211,11 +213,7 @@ impl Worker {
                 let msg = format!("the job's audio is gone from storage ({what})");
                 return self.fail(claim, "source_not_found", &msg).await;
             }
-            Err(e) => {
-                return self
-                    .retry(claim, "storage_unavailable", &e.to_string())
-                    .await
-            }
+            Err(e) => return self.wait_for_storage(claim, &e.to_string()).await,
         };
         let opts = TranscribeOptions {
             language: job.input.options.language.clone(),
@@ -277,7 +275,7 @@ impl Worker {
             }
             Ok(Err(stenograph::Error::Cancelled)) if lost.load(Ordering::SeqCst) => End::Lost,
             Ok(Err(stenograph::Error::Cancelled)) if shutting_down.load(Ordering::SeqCst) => {
-                match self.db.release(claim).await {
+                match self.db.release(claim, Duration::ZERO, None).await {
                     Ok(_) => End::Released,
                     Err(e) => {
                         tracing::warn!(job = %job.id, error = %e, "could not release the lease; it will expire");
@@ -309,6 +307,34 @@ impl Worker {
             Ok(None) => End::Lost,
             Err(e) => {
                 tracing::error!(job = %claim.job.id, error = %e, "could not store the failure");
+                End::Lost
+            }
+        }
+    }
+
+    /// Storage is down: the job waits for it without spending attempts, retried at growing
+    /// intervals (a quarter of its age, 1–60 s), and fails once it has waited
+    /// `storage_patience`.
+    async fn wait_for_storage(&self, claim: &Claim, message: &str) -> End {
+        let code = "storage_unavailable";
+        self.metrics.job_errors.with_label_values(&[code]).inc();
+        let age = Duration::from_millis((crate::db::now_ms() - claim.job.created_at).max(0) as u64);
+        if age > self.settings.storage_patience {
+            let msg = format!(
+                "object storage unavailable for {} s: {message}",
+                age.as_secs()
+            );
+            return self.fail(claim, code, &msg).await;
+        }
+        let delay = (age / 4).clamp(Duration::from_secs(1), Duration::from_secs(60));
+        match self.db.release(claim, delay, Some((code, message))).await {
+            Ok(true) => {
+                tracing::warn!(job = %claim.job.id, error = message, retry_in_s = delay.as_secs_f64(), "storage unavailable; job queued again");
+                End::Released
+            }
+            Ok(false) => End::Lost,
+            Err(e) => {
+                tracing::error!(job = %claim.job.id, error = %e, "could not requeue the job; its lease will expire");
                 End::Lost
             }
         }

@@ -301,7 +301,9 @@ const char *steno_status_name(int32_t status);
 steno_status steno_transcriber_new(const char *model, const char *device, steno_transcriber **out);
 
 /**
- * Frees a transcriber (NULL is ignored). Calls still running on it must have returned.
+ * Frees a transcriber (NULL is ignored). Calls still running on it must have returned;
+ * the background work of cancelled calls is waited for (at most one encoder pass), so the
+ * model is unloaded when this returns and the process may exit safely.
  *
  * # Safety
  * `t` must be NULL or a transcriber from this library, not freed before.

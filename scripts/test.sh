@@ -41,6 +41,15 @@ else
   status=1
 fi
 
+echo "== Fuzzing: every seed through every target, then fixed mutation runs (scripts/fuzz.sh)"
+if scripts/fuzz.sh 2>&1 | tail -n 40; then
+  echo "# pass 1" >>"$log"
+else
+  echo "FAILED: a fuzz target crashed (input under fuzz/artifacts/)" | tee -a "$log"
+  echo "# fail 1" >>"$log"
+  status=1
+fi
+
 echo "== Python package (pip install ./bindings-python) and the FastAPI example"
 if [ ! -x target/py-venv/bin/python ]; then
   python3 -m venv target/py-venv

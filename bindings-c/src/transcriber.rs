@@ -56,7 +56,9 @@ pub unsafe extern "C" fn steno_transcriber_new(
     })
 }
 
-/// Frees a transcriber (NULL is ignored). Calls still running on it must have returned.
+/// Frees a transcriber (NULL is ignored). Calls still running on it must have returned;
+/// the background work of cancelled calls is waited for (at most one encoder pass), so the
+/// model is unloaded when this returns and the process may exit safely.
 ///
 /// # Safety
 /// `t` must be NULL or a transcriber from this library, not freed before.
@@ -65,7 +67,9 @@ pub unsafe extern "C" fn steno_transcriber_free(t: *mut StenoTranscriber) {
     crate::status::guard_value((), || {
         if !t.is_null() {
             // SAFETY: a transcriber this library handed out, freed once.
-            drop(unsafe { Box::from_raw(t) });
+            let t = unsafe { Box::from_raw(t) };
+            t.0.wait_background();
+            drop(t);
         }
     });
 }

@@ -320,3 +320,30 @@ fn truncations_and_bit_flips_never_panic() {
     }
     assert!(outcomes.0 > 0 && outcomes.1 > 0, "{outcomes:?}");
 }
+
+/// Found by fuzzing the C ABI: float samples near f32::MAX at a rate that needs resampling
+/// overflowed the resampler's FFT into NaN, and rubato panicked.
+#[test]
+fn huge_float_samples_are_clamped_not_fatal() {
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 44_100,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut cursor = std::io::Cursor::new(Vec::new());
+    let mut w = hound::WavWriter::new(&mut cursor, spec).unwrap();
+    for i in 0..44_100 {
+        let x = if i % 3 == 0 { f32::MAX } else { -3.0e38 };
+        w.write_sample(x).unwrap();
+        w.write_sample(if i % 7 == 0 { f32::INFINITY } else { f32::NAN })
+            .unwrap();
+    }
+    w.finalize().unwrap();
+    let audio = decode_bytes(cursor.into_inner(), "huge.wav").unwrap();
+    assert!((audio.duration_seconds() - 1.0).abs() < 0.01);
+    assert!(audio
+        .samples()
+        .iter()
+        .all(|s| s.is_finite() && s.abs() <= 64.0));
+}

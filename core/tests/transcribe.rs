@@ -263,6 +263,14 @@ fn cancellation_stops_within_about_a_second() {
     eprintln!("file call returned {latency:?} after cancel()");
     assert!(matches!(result, Err(Error::Cancelled)), "{result:?}");
     assert!(latency < Duration::from_millis(300), "{latency:?}");
+    // The pass still running behind the returned call ends, and wait_background sees it.
+    let waited = Instant::now();
+    transcriber().wait_background();
+    eprintln!(
+        "background work ended {:?} after the call returned",
+        waited.elapsed()
+    );
+    assert!(waited.elapsed() < Duration::from_secs(60));
 
     // A token cancelled before the call stops it at once.
     let err = transcriber()

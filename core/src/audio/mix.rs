@@ -238,9 +238,15 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
+/// Largest sample magnitude let through, 16× full scale: louder values only come from
+/// garbage (integers read as floats, corrupt streams) and would overflow the resampler's FFT.
+const MAX_SAMPLE: f32 = 16.0;
+
+/// A sample made safe for the DSP after it: NaN and infinities become silence, anything
+/// else is clamped to ±[`MAX_SAMPLE`].
 fn finite(x: f32) -> f32 {
     if x.is_finite() {
-        x
+        x.clamp(-MAX_SAMPLE, MAX_SAMPLE)
     } else {
         0.0
     }

@@ -176,6 +176,7 @@ impl TranscriberBuilder {
                 model,
                 pool,
                 threads: self.threads_per_state,
+                background: Default::default(),
             }),
         })
     }
@@ -185,6 +186,9 @@ struct Inner {
     model: Model,
     pool: StatePool,
     threads: usize,
+    /// Threads of calls made with a cancel token; they may run on after returning
+    /// `Cancelled`, until whisper.cpp ends its current pass.
+    background: Mutex<Vec<std::thread::JoinHandle<()>>>,
 }
 
 /// Transcribes audio with one loaded model; `Send + Sync + Clone`, and clones share the
@@ -228,6 +232,22 @@ impl Transcriber {
     /// The model in use.
     pub fn model(&self) -> &Model {
         &self.inner.model
+    }
+
+    /// Waits until no call of this transcriber runs in the background. A call with a cancel
+    /// token returns `Cancelled` at once while whisper.cpp finishes its current encoder pass
+    /// on the call's own thread; wait here before a process exits or unloads the library.
+    pub fn wait_background(&self) {
+        let threads = std::mem::take(
+            &mut *self
+                .inner
+                .background
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
+        for t in threads {
+            let _ = t.join();
+        }
     }
 
     /// Transcribes decoded audio.
@@ -504,12 +524,21 @@ impl Transcriber {
         let token = opts.cancel.clone().unwrap_or_default();
         let (tx, rx) = std::sync::mpsc::channel();
         let (t, detached) = (self.clone(), opts.clone());
-        std::thread::Builder::new()
+        let handle = std::thread::Builder::new()
             .name("stenograph-call".into())
             .spawn(move || {
                 let _ = tx.send(work(&t, &detached));
             })
             .map_err(|e| Error::Inference(format!("cannot start a transcription thread: {e}")))?;
+        {
+            let mut threads = self
+                .inner
+                .background
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            threads.retain(|h| !h.is_finished());
+            threads.push(handle);
+        }
         loop {
             match rx.recv_timeout(CANCEL_POLL) {
                 Ok(result) => return result,

@@ -148,6 +148,10 @@ impl Worker {
                     t.cancel();
                 }
                 while running.join_next().await.is_some() {}
+                // Cancelled calls finish their encoder pass in the background; exiting
+                // before that would pull the model from under them.
+                let t = self.transcriber.clone();
+                let _ = tokio::task::spawn_blocking(move || t.wait_background()).await;
             }
         }
         tracing::info!(worker = %self.id, "worker stopped");

@@ -27,8 +27,21 @@ pub(crate) enum Event {
 
 /// The consumer's end of a decode-ahead thread. Dropping it stops the thread at its next packet.
 pub(crate) struct DecodeAhead {
-    events: Receiver<Result<Event>>,
+    /// `None` only while dropping: closing it stops the thread at its next send.
+    events: Option<Receiver<Result<Event>>>,
     recycle: Sender<Vec<Vec<f32>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for DecodeAhead {
+    /// Stops the decoding thread and waits for it (at most one packet), so nothing of a
+    /// decode outlives it.
+    fn drop(&mut self) {
+        self.events.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 impl DecodeAhead {
@@ -56,7 +69,11 @@ impl DecodeAhead {
                 }
             });
         match spawned {
-            Ok(_) => Ok(Self { events, recycle }),
+            Ok(thread) => Ok(Self {
+                events: Some(events),
+                recycle,
+                thread: Some(thread),
+            }),
             Err(_) => {
                 let decoder = slot.lock().ok().and_then(|mut s| s.take());
                 Err(decoder.expect("the thread never started, so the decoder is still here"))
@@ -66,7 +83,8 @@ impl DecodeAhead {
 
     /// The next event; a vanished thread counts as a broken stream.
     pub(crate) fn next(&self) -> Result<Event> {
-        self.events.recv().unwrap_or_else(|_| {
+        let received = self.events.as_ref().map(Receiver::recv);
+        received.and_then(|r| r.ok()).unwrap_or_else(|| {
             Ok(Event::End {
                 broken: Some("the decoder stopped unexpectedly".into()),
                 skipped: 0,

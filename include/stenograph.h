@@ -166,7 +166,7 @@ typedef struct {
    */
   const char *initial_prompt;
   /**
-   * Beam search with this many beams; 0 or 1 is greedy decoding (default).
+   * Beam search with this many beams, at most 8; 0 or 1 is greedy decoding (default).
    */
   uint32_t beam_size;
   /**

@@ -83,6 +83,24 @@ rm -rf "$scratch" "bindings-node/$pack"
 echo "== Node.js example service"
 (cd examples/node && npm install --no-audit --no-fund --loglevel=error && node --test test/) 2>&1 | tee -a "$log" || status=1
 
+echo "== Soak: 1000 calls per binding, RSS at the end within 5% of the RSS after 50 (scripts/soak.sh)"
+if scripts/soak.sh 1000; then
+  echo "# pass 1" >>"$log"
+else
+  echo "FAILED: the soak (RSS growth or a changed transcript, above)" | tee -a "$log"
+  echo "# fail 1" >>"$log"
+  status=1
+fi
+
+echo "== Concurrency stress: 8 threads per binding for 60 s each (scripts/stress.sh)"
+if scripts/stress.sh 60; then
+  echo "# pass 1" >>"$log"
+else
+  echo "FAILED: the concurrency stress (wrong results or a hang, above)" | tee -a "$log"
+  echo "# fail 1" >>"$log"
+  status=1
+fi
+
 # One closing line for the whole suite: cargo's "test result:" lines, pytest's summary and
 # node's "# pass N" / "# fail N".
 awk '

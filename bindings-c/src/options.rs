@@ -23,7 +23,7 @@ pub struct StenoOptions {
     pub translate: i32,
     /// Text that primes the decoder (names, jargon), or NULL.
     pub initial_prompt: *const c_char,
-    /// Beam search with this many beams; 0 or 1 is greedy decoding (default).
+    /// Beam search with this many beams, at most 8; 0 or 1 is greedy decoding (default).
     pub beam_size: u32,
     /// Per-word timings (steno_transcript_word).
     pub word_timestamps: i32,

@@ -150,6 +150,36 @@ fn no_text_carries_over_between_calls() {
     assert_eq!(after, fresh);
 }
 
+#[test]
+fn the_initial_prompt_steers_the_style_of_the_transcript() {
+    let t = transcriber();
+    let audio = Audio::from_path(clip("en-us", 0)).unwrap();
+    let plain = t
+        .transcribe(&audio, &TranscribeOptions::default())
+        .unwrap()
+        .text;
+    assert!(
+        plain.starts_with("Please") && plain.ends_with('.'),
+        "{plain}"
+    );
+    // Whisper continues the style of its prompt: lower case, no punctuation.
+    let styled = TranscribeOptions {
+        initial_prompt: Some("i talk in lowercase with no punctuation at all ok".into()),
+        ..TranscribeOptions::default()
+    };
+    let text = t.transcribe(&audio, &styled).unwrap().text;
+    assert_eq!(text, text.to_lowercase(), "{text}");
+    assert!(!text.contains('.'), "{text}");
+    assert!(wer([(SENTENCES[0], text.as_str())]) < 0.2, "{text}");
+    // A beam wider than whisper.cpp decodes is refused up front.
+    let wide = TranscribeOptions {
+        decoding: stenograph::transcribe::Decoding::Beam(9),
+        ..TranscribeOptions::default()
+    };
+    let err = t.transcribe(&audio, &wide).unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
+}
+
 /// About a minute of speech: the sentences one after another, with pauses.
 fn long_speech() -> (Vec<f32>, Vec<(usize, f64)>) {
     let mut samples = Vec::new();

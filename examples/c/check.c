@@ -35,6 +35,12 @@ static bool abort_at_once(void *user) {
     return true;
 }
 
+static int later_polls = 0;
+static bool abort_on_third_poll(void *user) {
+    (void)user;
+    return ++later_polls >= 3;
+}
+
 static unsigned char *read_file(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
@@ -148,6 +154,22 @@ int main(int argc, char **argv) {
     opts.should_abort = abort_at_once;
     EXPECT(steno_transcribe_file(t, argv[1], &opts, &tr) == STENO_STATUS_CANCELLED && tr == NULL);
     EXPECT(polls >= 1);
+    /* Cancelled mid-run: the work already started finishes in the background, and
+     * steno_transcriber_free below waits for it. */
+    opts.should_abort = abort_on_third_poll;
+    EXPECT(steno_transcribe_file(t, argv[1], &opts, &tr) == STENO_STATUS_CANCELLED && tr == NULL);
+    EXPECT(later_polls >= 3);
+
+    /* An initial prompt with beam search; more beams than whisper.cpp decodes are refused. */
+    opts = steno_options_default();
+    opts.initial_prompt = "Notes from a customer call.";
+    opts.beam_size = 2;
+    EXPECT(steno_transcribe_file(t, argv[1], &opts, &tr) == STENO_STATUS_OK);
+    if (tr) EXPECT(strstr(steno_transcript_text(tr), "customer") != NULL);
+    steno_transcript_free(tr);
+    tr = NULL;
+    opts.beam_size = 9;
+    EXPECT(steno_transcribe_file(t, argv[1], &opts, &tr) == STENO_STATUS_INVALID_ARGUMENT && tr == NULL);
 
     steno_transcriber_free(t);
     if (failures) fprintf(stderr, "%d checks failed\n", failures);

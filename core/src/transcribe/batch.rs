@@ -245,7 +245,8 @@ impl Transcriber {
             audio.resize(p.at, 0.0);
             audio.extend_from_slice(&inputs[p.input].as_ref()[p.span.start..p.span.end]);
         }
-        let mut params = self.params(opts, language);
+        let prompt = self.prompt_tokens(opts)?;
+        let mut params = self.params(opts, language, &prompt);
         params.set_no_context(true);
         params.set_token_timestamps(true);
         let seconds = audio.len() as f64 / f64::from(SAMPLE_RATE);

@@ -6,6 +6,7 @@ mod hooks;
 mod options;
 mod pool;
 mod segments;
+mod templates;
 mod transcript;
 mod vad;
 
@@ -14,7 +15,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use whisper_rs::{FullParams, SamplingStrategy, WhisperState};
+use whisper_rs::{FullParams, WhisperState};
 
 pub use options::{
     CancelToken, Decoding, ProgressCallback, SegmentCallback, Task, TranscribeOptions,
@@ -266,21 +267,14 @@ impl Transcriber {
     }
 
     /// whisper.cpp parameters for one chunk, before chunk-specific settings.
-    fn params<'a>(&self, opts: &'a TranscribeOptions, language: &'a str) -> FullParams<'a, 'a> {
-        let strategy = match opts.decoding {
-            Decoding::Greedy => SamplingStrategy::Greedy { best_of: 5 },
-            Decoding::Beam(n) => SamplingStrategy::BeamSearch {
-                beam_size: n.max(1) as i32,
-                patience: -1.0,
-            },
-        };
-        let mut params = FullParams::new(strategy);
+    fn params<'a>(
+        &self,
+        opts: &'a TranscribeOptions,
+        language: &str,
+        prompt: &'a [i32],
+    ) -> FullParams<'a, 'a> {
+        let mut params = templates::params(opts.decoding, language);
         params.set_n_threads(self.inner.threads as i32);
-        // whisper-rs copies the language into a C string it never frees: "en", whisper.cpp's
-        // default, is left as it is.
-        if language != "en" {
-            params.set_language(Some(language));
-        }
         params.set_translate(opts.task == Task::Translate);
         params.set_print_progress(false);
         params.set_print_realtime(false);
@@ -294,9 +288,8 @@ impl Transcriber {
         params.set_logprob_thold(opts.logprob_threshold);
         // whisper.cpp splits segments at `max_len` only with token timestamps.
         params.set_token_timestamps(opts.word_timestamps || opts.max_segment_chars.is_some());
-        if let Some(prompt) = &opts.initial_prompt {
-            params.set_initial_prompt(prompt);
-        }
+        // Tokens, not `set_initial_prompt`: whisper-rs never frees the C string that makes.
+        params.set_tokens(prompt);
         if let Some(n) = opts.max_segment_chars {
             params.set_max_len(n.max(1) as i32);
             params.set_split_on_word(true);
@@ -306,6 +299,19 @@ impl Transcriber {
             unsafe { hooks::set_abort(&mut params, token) };
         }
         params
+    }
+
+    /// The initial prompt as tokens (none without a prompt).
+    fn prompt_tokens(&self, opts: &TranscribeOptions) -> Result<Vec<i32>> {
+        let Some(prompt) = opts.initial_prompt.as_deref().filter(|p| !p.is_empty()) else {
+            return Ok(Vec::new());
+        };
+        // A token covers at least one byte, so this many never overflows.
+        self.inner
+            .model
+            .context()
+            .tokenize(prompt, prompt.len() + 1)
+            .map_err(|e| Error::InvalidArgument(format!("the initial prompt: {e}")))
     }
 
     /// Decodes one chunk on `state`; segments are numbered from `first_id` and, when
@@ -326,7 +332,8 @@ impl Transcriber {
         let chunk = job.chunks[n];
         let piece = &job.samples[chunk.start..chunk.end];
         let seconds = piece.len() as f64 / f64::from(SAMPLE_RATE);
-        let mut params = self.params(opts, job.language);
+        let prompt = self.prompt_tokens(opts)?;
+        let mut params = self.params(opts, job.language, &prompt);
         // Context carries between the chunks of one call when asked, never from an earlier
         // call that used the same pooled state.
         params.set_no_context(n == 0 || !opts.condition_on_previous_text);
@@ -607,6 +614,14 @@ impl Transcriber {
     fn check(&self, opts: &TranscribeOptions) -> Result<()> {
         if opts.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
             return Err(Error::Cancelled);
+        }
+        if let Decoding::Beam(n) = opts.decoding {
+            if n > templates::MAX_BEAMS {
+                return Err(Error::InvalidArgument(format!(
+                    "beam size must be at most {}, not {n}",
+                    templates::MAX_BEAMS
+                )));
+            }
         }
         if !(0.0..=1.0).contains(&opts.temperature) {
             return Err(Error::InvalidArgument(format!(

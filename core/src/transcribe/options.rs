@@ -16,11 +16,11 @@ pub enum Task {
 }
 
 /// How tokens are chosen.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Decoding {
     /// The most likely token each step (fastest).
     Greedy,
-    /// Beam search with this many beams (whisper.cpp's default is 5).
+    /// Beam search with this many beams, 1 to 8 (whisper.cpp's default is 5).
     Beam(usize),
 }
 

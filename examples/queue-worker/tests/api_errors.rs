@@ -25,12 +25,7 @@ async fn bad_requests_get_clear_errors() {
         ("STENOGRAPH_MAX_AUDIO_SECONDS", "60".into()),
         ("STENOGRAPH_UPLOAD_TIMEOUT_SECONDS", "2".into()),
     ];
-    let server = Server::start(
-        &["--port", &port.to_string()],
-        &env,
-        port,
-        dir.path().join("server.log"),
-    );
+    let server = Server::all(&env, port, dir.path().join("server.log"));
     let c = Client::new(&server.url(), Some(KEY));
 
     // Keys.

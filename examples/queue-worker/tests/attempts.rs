@@ -23,22 +23,8 @@ async fn a_job_that_keeps_killing_workers_fails_after_its_attempts() {
         ("STENOGRAPH_POLL_MS", "100".into()),
         ("STENOGRAPH_WORKER_CONCURRENCY", "1".into()),
     ];
-    let port = free_port();
-    let api = Server::start(
-        &["api", "--port", &port.to_string()],
-        &env,
-        port,
-        dir.path().join("api.log"),
-    );
-    let start_worker = |n: usize| {
-        let port = free_port();
-        Server::start(
-            &["worker", "--metrics-port", &port.to_string()],
-            &env,
-            port,
-            dir.path().join(format!("w{n}.log")),
-        )
-    };
+    let api = Server::api(&env, free_port(), dir.path().join("api.log"));
+    let start_worker = |n: usize| Server::worker(&env, dir.path().join(format!("w{n}.log")));
     let c = Client::new(&api.url(), None);
     let id = c.submit_ok(&long, &[]).await;
     for attempt in 1..=2 {

@@ -25,23 +25,9 @@ async fn postgres_restart_loses_and_repeats_nothing() {
         ("STENOGRAPH_POLL_MS", "100".into()),
         ("STENOGRAPH_WORKER_CONCURRENCY", "1".into()),
     ];
-    let port = free_port();
-    let api = Server::start(
-        &["api", "--port", &port.to_string()],
-        &env,
-        port,
-        dir.path().join("api.log"),
-    );
+    let api = Server::api(&env, free_port(), dir.path().join("api.log"));
     let workers: Vec<_> = (0..2)
-        .map(|n| {
-            let p = free_port();
-            Server::start(
-                &["worker", "--metrics-port", &p.to_string()],
-                &env,
-                p,
-                dir.path().join(format!("w{n}.log")),
-            )
-        })
+        .map(|n| Server::worker(&env, dir.path().join(format!("w{n}.log"))))
         .collect();
     let c = Client::new(&api.url(), None);
     let mut jobs = vec![
@@ -123,13 +109,7 @@ async fn storage_outage_gets_503_and_queued_jobs_wait_for_it() {
         ("STENOGRAPH_POLL_MS", "100".into()),
         ("STENOGRAPH_WORKER_CONCURRENCY", "1".into()),
     ]);
-    let port = free_port();
-    let server = Server::start(
-        &["--port", &port.to_string()],
-        &env,
-        port,
-        dir.path().join("server.log"),
-    );
+    let server = Server::all(&env, free_port(), dir.path().join("server.log"));
     let c = Client::new(&server.url(), None);
 
     let running = c.submit_ok(&long, &[]).await;

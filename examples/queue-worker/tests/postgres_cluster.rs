@@ -36,25 +36,8 @@ async fn api_and_two_workers_on_postgres_and_s3() {
         ("STENOGRAPH_MAX_ATTEMPTS", "3".into()),
     ]);
     let api_port = free_port();
-    let start_api = |n: usize| {
-        let port = api_port.to_string();
-        Server::start(
-            &["api", "--port", &port],
-            &env,
-            api_port,
-            dir.path().join(format!("api{n}.log")),
-        )
-    };
-    let start_worker = |n: usize| {
-        let port = free_port();
-        let p = port.to_string();
-        Server::start(
-            &["worker", "--metrics-port", &p],
-            &env,
-            port,
-            dir.path().join(format!("worker{n}.log")),
-        )
-    };
+    let start_api = |n: usize| Server::api(&env, api_port, dir.path().join(format!("api{n}.log")));
+    let start_worker = |n: usize| Server::worker(&env, dir.path().join(format!("worker{n}.log")));
     let mut api = start_api(0);
     let mut workers = vec![start_worker(0), start_worker(1)];
     let alpha = Client::new(&api.url(), Some(ALPHA));

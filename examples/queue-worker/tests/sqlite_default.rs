@@ -17,12 +17,7 @@ fn start(dir: &std::path::Path, port: u16, extra: &[(&str, String)]) -> Server {
         ("STENOGRAPH_POLL_MS", "100".into()),
     ];
     env.extend(extra.iter().cloned());
-    Server::start(
-        &["--port", &port.to_string()],
-        &env,
-        port,
-        dir.join("server.log"),
-    )
+    Server::all(&env, port, dir.join("server.log"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

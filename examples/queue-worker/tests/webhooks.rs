@@ -65,7 +65,6 @@ async fn deliveries_are_signed_retried_and_given_up() {
     let dir = tempfile::tempdir().unwrap();
     let clip = speak(dir.path(), "ok", PHRASES[1]);
     let data = dir.path().join("data");
-    let port = free_port();
     let env = [
         ("STENOGRAPH_DATA_DIR", data.display().to_string()),
         ("STENOGRAPH_WEBHOOK_SECRET", SECRET.into()),
@@ -73,12 +72,7 @@ async fn deliveries_are_signed_retried_and_given_up() {
         ("STENOGRAPH_WEBHOOK_BACKOFF_MS", "300".into()),
         ("STENOGRAPH_POLL_MS", "50".into()),
     ];
-    let server = Server::start(
-        &["--port", &port.to_string()],
-        &env,
-        port,
-        dir.path().join("server.log"),
-    );
+    let server = Server::all(&env, free_port(), dir.path().join("server.log"));
     let c = Client::new(&server.url(), None);
 
     let flaky = c

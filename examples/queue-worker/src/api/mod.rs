@@ -84,7 +84,9 @@ impl utoipa::Modify for SecurityAddon {
 
 /// Every route.
 pub fn router(state: AppState) -> Router {
-    let upload_limit = (state
+    // Twice the file limit and a little for the other fields: an upload up to this size is
+    // read to its end and answered 413; a larger one is cut off.
+    let upload_limit = (2 * state
         .config
         .max_upload_mb
         .max(state.config.sync_max_upload_mb) as usize

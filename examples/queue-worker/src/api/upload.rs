@@ -48,11 +48,20 @@ pub async fn read_form(
     let limit = (limit_mb * 1024 * 1024) as usize;
     let read = async {
         let mut form = Form::default();
-        while let Some(mut field) = mp
-            .next_field()
-            .await
-            .map_err(|e| multipart_error(e, limit_mb))?
-        {
+        // Once a part is over its limit the rest of the form is read and discarded (up to the
+        // body limit), so that the client gets the answer rather than a connection reset in
+        // the middle of its upload.
+        let mut refused: Option<ApiError> = None;
+        loop {
+            let mut field = match mp.next_field().await {
+                Ok(Some(field)) => field,
+                Ok(None) => break,
+                Err(e) => return Err(refused.unwrap_or_else(|| multipart_error(e, limit_mb))),
+            };
+            if refused.is_some() {
+                while let Ok(Some(_)) = field.chunk().await {}
+                continue;
+            }
             let name = field.name().unwrap_or("").to_string();
             let filename = field.file_name().map(clean_filename);
             let cap = if name == "file" {
@@ -67,7 +76,7 @@ pub async fn read_form(
                 .map_err(|e| multipart_error(e, limit_mb))?
             {
                 if data.len() + chunk.len() > cap {
-                    return Err(if name == "file" {
+                    refused = Some(if name == "file" {
                         ApiError::too_large(limit_mb)
                     } else {
                         ApiError::invalid(
@@ -75,8 +84,13 @@ pub async fn read_form(
                             format!("form field '{name}' is over 64 KiB"),
                         )
                     });
+                    while let Ok(Some(_)) = field.chunk().await {}
+                    break;
                 }
                 data.extend_from_slice(&chunk);
+            }
+            if refused.is_some() {
+                continue;
             }
             if name == "file" {
                 if form.file.is_some() {
@@ -97,7 +111,10 @@ pub async fn read_form(
                 form.fields.entry(name).or_default().push(text);
             }
         }
-        Ok(form)
+        match refused {
+            Some(e) => Err(e),
+            None => Ok(form),
+        }
     };
     tokio::time::timeout(timeout, read)
         .await

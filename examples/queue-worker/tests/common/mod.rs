@@ -119,6 +119,27 @@ impl Server {
         server
     }
 
+    /// The API alone on `port` (fixed, so that a restart keeps the address).
+    pub fn api(env: &[(&str, String)], port: u16, log: PathBuf) -> Server {
+        Server::start(&["api", "--port", &port.to_string()], env, port, log)
+    }
+
+    /// A worker, its metrics on a free port.
+    pub fn worker(env: &[(&str, String)], log: PathBuf) -> Server {
+        let port = free_port();
+        Server::start(
+            &["worker", "--metrics-port", &port.to_string()],
+            env,
+            port,
+            log,
+        )
+    }
+
+    /// The API and workers in one process, on `port`.
+    pub fn all(env: &[(&str, String)], port: u16, log: PathBuf) -> Server {
+        Server::start(&["--port", &port.to_string()], env, port, log)
+    }
+
     fn wait_healthy(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Soak: CALLS transcriptions of short clips in one process through the Rust core, the Python
+# binding and the Node.js binding, each on one Transcriber; prints the RSS curve of each and
+# fails when the RSS at the end exceeds the RSS after the first 50 calls by more than 5%, or
+# when a transcript changes from one call to the next.
+#   scripts/soak.sh [CALLS]      # default 1000
+# Builds what it needs that is missing (the soak binary, the Python package in target/py-venv,
+# the Node.js addon).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+calls=${1:-1000}
+
+cargo build --release --quiet -p stenograph-benches --bin soak
+if ! target/py-venv/bin/python -c "import stenograph" 2>/dev/null; then
+  python3 -m venv target/py-venv
+  target/py-venv/bin/pip install -q --disable-pip-version-check ./bindings-python
+fi
+if ! ls bindings-node/*.node >/dev/null 2>&1; then
+  (cd bindings-node && npm ci --no-audit --no-fund --loglevel=error \
+    && npx napi build --platform --release --js index.js --dts index.d.ts)
+fi
+
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+clips=()
+for phrase in "Yes, thank you." "Call me back at noon." "The order ships on Monday."; do
+  clip="$dir/clip${#clips[@]}.wav"
+  espeak-ng -v en-us -s 150 -w "$clip" "$phrase"
+  clips+=("$clip")
+done
+
+args=(--calls "$calls" --every 50 --warmup 50 --tolerance 5)
+status=0
+target/release/soak "${args[@]}" "${clips[@]}" | tee "$dir/rust" || status=1
+target/py-venv/bin/python benches/scripts/soak.py "${args[@]}" "${clips[@]}" | tee "$dir/python" || status=1
+node --expose-gc benches/scripts/soak.mjs "${args[@]}" "${clips[@]}" | tee "$dir/node" || status=1
+
+echo "== RSS (MiB) after each 50 calls"
+printf '%6s %8s %8s %8s\n' calls rust python node
+join -a1 -a2 -e - -o 0,1.2,2.2 <(awk '$1 == "rust" {print $2, $3}' "$dir/rust" | sort -k1,1) \
+  <(awk '$1 == "python" {print $2, $3}' "$dir/python" | sort -k1,1) \
+  | join -a1 -a2 -e - -o 0,1.2,1.3,2.2 - <(awk '$1 == "node" {print $2, $3}' "$dir/node" | sort -k1,1) \
+  | sort -n | while read -r c r p n; do printf '%6s %8s %8s %8s\n' "$c" "$r" "$p" "$n"; done
+grep -h "calls, RSS" "$dir/rust" "$dir/python" "$dir/node" || true
+exit $status

@@ -73,6 +73,11 @@ int main(int argc, char **argv) {
     EXPECT(steno_transcript_segment(NULL, 0, NULL) == STENO_STATUS_NULL_ARGUMENT);
     EXPECT(strcmp(steno_transcript_text(NULL), "") == 0);
     EXPECT(steno_transcript_segment_count(NULL) == 0);
+    EXPECT(steno_transcript_language_probability(NULL) == 0.0f);
+    EXPECT(steno_transcript_duration(NULL) == 0.0);
+    EXPECT(strcmp(steno_transcript_language(NULL), "") == 0);
+    EXPECT(steno_transcript_word(NULL, 0, 0, NULL) == STENO_STATUS_NULL_ARGUMENT);
+    EXPECT(steno_transcript_format(NULL, STENO_FORMAT_TEXT, NULL) == STENO_STATUS_NULL_ARGUMENT);
     steno_transcript_free(NULL);
     steno_transcriber_free(NULL);
     steno_string_free(NULL);
@@ -98,6 +103,7 @@ int main(int argc, char **argv) {
     if (tr) {
         EXPECT(strstr(steno_transcript_text(tr), "customer") != NULL);
         EXPECT(strcmp(steno_transcript_language(tr), "en") == 0);
+        EXPECT(steno_transcript_language_probability(tr) == 1.0f); /* given, not detected */
         EXPECT(steno_transcript_duration(tr) > 1.0);
         EXPECT(steno_transcript_segment_count(tr) >= 1);
         steno_segment seg;

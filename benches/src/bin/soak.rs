@@ -2,7 +2,9 @@
 //! resident set size every few calls. Passes when the RSS at the end is within a tolerance of
 //! the RSS after the warm-up calls, and every transcript matches the first one of its clip.
 //!
-//!   soak [--calls N] [--every K] [--warmup W] [--tolerance PCT] [--model NAME] CLIP...
+//!   soak [--calls N] [--every K] [--warmup W] [--tolerance PCT] [--threads T] [--model NAME] CLIP...
+//!
+//! `--threads` sets whisper.cpp's threads per call (default: the core's choice).
 //!
 //! Output: one `rust CALLS RSS_MIB` line per K calls, then a verdict line.
 
@@ -16,6 +18,7 @@ struct Args {
     every: usize,
     warmup: usize,
     tolerance: f64,
+    threads: usize,
     model: String,
     clips: Vec<String>,
 }
@@ -26,6 +29,7 @@ fn parse() -> Result<Args, String> {
         every: 50,
         warmup: 50,
         tolerance: 5.0,
+        threads: 0,
         model: "tiny.en".into(),
         clips: Vec::new(),
     };
@@ -39,13 +43,14 @@ fn parse() -> Result<Args, String> {
             "--tolerance" => {
                 a.tolerance = value("--tolerance")?.parse().map_err(|e| format!("{e}"))?
             }
+            "--threads" => a.threads = value("--threads")?.parse().map_err(|e| format!("{e}"))?,
             "--model" => a.model = value("--model")?,
             _ if arg.starts_with("--") => return Err(format!("unknown option {arg}")),
             _ => a.clips.push(arg),
         }
     }
     if a.clips.is_empty() || a.every == 0 || a.warmup == 0 || a.warmup > a.calls {
-        return Err("usage: soak [--calls N] [--every K] [--warmup W] [--tolerance PCT] [--model NAME] CLIP...".into());
+        return Err("usage: soak [--calls N] [--every K] [--warmup W] [--tolerance PCT] [--threads T] [--model NAME] CLIP...".into());
     }
     Ok(a)
 }
@@ -68,7 +73,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let t = match Transcriber::builder().model(args.model.as_str()).build() {
+    let mut builder = Transcriber::builder().model(args.model.as_str());
+    if args.threads > 0 {
+        builder = builder.threads_per_call(args.threads);
+    }
+    let t = match builder.build() {
         Ok(t) => t,
         Err(e) => {
             eprintln!("soak: {e}");

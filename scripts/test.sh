@@ -45,7 +45,7 @@ echo "== Fuzzing: every seed through every target, then fixed mutation runs (scr
 if scripts/fuzz.sh 2>&1 | tail -n 40; then
   echo "# pass 1" >>"$log"
 else
-  echo "FAILED: a fuzz target crashed (input under fuzz/artifacts/)" | tee -a "$log"
+  echo "FAILED: a fuzz target crashed (its input is saved as fuzz/crash-* or fuzz/leak-*)" | tee -a "$log"
   echo "# fail 1" >>"$log"
   status=1
 fi

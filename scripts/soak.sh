@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Soak: CALLS transcriptions of short clips in one process through the Rust core, the Python
-# binding and the Node.js binding, each on one Transcriber; prints the RSS curve of each and
-# fails when the RSS at the end exceeds the RSS after the first 50 calls by more than 5%, or
-# when a transcript changes from one call to the next.
+# binding and the Node.js binding (three processes at once), each on one Transcriber; prints
+# the RSS curve of each and fails when the RSS at the end exceeds the RSS after the first 50
+# calls by more than 5%, or when a transcript changes from one call to the next.
 #   scripts/soak.sh [CALLS]      # default 1000
 # Builds what it needs that is missing (the soak binary, the Python package in target/py-venv,
 # the Node.js addon).
@@ -30,11 +30,22 @@ for phrase in "Yes, thank you." "Call me back at noon." "The order ships on Mond
   clips+=("$clip")
 done
 
+# The three run at once (one whisper.cpp thread per call each, the default): each process
+# measures only its own RSS.
 args=(--calls "$calls" --every 50 --warmup 50 --tolerance 5)
+target/release/soak "${args[@]}" "${clips[@]}" >"$dir/rust" 2>&1 &
+rust=$!
+target/py-venv/bin/python benches/scripts/soak.py "${args[@]}" "${clips[@]}" >"$dir/python" 2>&1 &
+python=$!
+# V8's young generation otherwise grows in steps, on its own schedule, up to 2 × 16 MiB:
+# fixed at its largest size it does not move the curve.
+node --expose-gc --min-semi-space-size=16 --max-semi-space-size=16 benches/scripts/soak.mjs "${args[@]}" "${clips[@]}" >"$dir/node" 2>&1 &
+node=$!
 status=0
-target/release/soak "${args[@]}" "${clips[@]}" | tee "$dir/rust" || status=1
-target/py-venv/bin/python benches/scripts/soak.py "${args[@]}" "${clips[@]}" | tee "$dir/python" || status=1
-node --expose-gc benches/scripts/soak.mjs "${args[@]}" "${clips[@]}" | tee "$dir/node" || status=1
+for pid in $rust $python $node; do
+  wait "$pid" || status=1
+done
+grep -hv '^\(rust\|python\|node\) [0-9]' "$dir/rust" "$dir/python" "$dir/node" | grep -v "calls, RSS" || true
 
 echo "== RSS (MiB) after each 50 calls"
 printf '%6s %8s %8s %8s\n' calls rust python node

@@ -1,6 +1,6 @@
 // Soak through the Node.js binding: the Rust soak (benches/src/bin/soak.rs) call for call.
 //
-//   node --expose-gc soak.mjs [--calls N] [--every K] [--warmup W] [--tolerance PCT] [--model NAME] CLIP...
+//   node --expose-gc [--min-semi-space-size=16 --max-semi-space-size=16] soak.mjs [--calls N] [--every K] [--warmup W] [--tolerance PCT] [--model NAME] CLIP...
 //
 // Prints one `node CALLS RSS_MIB` line per K calls and a verdict line; exits 1 when the RSS at
 // the end exceeds the RSS after W calls by more than PCT percent, or a transcript changes.

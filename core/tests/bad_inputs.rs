@@ -347,3 +347,23 @@ fn huge_float_samples_are_clamped_not_fatal() {
         .iter()
         .all(|s| s.is_finite() && s.abs() <= 64.0));
 }
+
+/// Found by fuzzing (`fuzz/artifacts/decode/caught-*`): a Matroska file whose Vorbis setup
+/// header gives a codeword 33 bits long makes symphonia index out of bounds while it builds the
+/// codebook. The core catches the panic and reports a corrupt stream, whether the stream is
+/// decoded on its own thread or inline.
+#[test]
+fn vorbis_codebook_panic_is_a_typed_error() {
+    let bytes = include_bytes!("fixtures/vorbis-codeword-33.mka").to_vec();
+    for ahead in [true, false] {
+        let opts = DecodeOptions::default().with_decode_ahead(ahead);
+        let source = AudioSource::from_bytes(bytes.clone()).named("codeword33.mka");
+        match Audio::decode(source, &opts) {
+            Err(e) => {
+                assert!(e.is_input_error(), "{e}");
+                assert!(e.to_string().contains("codeword33.mka"), "{e}");
+            }
+            Ok(audio) => panic!("decoded {} s", audio.duration_seconds()),
+        }
+    }
+}

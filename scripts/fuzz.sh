@@ -16,6 +16,8 @@ python3 fuzz/seeds.py
 cd fuzz
 cargo fuzz build -O
 bin=target/x86_64-unknown-linux-gnu/release
+started=$(mktemp)
+trap 'rm -f "$started"' EXIT
 common=(-rss_limit_mb=2048 -max_len=65536 -timeout=60 -print_final_stats=1)
 mode=${1:-short}
 for target in decode model ct2_import c_api; do
@@ -29,5 +31,5 @@ for target in decode model ct2_import c_api; do
     "$bin/$target" "${common[@]}" -seed=1 -runs=20000 "corpus/$target"
   fi
 done
-caught=$(find artifacts -name 'caught-*' -newer "$bin/decode" 2>/dev/null | wc -l || true)
+caught=$(find artifacts -name 'caught-*' -newer "$started" 2>/dev/null | wc -l || true)
 echo "fuzz: no crashes; $caught input(s) made a codec library panic that the core caught (fuzz/artifacts/*/caught-*)"

@@ -12,14 +12,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 calls=${1:-1000}
 
 cargo build --release --quiet -p stenograph-benches --bin soak
-if ! target/py-venv/bin/python -c "import stenograph" 2>/dev/null; then
-  python3 -m venv target/py-venv
-  target/py-venv/bin/pip install -q --disable-pip-version-check ./bindings-python
-fi
-if ! ls bindings-node/*.node >/dev/null 2>&1; then
-  (cd bindings-node && npm ci --no-audit --no-fund --loglevel=error \
-    && npx napi build --platform --release --js index.js --dts index.d.ts)
-fi
+scripts/bindings.sh
 
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT

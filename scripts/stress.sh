@@ -4,21 +4,14 @@
 # transcripts), bad inputs, silence, bad options and calls cancelled mid-run. Fails on any wrong
 # result or a minute without a completed call.
 #   scripts/stress.sh [SECONDS]    # default 600 per binding
-# Builds what it needs that is missing, as scripts/soak.sh does.
+# Builds what it needs that is missing (the stress binary; scripts/bindings.sh for the rest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 seconds=${1:-600}
 
 cargo build --release --quiet -p stenograph-benches --bin stress
-if ! target/py-venv/bin/python -c "import stenograph, numpy" 2>/dev/null; then
-  python3 -m venv target/py-venv
-  target/py-venv/bin/pip install -q --disable-pip-version-check numpy ./bindings-python
-fi
-if ! ls bindings-node/*.node >/dev/null 2>&1; then
-  (cd bindings-node && npm ci --no-audit --no-fund --loglevel=error \
-    && npx napi build --platform --release --js index.js --dts index.d.ts)
-fi
+scripts/bindings.sh
 
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT

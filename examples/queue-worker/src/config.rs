@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::builder::BoolishValueParser;
+use clap::{ArgAction, Args, Parser, Subcommand};
 
 /// `stenograph-server [api|worker] [FLAGS]`.
 #[derive(Debug, Parser)]
@@ -26,7 +27,7 @@ pub struct Cli {
 pub enum Role {
     /// The HTTP API only (jobs are left to separate workers).
     Api,
-    /// A transcription worker only (serves /metrics, /healthz and /readyz on --metrics-port).
+    /// A transcription worker only.
     Worker,
 }
 
@@ -44,7 +45,8 @@ pub struct Config {
     /// HTTP port of the API.
     #[arg(long, env = "STENOGRAPH_PORT", default_value_t = 8080, global = true)]
     pub port: u16,
-    /// HTTP port of a worker run alone (metrics and health).
+    /// Port of the operations listener (/metrics, /healthz, /readyz with details); every
+    /// role serves it, never on the public port.
     #[arg(
         long,
         env = "STENOGRAPH_METRICS_PORT",
@@ -52,6 +54,17 @@ pub struct Config {
         global = true
     )]
     pub metrics_port: u16,
+    /// Address of the operations listener (default: the same as --host).
+    #[arg(long, env = "STENOGRAPH_METRICS_HOST", global = true)]
+    pub metrics_host: Option<String>,
+    /// Bearer token that /metrics requires (default: none; the port itself is the boundary).
+    #[arg(
+        long,
+        env = "STENOGRAPH_METRICS_TOKEN",
+        hide_env_values = true,
+        global = true
+    )]
+    pub metrics_token: Option<String>,
     /// Directory for the embedded defaults (SQLite database and audio files).
     #[arg(
         long,
@@ -76,15 +89,16 @@ pub struct Config {
     /// the endpoint, region and credentials; default: a directory in the data directory).
     #[arg(long, env = "STENOGRAPH_STORAGE_URL", global = true)]
     pub storage_url: Option<String>,
-    /// Object-storage URL prefixes that `POST /v1/jobs` may name as input, comma-separated
-    /// (default: the storage URL itself).
+    /// Object-storage prefixes each tenant's JSON jobs may name as input,
+    /// `TENANT=URL` comma-separated (`s3://BUCKET/PREFIX/` or `file:///DIR/`; a tenant may have
+    /// several). Default: none, and JSON-url jobs are refused.
     #[arg(
         long,
-        env = "STENOGRAPH_INPUT_URL_PREFIXES",
+        env = "STENOGRAPH_URL_PREFIXES",
         value_delimiter = ',',
         global = true
     )]
-    pub input_url_prefixes: Vec<String>,
+    pub url_prefixes: Vec<String>,
     /// API keys, `KEY:TENANT` comma-separated. Without keys the API is open and every job
     /// belongs to the tenant `default`.
     #[arg(
@@ -102,6 +116,12 @@ pub struct Config {
         global = true
     )]
     pub webhook_secret: Option<String>,
+    /// Let webhooks reach loopback, private, link-local and other non-public addresses
+    /// (default: refused at submission and at every delivery).
+    #[arg(long, env = "STENOGRAPH_WEBHOOK_ALLOW_PRIVATE", action = ArgAction::Set,
+          value_parser = BoolishValueParser::new(), num_args = 0..=1, default_value = "false",
+          default_missing_value = "true", global = true)]
+    pub webhook_allow_private: bool,
     /// Model name, ggml path or export directory, resolved through the model cache.
     #[arg(long, env = "STENOGRAPH_MODEL", default_value = stenograph::transcribe::DEFAULT_MODEL, global = true)]
     pub model: String,
@@ -178,7 +198,7 @@ pub struct Config {
         global = true
     )]
     pub sync_timeout_seconds: f64,
-    /// Time limit for receiving a whole request body (slow uploads are cut off).
+    /// Time limit for receiving a whole upload (slow uploads are cut off with 408).
     #[arg(
         long,
         env = "STENOGRAPH_UPLOAD_TIMEOUT_SECONDS",
@@ -186,6 +206,23 @@ pub struct Config {
         global = true
     )]
     pub upload_timeout_seconds: f64,
+    /// Time limit for a request's headers (the connection is closed) and for a JSON body
+    /// (408); also how long an idle connection stays open.
+    #[arg(
+        long,
+        env = "STENOGRAPH_REQUEST_TIMEOUT_SECONDS",
+        default_value_t = 10.0,
+        global = true
+    )]
+    pub request_timeout_seconds: f64,
+    /// Most client connections the API holds open at once; more wait to be accepted.
+    #[arg(
+        long,
+        env = "STENOGRAPH_MAX_CONNECTIONS",
+        default_value_t = 1024,
+        global = true
+    )]
+    pub max_connections: usize,
     /// Webhook attempts before a delivery is given up.
     #[arg(
         long,
@@ -218,12 +255,31 @@ pub struct Config {
         global = true
     )]
     pub storage_patience_seconds: f64,
-    /// Keep uploaded audio after its job ends (default: deleted).
-    #[arg(long, env = "STENOGRAPH_KEEP_AUDIO", global = true)]
+    /// Keep uploaded audio after its job ends, until the job is deleted or expires (default:
+    /// deleted when the job ends).
+    #[arg(long, env = "STENOGRAPH_KEEP_AUDIO", action = ArgAction::Set,
+          value_parser = BoolishValueParser::new(), num_args = 0..=1, default_value = "false",
+          default_missing_value = "true", global = true)]
     pub keep_audio: bool,
+    /// How long finished jobs (rows, transcripts, audio, webhook payloads) are kept, e.g.
+    /// `30d`, `12h`, `90s` (default: kept until deleted).
+    #[arg(long, env = "STENOGRAPH_RETENTION", value_parser = parse_retention, global = true)]
+    pub retention: Option<Duration>,
     /// Log as JSON lines (default: human-readable).
-    #[arg(long, env = "STENOGRAPH_LOG_JSON", global = true)]
+    #[arg(long, env = "STENOGRAPH_LOG_JSON", action = ArgAction::Set,
+          value_parser = BoolishValueParser::new(), num_args = 0..=1, default_value = "false",
+          default_missing_value = "true", global = true)]
     pub log_json: bool,
+}
+
+/// `30d`, `12h`, `90s`, `1h 30m`: a positive duration.
+fn parse_retention(text: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(text.trim())
+        .map_err(|e| format!("'{text}' is not a duration such as 30d, 12h or 90s ({e})"))?;
+    if d.is_zero() {
+        return Err("a retention of zero would delete jobs as they finish".into());
+    }
+    Ok(d)
 }
 
 impl Config {
@@ -259,9 +315,60 @@ impl Config {
         })
     }
 
+    /// The time limit for headers and JSON bodies.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs_f64(self.request_timeout_seconds.clamp(0.1, 3600.0))
+    }
+
+    /// How long the synchronous endpoint may hold a job before the job is abandoned.
+    pub fn sync_timeout(&self) -> Duration {
+        Duration::from_secs_f64(self.sync_timeout_seconds.clamp(1.0, 86_400.0))
+    }
+
     /// Whether the model only knows English (names and files ending in `.en`).
     pub fn english_only(&self) -> bool {
         let m = self.model.trim_end_matches(".bin");
         m.ends_with(".en") || m.contains(".en-")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("stenograph-server").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn booleans_take_the_words_operators_write() {
+        for (word, value) in [
+            ("1", true),
+            ("true", true),
+            ("yes", true),
+            ("on", true),
+            ("0", false),
+            ("false", false),
+            ("no", false),
+            ("off", false),
+        ] {
+            let cli = parse(&[&format!("--keep-audio={word}")]).unwrap();
+            assert_eq!(cli.config.keep_audio, value, "{word}");
+        }
+        assert!(parse(&["--keep-audio"]).unwrap().config.keep_audio);
+        assert!(!parse(&[]).unwrap().config.keep_audio);
+        assert!(parse(&["--keep-audio=maybe"]).is_err());
+    }
+
+    #[test]
+    fn retention_is_a_positive_human_duration() {
+        let cli = parse(&["--retention", "30d"]).unwrap();
+        assert_eq!(cli.config.retention, Some(Duration::from_secs(30 * 86_400)));
+        let cli = parse(&["--retention", "90s"]).unwrap();
+        assert_eq!(cli.config.retention, Some(Duration::from_secs(90)));
+        assert_eq!(parse(&[]).unwrap().config.retention, None);
+        for bad in ["0s", "soon", "-5m", ""] {
+            assert!(parse(&["--retention", bad]).is_err(), "{bad}");
+        }
     }
 }

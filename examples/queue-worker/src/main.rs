@@ -4,8 +4,11 @@
 mod api;
 mod config;
 mod db;
+mod http;
+mod janitor;
 mod metrics;
 mod storage;
+mod tenants;
 mod view;
 mod webhook;
 mod worker;
@@ -15,9 +18,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::State;
-use axum::routing::get;
-use axum::Router;
 use clap::Parser;
 use stenograph::transcribe::Transcriber;
 use tokio::sync::{watch, Notify};
@@ -70,26 +70,52 @@ struct Parts {
     db: db::Db,
     storage: Arc<storage::Storage>,
     metrics: metrics::Metrics,
+    /// Wakes workers when the API in this process queues a job.
     wake: Arc<Notify>,
+    /// Wakes the janitor when something is to be deleted.
+    lifecycle: Arc<Notify>,
 }
 
 async fn run(role: Option<Role>, config: Config) -> Result<(), String> {
+    if std::env::var_os("STENOGRAPH_INPUT_URL_PREFIXES").is_some() {
+        return Err(
+            "STENOGRAPH_INPUT_URL_PREFIXES is replaced by STENOGRAPH_URL_PREFIXES, \
+             which gives each tenant its own prefixes (TENANT=URL,…)"
+                .into(),
+        );
+    }
     let keys = api::Keys::parse(config.api_keys.as_deref())
         .map_err(|e| format!("STENOGRAPH_API_KEYS: {e}"))?;
     let database_url = config.database_url();
-    let db = db::Db::connect(&database_url, config.database_connections)
-        .await
-        .map_err(|e| format!("database {}: {e}", redact(&database_url)))?;
-    let storage =
-        Arc::new(storage::Storage::open(&config.storage_url()).map_err(|e| e.to_string())?);
+    let db = db::Db::connect(
+        &database_url,
+        config.database_connections,
+        config.keep_audio,
+    )
+    .await
+    .map_err(|e| format!("database {}: {e}", redact(&database_url)))?;
+    let storage = Arc::new(
+        storage::Storage::open(&config.storage_url(), &config.url_prefixes)
+            .map_err(|e| e.to_string())?,
+    );
+    let serves_api = role != Some(Role::Worker);
+    if serves_api {
+        let tenants = keys.tenants();
+        if let Some(t) = storage.inputs().tenants().find(|t| !tenants.contains(t)) {
+            return Err(format!(
+                "STENOGRAPH_URL_PREFIXES names tenant '{t}', which has no API key"
+            ));
+        }
+    }
     let parts = Parts {
         db,
         storage,
         metrics: metrics::Metrics::new(),
         wake: Arc::new(Notify::new()),
+        lifecycle: Arc::new(Notify::new()),
     };
-    tracing::info!(role = ?role, database = ?parts.db.backend(), storage = %parts.storage.base(), model = %config.model, "starting");
-    if keys.is_open() && role != Some(Role::Worker) {
+    tracing::info!(role = ?role, database = ?parts.db.backend(), model = %config.model, "starting");
+    if keys.is_open() && serves_api {
         tracing::warn!(
             "no STENOGRAPH_API_KEYS: the API is open and every job belongs to tenant 'default'"
         );
@@ -103,54 +129,77 @@ async fn run(role: Option<Role>, config: Config) -> Result<(), String> {
 
     let ready = Arc::new(AtomicBool::new(false));
     let mut tasks = tokio::task::JoinSet::new();
-    if role != Some(Role::Api) {
-        let transcriber = load_model(&config).await?;
-        ready.store(true, Ordering::SeqCst);
-        spawn_worker(&mut tasks, &parts, &config, transcriber, stop_rx.clone());
-    } else {
-        ready.store(true, Ordering::SeqCst);
-    }
-    let (router, port) = if role == Some(Role::Worker) {
-        (worker_router(&parts, ready.clone()), config.metrics_port)
-    } else {
-        let input_prefixes = if config.input_url_prefixes.is_empty() {
-            vec![parts.storage.base().trim_end_matches('/').to_string()]
-        } else {
-            config.input_url_prefixes.clone()
-        };
+    let janitor = janitor::Janitor {
+        db: parts.db.clone(),
+        storage: parts.storage.clone(),
+        metrics: parts.metrics.clone(),
+        retention: config.retention,
+        // The API gives up on a synchronous job after its timeout and removes it; one still
+        // there 15 s later (room for clocks that disagree) lost its API process.
+        sync_ttl: config.sync_timeout() + Duration::from_secs(15),
+        wake: parts.lifecycle.clone(),
+    };
+    tasks.spawn(janitor.run(stop_rx.clone()));
+
+    let limits = http::Limits {
+        header_timeout: config.request_timeout(),
+        max_connections: config.max_connections,
+        grace: Duration::from_secs_f64(config.shutdown_grace_seconds.max(0.0) + 5.0),
+    };
+    let ops = api::Ops {
+        db: parts.db.clone(),
+        storage: parts.storage.clone(),
+        metrics: parts.metrics.clone(),
+        ready: ready.clone(),
+        token: config.metrics_token.as_deref().map(Arc::from),
+    };
+    let ops_host = config
+        .metrics_host
+        .clone()
+        .unwrap_or_else(|| config.host.clone());
+    let ops_listener = listen(&ops_host, config.metrics_port).await?;
+    tasks.spawn(http::serve(
+        ops_listener,
+        api::ops_router(ops),
+        limits,
+        stop_rx.clone(),
+    ));
+
+    if serves_api {
         let state = api::AppState {
             db: parts.db.clone(),
             storage: parts.storage.clone(),
             metrics: parts.metrics.clone(),
             keys: Arc::new(keys),
             config: Arc::new(config.clone()),
-            input_prefixes: Arc::new(input_prefixes),
             wake: parts.wake.clone(),
+            lifecycle: parts.lifecycle.clone(),
             ready: ready.clone(),
         };
-        (api::router(state), config.port)
-    };
-    let listener = tokio::net::TcpListener::bind((config.host.as_str(), port))
-        .await
-        .map_err(|e| format!("cannot listen on {}:{port}: {e}", config.host))?;
-    tracing::info!(address = %listener.local_addr().map_err(|e| e.to_string())?, "listening");
-    let mut http_stop = stop_rx.clone();
-    let grace = Duration::from_secs_f64(config.shutdown_grace_seconds.max(0.0) + 5.0);
-    tasks.spawn(async move {
-        let server = axum::serve(listener, router).with_graceful_shutdown(async move {
-            let _ = http_stop.wait_for(|s| *s).await;
-        });
-        let mut stopped = stop_rx.clone();
-        tokio::select! {
-            r = server => if let Err(e) = r { tracing::error!(error = %e, "HTTP server failed") },
-            _ = async { let _ = stopped.wait_for(|s| *s).await; tokio::time::sleep(grace).await } => {
-                tracing::warn!("requests still open after the grace period; closing them");
-            }
-        }
-    });
+        let listener = listen(&config.host, config.port).await?;
+        tasks.spawn(http::serve(
+            listener,
+            api::router(state),
+            limits,
+            stop_rx.clone(),
+        ));
+    }
+    if role != Some(Role::Api) {
+        let transcriber = load_model(&config).await?;
+        spawn_worker(&mut tasks, &parts, &config, transcriber, stop_rx.clone());
+    }
+    ready.store(true, Ordering::SeqCst);
     while tasks.join_next().await.is_some() {}
     tracing::info!("stopped");
     Ok(())
+}
+
+async fn listen(host: &str, port: u16) -> Result<tokio::net::TcpListener, String> {
+    let listener = tokio::net::TcpListener::bind((host, port))
+        .await
+        .map_err(|e| format!("cannot listen on {host}:{port}: {e}"))?;
+    tracing::info!(address = %listener.local_addr().map_err(|e| e.to_string())?, "listening");
+    Ok(listener)
 }
 
 async fn load_model(config: &Config) -> Result<Transcriber, String> {
@@ -200,10 +249,10 @@ fn spawn_worker(
             poll: Duration::from_millis(config.poll_ms.max(10)),
             max_audio: Duration::from_secs_f64(config.max_audio_seconds.max(1.0)),
             grace: Duration::from_secs_f64(config.shutdown_grace_seconds.max(0.0)),
-            keep_audio: config.keep_audio,
             storage_patience: Duration::from_secs_f64(config.storage_patience_seconds.max(0.0)),
         },
         wake: parts.wake.clone(),
+        lifecycle: parts.lifecycle.clone(),
         id,
     };
     tasks.spawn(worker.run(stop.clone()));
@@ -211,49 +260,17 @@ fn spawn_worker(
         Some(secret) => {
             let dispatcher = webhook::Dispatcher {
                 db: parts.db.clone(),
-                client: reqwest::Client::builder()
-                    .timeout(Duration::from_secs(10))
-                    .redirect(reqwest::redirect::Policy::none())
-                    .build()
-                    .expect("TLS back end initialises"),
+                client: webhook::client(config.webhook_allow_private),
                 secret: secret.clone(),
                 max_attempts: config.webhook_max_attempts.max(1),
                 backoff: Duration::from_millis(config.webhook_backoff_ms.max(1)),
                 metrics: parts.metrics.clone(),
+                allow_private: config.webhook_allow_private,
             };
             tasks.spawn(dispatcher.run(Duration::from_millis(config.poll_ms.max(10)), stop));
         }
         None => tracing::info!("no STENOGRAPH_WEBHOOK_SECRET: webhooks are off"),
     }
-}
-
-/// A lone worker's HTTP surface: metrics and health.
-fn worker_router(parts: &Parts, ready: Arc<AtomicBool>) -> Router {
-    #[derive(Clone)]
-    struct S {
-        db: db::Db,
-        storage: Arc<storage::Storage>,
-        metrics: metrics::Metrics,
-        ready: Arc<AtomicBool>,
-    }
-    Router::new()
-        .route(
-            "/metrics",
-            get(|State(s): State<S>| async move { api::metrics_response(&s.metrics) }),
-        )
-        .route("/healthz", get(api::healthz))
-        .route(
-            "/readyz",
-            get(|State(s): State<S>| async move {
-                api::ready_response(&s.db, &s.storage, s.ready.load(Ordering::SeqCst)).await
-            }),
-        )
-        .with_state(S {
-            db: parts.db.clone(),
-            storage: parts.storage.clone(),
-            metrics: parts.metrics.clone(),
-            ready,
-        })
 }
 
 /// SIGTERM (Kubernetes) or Ctrl-C.

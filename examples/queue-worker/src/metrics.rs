@@ -1,6 +1,9 @@
-//! Prometheus metrics. Work metrics (processing time, audio, real-time factor, errors) are
-//! counted where they happen; queue depth and jobs by state are read from the database at
-//! scrape time by the API, so every replica reports the same queue.
+//! Prometheus metrics, served on the operations listener only. Work metrics (processing time,
+//! audio, real-time factor, errors) are counted where they happen; queue depth, jobs by state
+//! and pending deletions are read from the database at scrape time, so every process reports
+//! the same queue. Per-tenant queue depth is labelled for the [`TENANT_LABELS`] tenants with
+//! the most queued jobs and summed as `other` beyond them, so the number of series stays
+//! bounded however many tenants there are.
 
 use prometheus::{
     Counter, Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec,
@@ -9,12 +12,21 @@ use prometheus::{
 
 use crate::db::{status, Db};
 
+/// Tenants shown by name in `stenograph_tenant_queue_depth`.
+pub const TENANT_LABELS: usize = 20;
+
 /// Every metric of one process.
 #[derive(Clone)]
 pub struct Metrics {
     registry: Registry,
     /// Jobs waiting for a worker.
     pub queue_depth: IntGauge,
+    /// Jobs waiting for a worker, by tenant (bounded, see the module docs).
+    pub tenant_queue_depth: IntGaugeVec,
+    /// Uploaded objects queued for deletion.
+    pub audio_deletes_pending: IntGauge,
+    /// Jobs purged, by reason.
+    pub jobs_purged: IntCounterVec,
     /// Jobs per state.
     pub jobs: IntGaugeVec,
     /// Jobs running in this process.
@@ -45,6 +57,27 @@ impl Metrics {
         let registry =
             Registry::new_custom(Some("stenograph".into()), None).expect("static registry prefix");
         let queue_depth = IntGauge::new("queue_depth", "Jobs waiting for a worker").unwrap();
+        let tenant_queue_depth = IntGaugeVec::new(
+            Opts::new(
+                "tenant_queue_depth",
+                "Jobs waiting for a worker by tenant (the largest queues by name, the rest as 'other')",
+            ),
+            &["tenant"],
+        )
+        .unwrap();
+        let audio_deletes_pending = IntGauge::new(
+            "audio_deletes_pending",
+            "Uploaded audio objects queued for deletion",
+        )
+        .unwrap();
+        let jobs_purged = IntCounterVec::new(
+            Opts::new(
+                "jobs_purged_total",
+                "Jobs deleted with their data, by reason (deleted, retention, sync, erasure)",
+            ),
+            &["reason"],
+        )
+        .unwrap();
         let jobs = IntGaugeVec::new(Opts::new("jobs", "Jobs by status"), &["status"]).unwrap();
         let in_flight = IntGauge::new("jobs_in_flight", "Jobs running in this process").unwrap();
         let processing_seconds = Histogram::with_opts(
@@ -112,6 +145,9 @@ impl Metrics {
         let m = Metrics {
             registry,
             queue_depth,
+            tenant_queue_depth,
+            audio_deletes_pending,
+            jobs_purged,
             jobs,
             in_flight,
             processing_seconds,
@@ -124,8 +160,11 @@ impl Metrics {
             http_errors,
             webhooks,
         };
-        let all: [Box<dyn prometheus::core::Collector>; 12] = [
+        let all: [Box<dyn prometheus::core::Collector>; 15] = [
             Box::new(m.queue_depth.clone()),
+            Box::new(m.tenant_queue_depth.clone()),
+            Box::new(m.audio_deletes_pending.clone()),
+            Box::new(m.jobs_purged.clone()),
             Box::new(m.jobs.clone()),
             Box::new(m.in_flight.clone()),
             Box::new(m.processing_seconds.clone()),
@@ -152,6 +191,12 @@ impl Metrics {
             self.jobs.with_label_values(&[s]).set(n);
         }
         self.queue_depth.set(db.queue_depth().await?);
+        self.audio_deletes_pending
+            .set(db.pending_audio_deletes(None).await?);
+        self.tenant_queue_depth.reset();
+        for (tenant, n) in top_tenants(db.queue_depth_by_tenant().await?) {
+            self.tenant_queue_depth.with_label_values(&[&tenant]).set(n);
+        }
         Ok(())
     }
 
@@ -165,6 +210,17 @@ impl Metrics {
     }
 }
 
+/// The [`TENANT_LABELS`] largest queues by name and the rest summed as `other`.
+fn top_tenants(mut depths: Vec<(String, i64)>) -> Vec<(String, i64)> {
+    depths.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let rest: i64 = depths.iter().skip(TENANT_LABELS).map(|(_, n)| n).sum();
+    depths.truncate(TENANT_LABELS);
+    if rest > 0 {
+        depths.push(("other".into(), rest));
+    }
+    depths
+}
+
 impl Default for Metrics {
     fn default() -> Self {
         Self::new()
@@ -175,12 +231,27 @@ impl Default for Metrics {
 mod tests {
     use super::*;
 
+    #[test]
+    fn tenant_labels_are_bounded() {
+        let many: Vec<_> = (0..100).map(|i| (format!("t{i:03}"), i as i64)).collect();
+        let top = top_tenants(many);
+        assert_eq!(top.len(), TENANT_LABELS + 1);
+        assert_eq!(top[0], ("t099".to_string(), 99));
+        let other: i64 = (0..80).sum();
+        assert_eq!(top.last().unwrap(), &("other".to_string(), other));
+        assert_eq!(
+            top_tenants(vec![("a".into(), 2)]),
+            vec![("a".to_string(), 2)]
+        );
+    }
+
     /// Every `stenograph_*` series the dashboard and the HPA query is one this process exports.
     #[test]
     fn deployment_queries_name_real_metrics() {
         let m = Metrics::new();
         m.jobs.with_label_values(&["queued"]).set(0);
-        for v in [&m.jobs_finished, &m.job_errors, &m.webhooks] {
+        m.tenant_queue_depth.with_label_values(&["a"]).set(0);
+        for v in [&m.jobs_finished, &m.job_errors, &m.webhooks, &m.jobs_purged] {
             v.with_label_values(&["x"]).inc();
         }
         m.http_requests.with_label_values(&["/", "200"]).inc();

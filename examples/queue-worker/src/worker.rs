@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 
 use crate::db::{Claim, Db, Outcome};
 use crate::metrics::Metrics;
-use crate::storage::{Storage, StorageError};
+use crate::storage::{Source, Storage, StorageError};
 use crate::view::webhook_event;
 
 /// Worker settings.
@@ -30,8 +30,6 @@ pub struct WorkerSettings {
     pub max_audio: Duration,
     /// Time given to running jobs on shutdown.
     pub grace: Duration,
-    /// Keep uploaded audio after the job ends.
-    pub keep_audio: bool,
     /// How long a job may wait for unavailable storage before it fails.
     pub storage_patience: Duration,
 }
@@ -51,6 +49,8 @@ pub struct Worker {
     pub settings: WorkerSettings,
     /// Woken when the API in this process queues a job.
     pub wake: Arc<Notify>,
+    /// Wakes the janitor when a job ended (its audio is queued for deletion).
+    pub lifecycle: Arc<Notify>,
     /// Name written into leases.
     pub id: String,
 }
@@ -191,13 +191,8 @@ impl Worker {
         heartbeat.abort();
         self.metrics.in_flight.dec();
         match end {
-            End::Finished => {
-                if claim.job.input.source_owned && !self.settings.keep_audio {
-                    if let Err(e) = self.storage.delete(&claim.job.input.source_url).await {
-                        tracing::warn!(job = %id, error = %e, "could not delete the job's audio");
-                    }
-                }
-            }
+            // The transaction that ended the job queued its audio for deletion.
+            End::Finished => self.lifecycle.notify_one(),
             End::Released => tracing::info!(job = %id, "lease released for another worker"),
             End::Lost => tracing::info!(job = %id, "job canceled or taken over; result dropped"),
         }
@@ -211,13 +206,27 @@ impl Worker {
         shutting_down: &AtomicBool,
     ) -> End {
         let job = &claim.job;
-        let bytes = match self.storage.get(&job.input.source_url).await {
+        let source = Source {
+            url: &job.input.source_url,
+            owned: job.input.source_owned,
+            tenant: &job.tenant,
+        };
+        let bytes = match self.storage.get(source).await {
             Ok(b) => b,
-            Err(StorageError::NotFound(what)) => {
-                let msg = format!("the job's audio is gone from storage ({what})");
-                return self.fail(claim, "source_not_found", &msg).await;
+            Err(StorageError::NotFound(_)) => {
+                let msg = "the job's audio is gone from storage";
+                return self.fail(claim, "source_not_found", msg).await;
             }
-            Err(e) => return self.wait_for_storage(claim, &e.to_string()).await,
+            Err(StorageError::Refused(why) | StorageError::BadUrl { reason: why, .. }) => {
+                let msg = format!("the job's audio cannot be read: {why}");
+                return self.fail(claim, "source_refused", &msg).await;
+            }
+            Err(e) => {
+                tracing::warn!(job = %job.id, error = %e, "object storage unavailable");
+                return self
+                    .wait_for_storage(claim, "object storage is unavailable")
+                    .await;
+            }
         };
         let opts = TranscribeOptions {
             language: job.input.options.language.clone(),

@@ -18,9 +18,13 @@ async fn bad_requests_get_clear_errors() {
     let wav = std::fs::read(&clip).unwrap();
     let port = free_port();
     let data = dir.path().join("data");
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    let inbox_url = format!("file://{}", inbox.display());
     let env = [
         ("STENOGRAPH_DATA_DIR", data.display().to_string()),
         ("STENOGRAPH_API_KEYS", format!("{KEY}:solo")),
+        ("STENOGRAPH_URL_PREFIXES", format!("solo={inbox_url}/")),
         ("STENOGRAPH_MAX_UPLOAD_MB", "1".into()),
         ("STENOGRAPH_MAX_AUDIO_SECONDS", "60".into()),
         ("STENOGRAPH_UPLOAD_TIMEOUT_SECONDS", "2".into()),
@@ -106,7 +110,7 @@ async fn bad_requests_get_clear_errors() {
         assert!(!body["error"]["message"].as_str().unwrap().is_empty());
     }
 
-    // Not a form, a form without a file, JSON naming objects outside the storage.
+    // Not a form, a form without a file, JSON naming objects outside the tenant's prefix.
     let raw = |ct: &'static str, body: Vec<u8>| {
         c.http
             .post(format!("{}/v1/jobs", c.base))
@@ -136,7 +140,9 @@ async fn bad_requests_get_clear_errors() {
         ("file:///etc/passwd".to_string(), "invalid_url"),
         (format!("{storage}/../stenograph.db"), "invalid_url"),
         (format!("{storage}/%2e%2e/stenograph.db"), "invalid_url"),
-        (format!("{storage}/inbox/missing.wav"), "source_not_found"),
+        (format!("{storage}/uploads/solo/x"), "invalid_url"),
+        (format!("{inbox_url}/../data/stenograph.db"), "invalid_url"),
+        (format!("{inbox_url}/missing.wav"), "source_not_found"),
         ("s3://elsewhere/call.wav".to_string(), "invalid_url"),
     ] {
         let r = raw(
@@ -148,18 +154,21 @@ async fn bad_requests_get_clear_errors() {
         assert_eq!(r.status(), 400, "{url}");
         let body: Value = r.json().await.unwrap();
         assert_eq!(code(&body), expected, "{url}: {body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            !message.contains(&dir.path().display().to_string()),
+            "an error shows a server path: {message}"
+        );
     }
     let r = raw("application/json", b"{\"url\": 5}".to_vec())
         .await
         .unwrap();
     assert_eq!(r.status(), 400);
-    // A JSON job naming an object that is in the storage works.
-    std::fs::create_dir_all(data.join("audio/inbox")).unwrap();
-    std::fs::copy(&clip, data.join("audio/inbox/call.wav")).unwrap();
+    // A JSON job naming an object under the tenant's prefix works.
+    std::fs::copy(&clip, inbox.join("call.wav")).unwrap();
     let r = raw(
         "application/json",
-        serde_json::to_vec(&serde_json::json!({ "url": format!("{storage}/inbox/call.wav") }))
-            .unwrap(),
+        serde_json::to_vec(&serde_json::json!({ "url": format!("{inbox_url}/call.wav") })).unwrap(),
     )
     .await
     .unwrap();
@@ -174,7 +183,7 @@ async fn bad_requests_get_clear_errors() {
         "{job}"
     );
     assert!(
-        data.join("audio/inbox/call.wav").exists(),
+        inbox.join("call.wav").exists(),
         "audio the service did not store is not deleted"
     );
 
@@ -212,8 +221,9 @@ async fn bad_requests_get_clear_errors() {
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(started.elapsed() < Duration::from_secs(10));
 
-    // Every refusal is counted by code.
-    let (_, page) = c.get("/metrics").await;
+    // Every refusal is counted by code, on the operations port only.
+    assert_eq!(c.get("/metrics").await.0, 404);
+    let page = server.metrics().await;
     assert_eq!(
         metric(
             &page,

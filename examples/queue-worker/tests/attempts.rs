@@ -1,6 +1,6 @@
 //! A job whose worker dies on every attempt fails as `worker_lost` after the allowed
-//! attempts, while the workers go on serving other jobs. The API and the workers run as
-//! separate processes on one SQLite file.
+//! attempts, its audio deleted like that of any ended job, while the workers go on serving
+//! other jobs. The API and the workers run as separate processes on one SQLite file.
 
 mod common;
 
@@ -44,6 +44,13 @@ async fn a_job_that_keeps_killing_workers_fails_after_its_attempts() {
             .contains("2 times"),
         "{job}"
     );
+    let uploads = dir.path().join("data/audio/uploads");
+    eventually(
+        Duration::from_secs(20),
+        "the lost job's audio is still stored",
+        || async { files_under(&uploads).is_empty() },
+    )
+    .await;
 
     // The same worker keeps serving other jobs.
     let other = c.submit_ok(&short, &[]).await;

@@ -163,7 +163,7 @@ async fn storage_outage_gets_503_and_queued_jobs_wait_for_it() {
         );
     }
     assert_eq!(c.get("/readyz").await.0, 200);
-    let (_, page) = c.get("/metrics").await;
+    let page = server.metrics().await;
     assert!(
         metric(
             &page,

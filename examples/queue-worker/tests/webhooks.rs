@@ -1,5 +1,7 @@
 //! Webhooks: signed deliveries of completed and failed jobs, retried with backoff while the
-//! receiver fails, and given up (and recorded) when it never recovers.
+//! receiver fails, and given up (and recorded) when it never recovers; redirects are not
+//! followed; URLs that reach loopback, private or metadata addresses are refused at submission
+//! and, should a name point inside later, at delivery.
 
 mod common;
 
@@ -28,15 +30,28 @@ async fn receive(
     Path(kind): Path<String>,
     headers: HeaderMap,
     body: String,
-) -> StatusCode {
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
     let mut seen = r.seen.lock().unwrap();
     let before = seen.iter().filter(|(k, ..)| *k == kind).count();
     seen.push((kind.clone(), headers, body, Instant::now()));
     match kind.as_str() {
-        "flaky" if before < 2 => StatusCode::INTERNAL_SERVER_ERROR,
-        "down" => StatusCode::SERVICE_UNAVAILABLE,
-        _ => StatusCode::OK,
+        "flaky" if before < 2 => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        "down" => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        "redirect" => (StatusCode::FOUND, [("location", "/landed")]).into_response(),
+        _ => StatusCode::OK.into_response(),
     }
+}
+
+async fn start_receiver() -> (Receiver, String) {
+    let receiver = Receiver::default();
+    let app = axum::Router::new()
+        .route("/{kind}", axum::routing::post(receive))
+        .with_state(receiver.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (receiver, hook)
 }
 
 fn verify(headers: &HeaderMap, body: &str) {
@@ -54,19 +69,21 @@ fn verify(headers: &HeaderMap, body: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn deliveries_are_signed_retried_and_given_up() {
-    let receiver = Receiver::default();
-    let app = axum::Router::new()
-        .route("/{kind}", axum::routing::post(receive))
-        .with_state(receiver.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let hook = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let (receiver, hook) = start_receiver().await;
 
     let dir = tempfile::tempdir().unwrap();
     let clip = speak(dir.path(), "ok", PHRASES[1]);
     let data = dir.path().join("data");
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
     let env = [
         ("STENOGRAPH_DATA_DIR", data.display().to_string()),
+        (
+            "STENOGRAPH_URL_PREFIXES",
+            format!("default=file://{}/", inbox.display()),
+        ),
+        // The receiver is on loopback.
+        ("STENOGRAPH_WEBHOOK_ALLOW_PRIVATE", "1".into()),
         ("STENOGRAPH_WEBHOOK_SECRET", SECRET.into()),
         ("STENOGRAPH_WEBHOOK_MAX_ATTEMPTS", "3".into()),
         ("STENOGRAPH_WEBHOOK_BACKOFF_MS", "300".into()),
@@ -81,19 +98,14 @@ async fn deliveries_are_signed_retried_and_given_up() {
     let down = c
         .submit_ok(&clip, &[("webhook_url", &format!("{hook}/down"))])
         .await;
-    // A job that fails: an object in storage that is not audio (URL jobs skip the upload check).
-    std::fs::create_dir_all(data.join("audio/inbox")).unwrap();
-    std::fs::write(
-        data.join("audio/inbox/notes.txt"),
-        "meeting notes, not audio",
-    )
-    .unwrap();
-    let storage = format!(
-        "file://{}",
-        std::path::absolute(data.join("audio")).unwrap().display()
-    );
+    let redirected = c
+        .submit_ok(&clip, &[("webhook_url", &format!("{hook}/redirect"))])
+        .await;
+    // A job that fails: an object in the inbox that is not audio (URL jobs skip the upload
+    // check).
+    std::fs::write(inbox.join("notes.txt"), "meeting notes, not audio").unwrap();
     let r = c.http.post(format!("{}/v1/jobs", c.base))
-        .json(&serde_json::json!({ "url": format!("{storage}/inbox/notes.txt"), "webhook_url": format!("{hook}/failed") }))
+        .json(&serde_json::json!({ "url": format!("file://{}/notes.txt", inbox.display()), "webhook_url": format!("{hook}/failed") }))
         .send().await.unwrap();
     assert_eq!(r.status(), 202);
     let failed = r.json::<Value>().await.unwrap()["id"]
@@ -142,6 +154,10 @@ async fn deliveries_are_signed_retried_and_given_up() {
         .contains("503"));
     let job = webhook_state(failed.clone()).await;
     assert_eq!(job["webhook"]["state"], "delivered");
+    // A redirect is an answer, not a new destination.
+    let job = webhook_state(redirected.clone()).await;
+    assert_eq!(job["webhook"]["state"], "failed", "{job}");
+    assert_eq!(job["webhook"]["last_status"], 302);
 
     let seen = receiver.seen.lock().unwrap().clone();
     let of = |kind: &str| {
@@ -153,6 +169,8 @@ async fn deliveries_are_signed_retried_and_given_up() {
     let flaky_seen = of("flaky");
     assert_eq!(flaky_seen.len(), 3);
     assert_eq!(of("down").len(), 3, "no attempts after giving up");
+    assert_eq!(of("redirect").len(), 3);
+    assert!(of("landed").is_empty(), "a redirect was followed");
     // Backoff: 300 ms, then 600 ms.
     let gaps: Vec<_> = flaky_seen.windows(2).map(|w| w[1].3 - w[0].3).collect();
     assert!(
@@ -194,13 +212,136 @@ async fn deliveries_are_signed_retried_and_given_up() {
     mac.update(format!("{t}.{forged}").as_bytes());
     let v1 = hex::decode(sig.rsplit("v1=").next().unwrap()).unwrap();
     assert!(mac.verify_slice(&v1).is_err());
-    let (_, page) = c.get("/metrics").await;
+    let page = server.metrics().await;
     assert_eq!(
         metric(
             &page,
             "stenograph_webhook_attempts_total{result=\"gave_up\"}"
         ),
-        Some(1.0),
+        Some(2.0),
+        "{page}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn webhooks_that_reach_inside_are_refused() {
+    let (receiver, hook) = start_receiver().await;
+    let port = hook.rsplit(':').next().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let clip = speak(dir.path(), "ok", PHRASES[2]);
+    let wav = std::fs::read(&clip).unwrap();
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    std::fs::copy(&clip, inbox.join("call.wav")).unwrap();
+    let data = dir.path().join("data").display().to_string();
+    let base = vec![
+        ("STENOGRAPH_DATA_DIR", data),
+        (
+            "STENOGRAPH_URL_PREFIXES",
+            format!("default=file://{}/", inbox.display()),
+        ),
+        ("STENOGRAPH_WEBHOOK_SECRET", SECRET.to_string()),
+        ("STENOGRAPH_POLL_MS", "50".to_string()),
+    ];
+
+    // At submission: every spelling of an inside address, and credentials in the URL.
+    let api = Server::api(&base, free_port(), dir.path().join("strict.log"));
+    let c = Client::new(&api.url(), None);
+    for url in [
+        format!("http://127.0.0.1:{port}/ok"),
+        format!("http://localhost:{port}/ok"),
+        format!("http://[::1]:{port}/ok"),
+        format!("http://0x7f000001:{port}/ok"),
+        format!("http://2130706433:{port}/ok"),
+        format!("http://[::ffff:127.0.0.1]:{port}/ok"),
+        "http://169.254.169.254/latest/meta-data/".to_string(),
+        "http://10.1.2.3/hook".to_string(),
+        "http://172.16.0.9/hook".to_string(),
+        "http://192.168.1.1/hook".to_string(),
+        "http://[fd00::1]/hook".to_string(),
+        "http://0.0.0.0:9090/metrics".to_string(),
+        "http://user:pass@example.com/hook".to_string(),
+    ] {
+        let (status, body) = c
+            .submit(wav.clone(), "a.wav", &[("webhook_url", &url)])
+            .await;
+        assert_eq!(
+            (status, code(&body)),
+            (400, "invalid_webhook_url"),
+            "{url}: {body}"
+        );
+        let (status, body) = c
+            .post_json(
+                "/v1/jobs",
+                &serde_json::json!({
+                    "url": format!("file://{}/call.wav", inbox.display()),
+                    "webhook_url": url,
+                }),
+            )
+            .await;
+        assert_eq!(
+            (status, code(&body)),
+            (400, "invalid_webhook_url"),
+            "{url}: {body}"
+        );
+    }
+    let (_, list) = c.get_json("/v1/jobs").await;
+    assert!(list["data"].as_array().unwrap().is_empty(), "{list}");
+    drop(api);
+
+    // At delivery: an API that allows inside receivers queues them; a worker that does not
+    // refuses to connect, whether the host is a name or an address, and does not retry.
+    let mut open = base.clone();
+    open.push(("STENOGRAPH_WEBHOOK_ALLOW_PRIVATE", "1".to_string()));
+    let api = Server::api(&open, free_port(), dir.path().join("open.log"));
+    let c = Client::new(&api.url(), None);
+    let by_name = c
+        .submit_ok(
+            &clip,
+            &[("webhook_url", &format!("http://localhost:{port}/named"))],
+        )
+        .await;
+    let by_address = c
+        .submit_ok(
+            &clip,
+            &[("webhook_url", &format!("http://127.0.0.1:{port}/literal"))],
+        )
+        .await;
+    let worker = Server::worker(&base, dir.path().join("worker.log"));
+    for id in [&by_name, &by_address] {
+        assert_eq!(
+            c.wait(id, Duration::from_secs(120)).await["status"],
+            "completed"
+        );
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let job = loop {
+            let (_, job) = c.get_json(&format!("/v1/jobs/{id}")).await;
+            if job["webhook"]["state"] == "failed" {
+                break job;
+            }
+            assert!(Instant::now() < deadline, "delivery not refused: {job}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        assert_eq!(job["webhook"]["attempts"], 1, "{job}");
+        assert!(
+            job["webhook"]["last_error"]
+                .as_str()
+                .unwrap()
+                .contains("refused"),
+            "{job}"
+        );
+    }
+    assert!(
+        receiver.seen.lock().unwrap().is_empty(),
+        "a refused webhook was sent"
+    );
+    let page = worker.metrics().await;
+    assert_eq!(
+        metric(
+            &page,
+            "stenograph_webhook_attempts_total{result=\"refused\"}"
+        ),
+        Some(2.0),
         "{page}"
     );
 }

@@ -19,7 +19,8 @@ pub struct Keys {
 }
 
 impl Keys {
-    /// Parses `KEY:TENANT,KEY:TENANT` (tenants: letters, digits, `-`, `_`, `.`).
+    /// Parses `KEY:TENANT,KEY:TENANT` (tenant names as [`crate::tenants::check_name`] says;
+    /// each key once).
     pub fn parse(spec: Option<&str>) -> Result<Self, String> {
         let mut entries = Vec::new();
         for item in spec
@@ -36,19 +37,27 @@ impl Keys {
                     "API key for tenant '{tenant}' is shorter than 8 characters"
                 ));
             }
-            if tenant.is_empty()
-                || tenant.len() > 64
-                || !tenant
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-            {
+            crate::tenants::check_name(tenant)?;
+            let digest: [u8; 32] = Sha256::digest(key.as_bytes()).into();
+            if entries.iter().any(|(k, _)| *k == digest) {
                 return Err(format!(
-                    "tenant '{tenant}' must be 1–64 letters, digits, '-', '_' or '.'"
+                    "the same API key is given twice (the second time for tenant '{tenant}')"
                 ));
             }
-            entries.push((Sha256::digest(key.as_bytes()).into(), tenant.to_string()));
+            entries.push((digest, tenant.to_string()));
         }
         Ok(Keys { entries })
+    }
+
+    /// Every tenant that has a key (or the open tenant when there are none).
+    pub fn tenants(&self) -> Vec<&str> {
+        if self.is_open() {
+            return vec![OPEN_TENANT];
+        }
+        let mut t: Vec<&str> = self.entries.iter().map(|(_, t)| t.as_str()).collect();
+        t.sort_unstable();
+        t.dedup();
+        t
     }
 
     /// Whether the API is open (no keys configured).
@@ -67,6 +76,13 @@ impl Keys {
         }
         found
     }
+}
+
+/// The credentials of an `Authorization: Bearer KEY` header; the scheme is case-insensitive.
+pub fn bearer(header: &str) -> Option<&str> {
+    let (scheme, key) = header.trim().split_once(char::is_whitespace)?;
+    let key = key.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !key.is_empty()).then_some(key)
 }
 
 /// The caller's tenant, from its API key.
@@ -90,16 +106,12 @@ impl FromRequestParts<AppState> for Tenant {
                     "no API key: send 'Authorization: Bearer YOUR_KEY'",
                 )
             })?;
-        let key = header
-            .strip_prefix("Bearer ")
-            .or_else(|| header.strip_prefix("bearer "))
-            .map(str::trim)
-            .ok_or_else(|| {
-                ApiError::unauthorized(
-                    "invalid_api_key",
-                    "the Authorization header must be 'Bearer YOUR_KEY'",
-                )
-            })?;
+        let key = bearer(header).ok_or_else(|| {
+            ApiError::unauthorized(
+                "invalid_api_key",
+                "the Authorization header must be 'Bearer YOUR_KEY'",
+            )
+        })?;
         state
             .keys
             .tenant(key)
@@ -128,5 +140,30 @@ mod tests {
         assert!(Keys::parse(Some("no-tenant-here")).is_err());
         assert!(Keys::parse(Some("short:t")).is_err());
         assert!(Keys::parse(Some("long-enough:../etc")).is_err());
+        assert!(Keys::parse(Some("long-enough:..")).is_err());
+        assert!(Keys::parse(Some("long-enough:.")).is_err());
+        assert!(Keys::parse(Some("same-key-1:a,same-key-1:b")).is_err());
+        assert_eq!(
+            Keys::parse(Some("key-one-111:a,key-two-222:a,key-3333333:b"))
+                .unwrap()
+                .tenants(),
+            ["a", "b"]
+        );
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for h in [
+            "Bearer k1",
+            "bearer k1",
+            "BEARER k1",
+            "BeArEr   k1 ",
+            "Bearer\tk1",
+        ] {
+            assert_eq!(bearer(h), Some("k1"), "{h}");
+        }
+        for h in ["Basic k1", "Bearer", "Bearer ", "k1", "Bearerk1"] {
+            assert_eq!(bearer(h), None, "{h}");
+        }
     }
 }

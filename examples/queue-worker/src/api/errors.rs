@@ -70,13 +70,24 @@ impl ApiError {
         )
     }
 
-    /// 408: the request body did not arrive in time.
-    pub fn timeout(message: impl Into<String>) -> Self {
+    /// 408: the request body did not arrive in time (`upload_timeout` for uploads,
+    /// `request_timeout` for other bodies).
+    pub fn timeout(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(
             StatusCode::REQUEST_TIMEOUT,
             "invalid_request_error",
-            "upload_timeout",
+            code,
             message.into(),
+        )
+    }
+
+    /// 413: a request body (not an upload) is over its limit.
+    pub fn body_too_large(limit_bytes: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "invalid_request_error",
+            "request_too_large",
+            format!("the request body is larger than {} KiB", limit_bytes / 1024),
         )
     }
 
@@ -152,12 +163,13 @@ impl From<crate::storage::StorageError> for ApiError {
     fn from(e: crate::storage::StorageError) -> Self {
         use crate::storage::StorageError::*;
         match e {
-            NotFound(what) => {
-                ApiError::invalid("source_not_found", format!("no object at {what}")).param("url")
+            NotFound(_) => {
+                ApiError::invalid("source_not_found", "no object at that url").param("url")
             }
-            BadUrl { url, reason } => {
-                ApiError::invalid("invalid_url", format!("{url}: {reason}")).param("url")
+            BadUrl { .. } => {
+                ApiError::invalid("invalid_url", "the url is not a valid object URL").param("url")
             }
+            Refused(reason) => ApiError::invalid("invalid_url", reason).param("url"),
             Unavailable(reason) => {
                 tracing::error!(error = %reason, "object storage error");
                 ApiError::unavailable(
@@ -167,6 +179,44 @@ impl From<crate::storage::StorageError> for ApiError {
             }
         }
     }
+}
+
+/// Gives every error answer OpenAI's shape: responses of the framework itself (a malformed
+/// query, a wrong method, a body over the limit) arrive as plain text and are rewritten, with
+/// their status kept.
+pub async fn openai_shape(response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error())
+        || response.extensions().get::<ErrorCode>().is_some()
+    {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let (kind, code) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => ("invalid_request_error", "method_not_allowed"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("invalid_request_error", "request_too_large"),
+        StatusCode::REQUEST_TIMEOUT => ("invalid_request_error", "request_timeout"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("invalid_request_error", "unsupported_media_type"),
+        StatusCode::NOT_FOUND => ("invalid_request_error", "not_found"),
+        s if s.is_server_error() => ("server_error", "internal_error"),
+        _ => ("invalid_request_error", "invalid_request"),
+    };
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_lowercase()
+    } else {
+        text
+    };
+    let mut out = ApiError::new(status, kind, code, message).into_response();
+    for (name, value) in parts.headers.iter() {
+        if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
 }
 
 impl IntoResponse for ApiError {

@@ -1,6 +1,6 @@
 //! `/v1/jobs`: create (upload or object URL), read, list, cancel, and fetch the transcript.
 
-use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -8,12 +8,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Tenant;
+use super::body::{content_type, read_json, QueryParams};
 use super::errors::ApiError;
 use super::upload::{self, Form};
 use super::AppState;
-use crate::db::{status, Cancel, Job, JobInput, NewJob};
-use crate::storage;
+use crate::db::{status, Cancel, Job, JobInput, NewJob, Purge};
 use crate::view::{self, JobView};
+use crate::webhook::address;
 
 /// The multipart form of `POST /v1/jobs`.
 #[derive(ToSchema)]
@@ -36,7 +37,7 @@ pub struct JobUpload {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JobFromUrl {
-    /// `s3://BUCKET/KEY` or `file:///PATH` under an allowed input prefix.
+    /// `s3://BUCKET/KEY` or `file:///PATH` under one of the caller's input prefixes.
     pub url: String,
     /// ISO 639-1 language; detected when absent.
     pub language: Option<String>,
@@ -70,7 +71,8 @@ pub struct Created {
         (status = 202, body = Created, description = "Queued"),
         (status = 400, description = "Invalid audio, option or URL"),
         (status = 401, description = "Missing or wrong API key"),
-        (status = 413, description = "Upload over the size limit"),
+        (status = 408, description = "The body did not arrive in time"),
+        (status = 413, description = "Upload or JSON body over the size limit"),
         (status = 415, description = "Neither multipart nor JSON"),
         (status = 503, description = "Storage or database unavailable"),
     ),
@@ -80,12 +82,7 @@ pub async fn create(
     tenant: Tenant,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let content_type = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let content_type = content_type(&request);
     let id = uuid::Uuid::now_v7().to_string();
     let job = if content_type.starts_with("multipart/form-data") {
         let mp = Multipart::from_request(request, &state)
@@ -95,9 +92,7 @@ pub async fn create(
             upload::read_form(mp, state.config.max_upload_mb, state.upload_timeout()).await?;
         from_form(&state, &tenant, id, form).await?
     } else if content_type.starts_with("application/json") {
-        let Json(body) = Json::<JobFromUrl>::from_request(request, &state)
-            .await
-            .map_err(|e| ApiError::invalid("invalid_json", e.body_text()))?;
+        let body: JobFromUrl = read_json(request, state.config.request_timeout()).await?;
         from_url(&state, &tenant, id, body).await?
     } else {
         return Err(ApiError::unsupported_media(
@@ -108,7 +103,7 @@ pub async fn create(
         Ok(job) => job,
         Err(e) => {
             if job.input.source_owned {
-                let _ = state.storage.delete(&job.input.source_url).await;
+                let _ = state.storage.delete_owned(&job.input.source_url).await;
             }
             return Err(e.into());
         }
@@ -142,17 +137,14 @@ async fn from_form(
         None,
         state.config.english_only(),
     )?;
-    let webhook_url = webhook(state, form.get("webhook_url"))?;
+    let webhook_url = webhook(state, form.get("webhook_url")).await?;
     let (bytes, filename) = form.file.ok_or_else(|| {
         ApiError::invalid("missing_file", "the form has no 'file' part").param("file")
     })?;
     let name = filename.clone().unwrap_or_else(|| id.clone());
     upload::check_audio(bytes.clone(), &name, state.config.max_audio_seconds).await?;
     let size = bytes.len() as i64;
-    let url = state
-        .storage
-        .put(&format!("uploads/{}/{id}", tenant.0), bytes)
-        .await?;
+    let url = state.storage.put_upload(&tenant.0, &id, bytes).await?;
     let input = JobInput {
         source_url: url,
         source_owned: true,
@@ -177,18 +169,17 @@ async fn from_url(
         None,
         state.config.english_only(),
     )?;
-    let webhook_url = webhook(state, body.webhook_url.as_deref())?;
-    if !storage::allowed(&body.url, &state.input_prefixes) {
+    // Decided from the URL and the configuration alone, before storage is touched: the
+    // answer is the same whether or not an object exists there.
+    if !state.storage.input_allowed(&tenant.0, &body.url) {
         return Err(ApiError::invalid(
             "invalid_url",
-            format!(
-                "url must name an object under {}",
-                state.input_prefixes.join(" or ")
-            ),
+            "url is not under an input prefix of this API key",
         )
         .param("url"));
     }
-    let size = state.storage.size(&body.url).await?;
+    let webhook_url = webhook(state, body.webhook_url.as_deref()).await?;
+    let size = state.storage.input_size(&tenant.0, &body.url).await?;
     if size > state.config.max_upload_mb * 1024 * 1024 {
         return Err(ApiError::too_large(state.config.max_upload_mb).param("url"));
     }
@@ -223,17 +214,14 @@ pub fn new_job(
     }
 }
 
-fn webhook(state: &AppState, url: Option<&str>) -> Result<Option<String>, ApiError> {
+/// Checks a webhook URL: its form, that webhooks are on, then its destination.
+async fn webhook(state: &AppState, url: Option<&str>) -> Result<Option<String>, ApiError> {
     let Some(url) = url.map(str::trim).filter(|u| !u.is_empty()) else {
         return Ok(None);
     };
-    let parsed = url::Url::parse(url)
-        .ok()
-        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-        .ok_or_else(|| {
-            ApiError::invalid("invalid_webhook_url", "webhook_url must be an http(s) URL")
-                .param("webhook_url")
-        })?;
+    let refused =
+        |reason: String| ApiError::invalid("invalid_webhook_url", reason).param("webhook_url");
+    address::check_url(url, true).await.map_err(refused)?;
     if state.config.webhook_secret.is_none() {
         return Err(ApiError::invalid(
             "webhooks_disabled",
@@ -241,7 +229,10 @@ fn webhook(state: &AppState, url: Option<&str>) -> Result<Option<String>, ApiErr
         )
         .param("webhook_url"));
     }
-    Ok(Some(parsed.to_string()))
+    let checked = address::check_url(url, state.config.webhook_allow_private)
+        .await
+        .map_err(refused)?;
+    Ok(Some(checked))
 }
 
 async fn tenant_job(state: &AppState, tenant: &Tenant, id: &str) -> Result<Job, ApiError> {
@@ -292,7 +283,7 @@ pub async fn transcript(
     State(state): State<AppState>,
     tenant: Tenant,
     Path(id): Path<String>,
-    Query(q): Query<TranscriptQuery>,
+    QueryParams(q): QueryParams<TranscriptQuery>,
 ) -> Result<Response, ApiError> {
     let format = q.format.unwrap_or_else(|| "text".into());
     if !super::FORMATS.contains(&format.as_str()) {
@@ -318,7 +309,7 @@ pub struct ListQuery {
     /// Only jobs in this state.
     pub status: Option<String>,
     /// Page size, 1–100 (default 20).
-    pub limit: Option<i64>,
+    pub limit: Option<String>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
@@ -343,14 +334,19 @@ pub struct JobList {
 pub async fn list(
     State(state): State<AppState>,
     tenant: Tenant,
-    Query(q): Query<ListQuery>,
+    QueryParams(q): QueryParams<ListQuery>,
 ) -> Result<Json<JobList>, ApiError> {
-    let limit = q.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(
-            ApiError::invalid("invalid_limit", "limit must be between 1 and 100").param("limit"),
-        );
-    }
+    let limit = match q.limit.as_deref().map(str::parse::<i64>) {
+        None => 20,
+        Some(Ok(n)) if (1..=100).contains(&n) => n,
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "invalid_limit",
+                "limit must be a whole number between 1 and 100",
+            )
+            .param("limit"))
+        }
+    };
     if let Some(s) = q.status.as_deref() {
         if !status::ALL.contains(&s) {
             return Err(ApiError::invalid(
@@ -381,35 +377,48 @@ pub async fn list(
     }))
 }
 
-/// Cancels a queued or running job.
+/// Cancels a queued or running job; deletes an ended one.
 #[utoipa::path(delete, path = "/v1/jobs/{id}", tag = "jobs",
     params(("id" = String, Path, description = "Job id")),
     responses(
-        (status = 200, body = JobView, description = "Canceled"),
+        (status = 200, body = JobView, description = "The job was queued or running and is now canceled"),
+        (status = 204, description = "The job had ended and is deleted with its transcript, audio and webhook payloads"),
         (status = 404, description = "No such job for this key"),
-        (status = 409, description = "The job already ended"),
     ),
     security(("api_key" = [])))]
-pub async fn cancel(
+pub async fn delete(
     State(state): State<AppState>,
     tenant: Tenant,
     Path(id): Path<String>,
-) -> Result<Json<JobView>, ApiError> {
-    tenant_job(&state, &tenant, &id).await?;
-    match state.db.cancel(&tenant.0, &id).await? {
-        Cancel::Canceled(job) => {
-            tracing::info!(job = %job.id, "job canceled");
-            if job.input.source_owned && !state.config.keep_audio {
-                if let Err(e) = state.storage.delete(&job.input.source_url).await {
-                    tracing::warn!(job = %job.id, error = %e, "could not delete canceled job's audio");
-                }
+) -> Result<Response, ApiError> {
+    let job = tenant_job(&state, &tenant, &id).await?;
+    if !job.is_finished() {
+        match state.db.cancel(&tenant.0, &id).await? {
+            Cancel::Canceled(job) => {
+                tracing::info!(job = %job.id, "job canceled");
+                state.lifecycle.notify_one();
+                return Ok(Json(JobView::new(&job, None)).into_response());
             }
-            Ok(Json(JobView::new(&job, None)))
+            Cancel::NotFound => return Err(ApiError::not_found(format!("no job '{id}'"))),
+            // It ended meanwhile: delete it as an ended job.
+            Cancel::AlreadyFinished => {}
         }
-        Cancel::AlreadyFinished(s) => Err(ApiError::conflict(
-            "job_already_finished",
-            format!("job '{id}' already ended: {s}"),
+    }
+    match state.db.purge(&tenant.0, &id).await? {
+        Purge::Purged => {
+            tracing::info!(job = %id, tenant = %tenant.0, "job deleted");
+            state
+                .metrics
+                .jobs_purged
+                .with_label_values(&["deleted"])
+                .inc();
+            state.lifecycle.notify_one();
+            Ok(StatusCode::NO_CONTENT.into_response())
+        }
+        Purge::Active => Err(ApiError::conflict(
+            "job_active",
+            format!("job '{id}' is running again; retry the request"),
         )),
-        Cancel::NotFound => Err(ApiError::not_found(format!("no job '{id}'"))),
+        Purge::NotFound => Err(ApiError::not_found(format!("no job '{id}'"))),
     }
 }

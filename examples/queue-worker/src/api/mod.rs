@@ -1,10 +1,13 @@
-//! The HTTP API: jobs, the OpenAI-compatible endpoint, health, metrics and the OpenAPI
-//! document.
+//! The HTTP API: jobs, tenant erasure, the OpenAI-compatible endpoint, health and the
+//! OpenAPI document; and the operations listener (metrics and detailed health), which is never
+//! served on the public port.
 
 mod auth;
+mod body;
 mod errors;
 mod jobs;
 mod openai;
+mod tenant;
 mod upload;
 
 use std::sync::Arc;
@@ -14,7 +17,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use stenograph::transcribe::Transcript;
 use tokio::sync::Notify;
@@ -44,10 +47,10 @@ pub struct AppState {
     pub keys: Arc<Keys>,
     /// Settings.
     pub config: Arc<Config>,
-    /// Object-storage prefixes jobs may name.
-    pub input_prefixes: Arc<Vec<String>>,
     /// Wakes workers in this process when a job is queued.
     pub wake: Arc<Notify>,
+    /// Wakes the janitor in this process when data is to be deleted.
+    pub lifecycle: Arc<Notify>,
     /// Whether this process also runs workers (then /readyz waits for the model).
     pub ready: Arc<std::sync::atomic::AtomicBool>,
 }
@@ -62,8 +65,8 @@ impl AppState {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Stenograph transcription service", description = "Queue transcription jobs, read their transcripts, or transcribe short clips synchronously (OpenAI-compatible)."),
-    paths(jobs::create, jobs::get, jobs::list, jobs::cancel, jobs::transcript, openai::transcriptions, healthz, readyz, metrics),
-    components(schemas(jobs::Created, jobs::JobFromUrl, jobs::JobList, crate::view::JobView, crate::view::JobError)),
+    paths(jobs::create, jobs::get, jobs::list, jobs::delete, jobs::transcript, tenant::erase, tenant::erasure, openai::transcriptions, healthz, readyz),
+    components(schemas(jobs::Created, jobs::JobFromUrl, jobs::JobList, crate::view::JobView, crate::view::JobError, tenant::ErasureView)),
     modifiers(&SecurityAddon)
 )]
 pub struct ApiDoc;
@@ -82,7 +85,7 @@ impl utoipa::Modify for SecurityAddon {
     }
 }
 
-/// Every route.
+/// Every public route.
 pub fn router(state: AppState) -> Router {
     // Twice the file limit and a little for the other fields: an upload up to this size is
     // read to its end and answered 413; a larger one is cut off.
@@ -95,17 +98,50 @@ pub fn router(state: AppState) -> Router {
         * 1024;
     Router::new()
         .route("/v1/jobs", post(jobs::create).get(jobs::list))
-        .route("/v1/jobs/{id}", get(jobs::get).delete(jobs::cancel))
+        .route("/v1/jobs/{id}", get(jobs::get).delete(jobs::delete))
         .route("/v1/jobs/{id}/transcript", get(jobs::transcript))
+        .route("/v1/tenant/data", delete(tenant::erase))
+        .route("/v1/tenant/erasures/{id}", get(tenant::erasure))
         .route("/v1/audio/transcriptions", post(openai::transcriptions))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(upload_limit))
+        .layer(middleware::map_response(errors::openai_shape))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
+}
+
+/// What the operations listener needs.
+#[derive(Clone)]
+pub struct Ops {
+    /// Job store (queue gauges, readiness).
+    pub db: Db,
+    /// Audio store (readiness).
+    pub storage: Arc<Storage>,
+    /// Metrics registry.
+    pub metrics: Metrics,
+    /// Whether the model is loaded (always true in a process without workers).
+    pub ready: Arc<std::sync::atomic::AtomicBool>,
+    /// Bearer token `/metrics` requires, if any.
+    pub token: Option<Arc<str>>,
+}
+
+/// The operations listener's routes: `/metrics` (behind the token when one is set),
+/// `/healthz`, and `/readyz` with the reason of each failing dependency.
+pub fn ops_router(ops: Ops) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(healthz))
+        .route(
+            "/readyz",
+            get(|State(o): State<Ops>| async move {
+                let model = o.ready.load(std::sync::atomic::Ordering::SeqCst);
+                ready_response(&o.db, &o.storage, model, true).await
+            }),
+        )
+        .with_state(ops)
 }
 
 /// Counts and logs every request; refused ones by error code.
@@ -143,23 +179,35 @@ pub async fn healthz() -> &'static str {
 }
 
 /// The database and storage answer (and, with workers in this process, the model is loaded).
+/// The public answer says which part is down, not why; the operations port says why.
 #[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200, description = "Ready"), (status = 503, description = "Not ready")))]
 pub async fn readyz(State(state): State<AppState>) -> Response {
     ready_response(
         &state.db,
         &state.storage,
         state.ready.load(std::sync::atomic::Ordering::SeqCst),
+        false,
     )
     .await
 }
 
-/// The readiness answer shared by the API and a lone worker.
-pub async fn ready_response(db: &Db, storage: &Storage, model_ready: bool) -> Response {
+/// The readiness answer; `details` adds each failure's reason.
+async fn ready_response(db: &Db, storage: &Storage, model_ready: bool, details: bool) -> Response {
     let db_ok = db.ping().await.map_err(|e| e.to_string());
     let storage_ok = storage.check().await.map_err(|e| e.to_string());
+    let show = |r: &Result<(), String>| match r {
+        Ok(()) => "ok".to_string(),
+        Err(e) if details => e.clone(),
+        Err(_) => "unavailable".to_string(),
+    };
+    for (part, r) in [("database", &db_ok), ("storage", &storage_ok)] {
+        if let Err(e) = r {
+            tracing::warn!(part, error = %e, "not ready");
+        }
+    }
     let body = serde_json::json!({
-        "database": db_ok.as_ref().err().map_or("ok", |e| e.as_str()),
-        "storage": storage_ok.as_ref().err().map_or("ok", |e| e.as_str()),
+        "database": show(&db_ok),
+        "storage": show(&storage_ok),
         "model": if model_ready { "ok" } else { "loading" },
     });
     let code = if db_ok.is_ok() && storage_ok.is_ok() && model_ready {
@@ -170,23 +218,32 @@ pub async fn ready_response(db: &Db, storage: &Storage, model_ready: bool) -> Re
     (code, Json(body)).into_response()
 }
 
-/// Prometheus metrics.
-#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
-pub async fn metrics(State(state): State<AppState>) -> Response {
-    if let Err(e) = state.metrics.refresh_queue(&state.db).await {
+/// Prometheus metrics, on the operations listener.
+async fn metrics(State(ops): State<Ops>, headers: axum::http::HeaderMap) -> Response {
+    if let Some(token) = &ops.token {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(auth::bearer)
+            .unwrap_or("");
+        let ok: bool = subtle::ConstantTimeEq::ct_eq(given.as_bytes(), token.as_bytes()).into();
+        if !ok {
+            return errors::ApiError::unauthorized(
+                "invalid_metrics_token",
+                "send 'Authorization: Bearer METRICS_TOKEN'",
+            )
+            .into_response();
+        }
+    }
+    if let Err(e) = ops.metrics.refresh_queue(&ops.db).await {
         tracing::warn!(error = %e, "queue metrics unavailable");
     }
-    metrics_response(&state.metrics)
-}
-
-/// The text exposition of `m`.
-pub fn metrics_response(m: &Metrics) -> Response {
     (
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        m.render(),
+        ops.metrics.render(),
     )
         .into_response()
 }
@@ -220,10 +277,11 @@ mod tests {
             "/v1/jobs",
             "/v1/jobs/{id}",
             "/v1/jobs/{id}/transcript",
+            "/v1/tenant/data",
+            "/v1/tenant/erasures/{id}",
             "/v1/audio/transcriptions",
             "/healthz",
             "/readyz",
-            "/metrics",
         ] {
             assert!(
                 paths.contains_key(p),

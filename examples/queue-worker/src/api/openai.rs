@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use axum::extract::{Multipart, State};
+use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::response::Response;
 use utoipa::ToSchema;
 
@@ -48,14 +48,23 @@ pub struct TranscriptionForm {
         (status = 400, description = "Invalid audio or option"),
         (status = 401, description = "Missing or wrong API key"),
         (status = 413, description = "Upload over the size limit"),
+        (status = 415, description = "Not multipart/form-data"),
         (status = 504, description = "No result within the time limit"),
     ),
     security(("api_key" = [])))]
 pub async fn transcriptions(
     State(state): State<AppState>,
     tenant: Tenant,
-    mp: Multipart,
+    request: Request,
 ) -> Result<Response, ApiError> {
+    if !super::body::content_type(&request).starts_with("multipart/form-data") {
+        return Err(ApiError::unsupported_media(
+            "send the audio as multipart/form-data with a 'file' part",
+        ));
+    }
+    let mp = Multipart::from_request(request, &state)
+        .await
+        .map_err(|e| ApiError::invalid("invalid_multipart", e.body_text()))?;
     let form =
         upload::read_form(mp, state.config.sync_max_upload_mb, state.upload_timeout()).await?;
     let model = form.get("model").ok_or_else(|| {
@@ -108,10 +117,7 @@ pub async fn transcriptions(
     )
     .await?;
     let size = bytes.len() as i64;
-    let url = state
-        .storage
-        .put(&format!("uploads/{}/{id}", tenant.0), bytes)
-        .await?;
+    let url = state.storage.put_upload(&tenant.0, &id, bytes).await?;
     let input = JobInput {
         source_url: url,
         source_owned: true,
@@ -122,17 +128,17 @@ pub async fn transcriptions(
     };
     let job = new_job(&state, &tenant, id.clone(), "sync", SYNC_PRIORITY, input);
     if let Err(e) = state.db.insert(&job).await {
-        let _ = state.storage.delete(&job.input.source_url).await;
+        let _ = state.storage.delete_owned(&job.input.source_url).await;
         return Err(e.into());
     }
     state.wake.notify_waiters();
-    // Removes the job whatever happens to this request, cancelling it if still running.
+    // Removes the job whatever happens to this request (a worker still on it loses its
+    // lease and stops). If this process dies first, the janitor removes it.
     let guard = Cleanup {
         state: state.clone(),
-        tenant: tenant.0.clone(),
         id: id.clone(),
     };
-    let deadline = Instant::now() + Duration::from_secs_f64(state.config.sync_timeout_seconds);
+    let deadline = Instant::now() + state.config.sync_timeout();
     let job = loop {
         let job = state
             .db
@@ -191,20 +197,18 @@ fn stenograph_input_codes() -> [&'static str; 9] {
 
 struct Cleanup {
     state: AppState,
-    tenant: String,
     id: String,
 }
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
-        let (state, tenant, id) = (self.state.clone(), self.tenant.clone(), self.id.clone());
+        let (state, id) = (self.state.clone(), self.id.clone());
         tokio::spawn(async move {
-            if let Ok(crate::db::Cancel::Canceled(job)) = state.db.cancel(&tenant, &id).await {
-                tracing::info!(job = %id, "synchronous request ended early; job canceled");
-                let _ = state.storage.delete(&job.input.source_url).await;
-            }
-            if let Err(e) = state.db.delete(&id).await {
-                tracing::warn!(job = %id, error = %e, "could not remove a synchronous job");
+            match state.db.discard_sync(&id).await {
+                Ok(()) => state.lifecycle.notify_one(),
+                Err(e) => {
+                    tracing::warn!(job = %id, error = %e, "could not remove a synchronous job")
+                }
             }
         });
     }

@@ -38,6 +38,8 @@ impl Form {
 }
 
 const MAX_FIELD_BYTES: usize = 64 * 1024;
+/// Most parts a form may have (OpenAI's transcription form has about a dozen).
+pub const MAX_PARTS: usize = 64;
 
 /// Reads a whole form: the file up to `limit_mb`, every part within `timeout`.
 pub async fn read_form(
@@ -52,12 +54,20 @@ pub async fn read_form(
         // body limit), so that the client gets the answer rather than a connection reset in
         // the middle of its upload.
         let mut refused: Option<ApiError> = None;
+        let mut parts = 0;
         loop {
             let mut field = match mp.next_field().await {
                 Ok(Some(field)) => field,
                 Ok(None) => break,
                 Err(e) => return Err(refused.unwrap_or_else(|| multipart_error(e, limit_mb))),
             };
+            parts += 1;
+            if parts > MAX_PARTS && refused.is_none() {
+                refused = Some(ApiError::invalid(
+                    "too_many_fields",
+                    format!("the form has more than {MAX_PARTS} parts"),
+                ));
+            }
             if refused.is_some() {
                 while let Ok(Some(_)) = field.chunk().await {}
                 continue;
@@ -119,10 +129,13 @@ pub async fn read_form(
     tokio::time::timeout(timeout, read)
         .await
         .unwrap_or_else(|_| {
-            Err(ApiError::timeout(format!(
-                "the upload did not arrive within {} s",
-                timeout.as_secs()
-            )))
+            Err(ApiError::timeout(
+                "upload_timeout",
+                format!(
+                    "the upload did not arrive within {} s",
+                    timeout.as_secs_f64()
+                ),
+            ))
         })
 }
 

@@ -85,59 +85,124 @@ pub fn matches(got: &str, expected: &str) -> bool {
             .all(|p| overlap(got, p) < own)
 }
 
+/// Server settings the tests set themselves; inherited values are removed.
+const SETTINGS: [&str; 13] = [
+    "STENOGRAPH_API_KEYS",
+    "STENOGRAPH_DATABASE_URL",
+    "STENOGRAPH_STORAGE_URL",
+    "STENOGRAPH_URL_PREFIXES",
+    "STENOGRAPH_WEBHOOK_SECRET",
+    "STENOGRAPH_WEBHOOK_ALLOW_PRIVATE",
+    "STENOGRAPH_KEEP_AUDIO",
+    "STENOGRAPH_RETENTION",
+    "STENOGRAPH_METRICS_TOKEN",
+    "STENOGRAPH_METRICS_HOST",
+    "STENOGRAPH_METRICS_PORT",
+    "STENOGRAPH_PORT",
+    "STENOGRAPH_INPUT_URL_PREFIXES",
+];
+
 /// A running `stenograph-server` process, killed when dropped.
 pub struct Server {
     pub child: Child,
     pub log: PathBuf,
+    /// The API port (a lone worker's operations port).
     pub port: u16,
+    /// The operations port: /metrics, /healthz, /readyz.
+    pub ops_port: u16,
 }
 
 impl Server {
-    /// Starts the binary with `args` and `env`, logging to `log`; waits for `/healthz` on
-    /// `port`.
-    pub fn start(args: &[&str], env: &[(&str, String)], port: u16, log: PathBuf) -> Server {
+    /// The binary with `args` and `env` (and its operations listener on `ops_port`), logging
+    /// to `log`, not yet started.
+    pub fn command(args: &[&str], env: &[(&str, String)], ops_port: u16, log: &Path) -> Command {
         let file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(&log)
+            .open(log)
             .unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_stenograph-server"));
         cmd.args(args)
-            .env_remove("STENOGRAPH_API_KEYS")
-            .env_remove("STENOGRAPH_DATABASE_URL")
-            .env_remove("STENOGRAPH_STORAGE_URL")
+            .args(["--metrics-port", &ops_port.to_string()])
             .env("STENOGRAPH_HOST", "127.0.0.1")
             .stdin(Stdio::null())
             .stdout(file.try_clone().unwrap())
             .stderr(file);
+        for k in SETTINGS {
+            cmd.env_remove(k);
+        }
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let child = cmd.spawn().unwrap();
-        let mut server = Server { child, log, port };
+        cmd
+    }
+
+    /// Starts the binary with `args` and `env`, logging to `log`; waits for `/healthz` on
+    /// `port` (the API's, or for a lone worker its operations port).
+    pub fn start(
+        args: &[&str],
+        env: &[(&str, String)],
+        port: u16,
+        ops_port: u16,
+        log: PathBuf,
+    ) -> Server {
+        let child = Server::command(args, env, ops_port, &log).spawn().unwrap();
+        let mut server = Server {
+            child,
+            log,
+            port,
+            ops_port,
+        };
         server.wait_healthy();
         server
     }
 
     /// The API alone on `port` (fixed, so that a restart keeps the address).
     pub fn api(env: &[(&str, String)], port: u16, log: PathBuf) -> Server {
-        Server::start(&["api", "--port", &port.to_string()], env, port, log)
-    }
-
-    /// A worker, its metrics on a free port.
-    pub fn worker(env: &[(&str, String)], log: PathBuf) -> Server {
-        let port = free_port();
         Server::start(
-            &["worker", "--metrics-port", &port.to_string()],
+            &["api", "--port", &port.to_string()],
             env,
             port,
+            free_port(),
             log,
         )
     }
 
+    /// A worker, its operations listener on a free port.
+    pub fn worker(env: &[(&str, String)], log: PathBuf) -> Server {
+        let ops = free_port();
+        Server::start(&["worker"], env, ops, ops, log)
+    }
+
     /// The API and workers in one process, on `port`.
     pub fn all(env: &[(&str, String)], port: u16, log: PathBuf) -> Server {
-        Server::start(&["--port", &port.to_string()], env, port, log)
+        Server::start(&["--port", &port.to_string()], env, port, free_port(), log)
+    }
+
+    /// The process's metrics page, from its operations port.
+    pub async fn metrics(&self) -> String {
+        reqwest::get(format!("http://127.0.0.1:{}/metrics", self.ops_port))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Resident memory of the process, from /proc.
+    pub fn rss_bytes(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        let kb: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap();
+        kb * 1024
     }
 
     fn wait_healthy(&mut self) {
@@ -300,6 +365,17 @@ impl Client {
         (s, serde_json::from_str(&t).unwrap_or(Value::Null))
     }
 
+    /// POST of a JSON body; returns status and body.
+    pub async fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
+        let r = self
+            .auth(self.http.post(format!("{}{path}", self.base)).json(body))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
     /// DELETE returning JSON.
     pub async fn delete(&self, path: &str) -> (u16, Value) {
         let r = self
@@ -337,6 +413,201 @@ impl Client {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+}
+
+/// Polls `check` every 100 ms until it holds; panics with `what` after `timeout`.
+pub async fn eventually<F, Fut>(timeout: Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    while !check().await {
+        assert!(Instant::now() < deadline, "{what} (after {timeout:?})");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Every file below `dir`.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(files_under(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// The keys in an S3 test bucket, through the S3 API.
+pub async fn bucket_keys(endpoint: &str, bucket: &str) -> Vec<String> {
+    let listing = reqwest::get(format!(
+        "{endpoint}/{}?list-type=2",
+        bucket.trim_start_matches("s3://")
+    ))
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    listing
+        .split("<Key>")
+        .skip(1)
+        .filter_map(|s| s.split("</Key>").next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Where a test service keeps its data: SQLite and a local directory, or PostgreSQL and S3
+/// (the test servers); checks look into the database and the storage themselves.
+pub struct Stores {
+    /// Settings that point the service at them, its data directory included.
+    pub env: Vec<(&'static str, String)>,
+    /// The database URL.
+    pub database: String,
+    /// The S3 endpoint and bucket, when on S3.
+    pub s3: Option<(String, String)>,
+    audio: PathBuf,
+}
+
+impl Stores {
+    /// SQLite and files under `dir/data`.
+    pub fn sqlite(dir: &Path) -> Stores {
+        let data = dir.join("data");
+        Stores {
+            env: vec![("STENOGRAPH_DATA_DIR", data.display().to_string())],
+            database: format!("sqlite://{}", data.join("stenograph.db").display()),
+            s3: None,
+            audio: data.join("audio"),
+        }
+    }
+
+    /// A fresh PostgreSQL database and S3 bucket; audio under `BUCKET/audio`.
+    pub async fn postgres_s3(dir: &Path) -> Stores {
+        let database = postgres_database().await;
+        let (endpoint, bucket) = s3_bucket().await;
+        let mut env = s3_env(&endpoint);
+        env.extend([
+            ("STENOGRAPH_DATABASE_URL", database.clone()),
+            ("STENOGRAPH_STORAGE_URL", format!("{bucket}/audio")),
+            (
+                "STENOGRAPH_DATA_DIR",
+                dir.join("data").display().to_string(),
+            ),
+        ]);
+        Stores {
+            env,
+            database,
+            s3: Some((endpoint, bucket)),
+            audio: dir.join("data/audio"),
+        }
+    }
+
+    /// How many objects the service stores under `prefix` (e.g. `uploads/a/`).
+    pub async fn objects(&self, prefix: &str) -> usize {
+        match &self.s3 {
+            Some((endpoint, bucket)) => bucket_keys(endpoint, bucket)
+                .await
+                .iter()
+                .filter(|k| k.starts_with(&format!("audio/{prefix}")))
+                .count(),
+            None => files_under(&self.audio.join(prefix)).len(),
+        }
+    }
+
+    /// Writes an object the service did not (e.g. a stray upload).
+    pub async fn put(&self, key: &str, body: Vec<u8>) {
+        match &self.s3 {
+            Some((endpoint, bucket)) => {
+                put_object(endpoint, bucket, &format!("audio/{key}"), body).await
+            }
+            None => {
+                let path = self.audio.join(key);
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(path, body).unwrap();
+            }
+        }
+    }
+
+    /// A count from the service's database.
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&self.database).await.unwrap();
+        let n: i64 = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+        pool.close().await;
+        n
+    }
+}
+
+/// Puts an object into an S3 test bucket.
+pub async fn put_object(endpoint: &str, bucket: &str, key: &str, body: Vec<u8>) {
+    let r = reqwest::Client::new()
+        .put(format!(
+            "{endpoint}/{}/{key}",
+            bucket.trim_start_matches("s3://")
+        ))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "put {key}: {}", r.status());
+}
+
+/// A raw HTTP/1.1 exchange on a new connection: writes `head`, then each of `trickle` with
+/// `gap` between them, and returns what the server answered (empty when it closed the
+/// connection without an answer) and when the connection ended.
+pub fn raw_exchange(port: u16, head: &str, trickle: &[&[u8]], gap: Duration) -> (String, Duration) {
+    use std::io::{Read, Write};
+    let started = Instant::now();
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+    let _ = s.write_all(head.as_bytes());
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    let mut pending = trickle.iter();
+    let mut next_write = Instant::now() + gap;
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                answer.extend_from_slice(&buf[..n]);
+                if answer.windows(4).any(|w| w == b"\r\n\r\n") {
+                    break;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Err(_) => {}
+        }
+        if Instant::now() >= next_write {
+            if let Some(chunk) = pending.next() {
+                if s.write_all(chunk).is_err() {
+                    // The server closed its side; read what it answered.
+                    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+                    while let Ok(n) = s.read(&mut buf) {
+                        if n == 0 {
+                            break;
+                        }
+                        answer.extend_from_slice(&buf[..n]);
+                    }
+                    break;
+                }
+            }
+            next_write = Instant::now() + gap;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the connection stayed open for a minute"
+        );
+    }
+    (
+        String::from_utf8_lossy(&answer).to_string(),
+        started.elapsed(),
+    )
 }
 
 /// The error code of an OpenAI-shaped error body.

@@ -44,6 +44,15 @@ export declare class Transcript {
   get duration(): number
   /** The segments in order. */
   get segments(): Array<Segment>
+  /** "transcribe", or "translate" when the text is an English translation. */
+  get task(): string
+  /**
+   * Problems decoding the input that were tolerated (e.g. "truncated: …" when the file was
+   * cut off and the text covers only what was there).
+   */
+  get warnings(): Array<string>
+  /** The transcript in `format`: "text", "json", "verbose_json", "srt", "vtt" or "tsv". */
+  render(format: string): string
   /** Plain text, one segment per line. */
   toText(): string
   /** SubRip subtitles. */
@@ -55,6 +64,9 @@ export declare class Transcript {
   /** OpenAI's `verbose_json` shape (also what `JSON.stringify` writes). */
   toJSON(): any
 }
+
+/** The HTTP content type of a transcript rendered in `format` (see `Transcript.render`). */
+export declare function contentType(format: string): string
 
 /** The default model name. */
 export declare const DEFAULT_MODEL: string
@@ -76,7 +88,7 @@ export interface LoadOptions {
 export interface Samples {
   /** Interleaved samples, nominally in [-1, 1]. */
   samples: Float32Array
-  /** Samples per second per channel. */
+  /** Samples per second per channel (a whole number, 1 to 1,000,000). */
   sampleRate: number
   /** Interleaved channels (default 1). */
   channels?: number
@@ -96,6 +108,8 @@ export interface Segment {
   tokens: Array<number>
   /** Mean log-probability of the tokens. */
   avgLogprob: number
+  /** Sampling temperature of the window's first decode. */
+  temperature: number
   /** Text size over its zlib-compressed size. */
   compressionRatio: number
   /** Probability that the window holds no speech. */
@@ -106,13 +120,16 @@ export interface Segment {
 
 /** Options of one transcription. */
 export interface TranscribeOptions {
-  /** Spoken language (ISO 639-1); detected when omitted (multilingual models). */
+  /**
+   * Spoken language (ISO 639-1, any case); detected when omitted or "auto" (multilingual
+   * models).
+   */
   language?: string
   /** "transcribe" (default) or "translate". */
   task?: string
   /** Text that primes the decoder (names, jargon). */
-  prompt?: string
-  /** Beam search with this many beams (default: greedy). */
+  initialPrompt?: string
+  /** Beam search with this many beams, 2–8; 0 or 1 is greedy decoding (default). */
   beamSize?: number
   /** Per-word timings in `segments[].words`. */
   wordTimestamps?: boolean

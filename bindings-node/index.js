@@ -837,5 +837,6 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.Transcriber = nativeBinding.Transcriber
 module.exports.Transcript = nativeBinding.Transcript
+module.exports.contentType = nativeBinding.contentType
 module.exports.DEFAULT_MODEL = nativeBinding.DEFAULT_MODEL
 module.exports.GPU_BUILD = nativeBinding.GPU_BUILD

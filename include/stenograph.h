@@ -285,6 +285,15 @@ steno_options steno_options_default(void);
 size_t steno_last_error_message(char *buf, size_t len);
 
 /**
+ * The fine-grained code of this thread's last error: the library's own name of the failure
+ * ("truncated", "unknown_format", "checksum_mismatch", …, the names Python's `Error.code`
+ * gives), or the status's name for failures of the C layer ("null_argument",
+ * "out_of_range", …); "" after a success. Never NULL; valid until this thread's next call
+ * into the library.
+ */
+const char *steno_last_error_code(void);
+
+/**
  * A static, NUL-terminated name for a `steno_status` value ("STENO_STATUS_DECODE", ...);
  * "STENO_STATUS_UNKNOWN" for any other number. Never NULL.
  */

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Fuzzing with cargo fuzz (libFuzzer + AddressSanitizer) on the stable toolchain.
-#   scripts/fuzz.sh              # the short run the test suite makes: every seed through
-#                                # every target, then a fixed number of mutations each
+#   scripts/fuzz.sh seeds        # the default suite's replay: every seed and corpus input
+#                                # through every target, no mutations
+#   scripts/fuzz.sh [short]      # the long suite's run: the replay, then a fixed number of
+#                                # mutations per target
 #   scripts/fuzz.sh long SECONDS # each target for SECONDS (new inputs kept in fuzz/corpus)
 # A crash stops the run with libFuzzer's report; its input is saved in fuzz/. A panic inside a
 # codec library that the core catches and reports as a typed error is not a crash: its input is
@@ -24,8 +26,8 @@ for target in decode model ct2_import c_api; do
   echo "== fuzz $target"
   if [ "$mode" = long ]; then
     "$bin/$target" "corpus/$target" "${common[@]}" -max_total_time="${2:-600}"
-  elif [ "$target" = c_api ]; then
-    # Each input loads a model and transcribes: replay the seeds only.
+  elif [ "$target" = c_api ] || [ "$mode" = seeds ]; then
+    # Replay only (c_api: each input loads a model and transcribes).
     "$bin/$target" "${common[@]}" -runs=0 "corpus/$target"
   else
     "$bin/$target" "${common[@]}" -seed=1 -runs=20000 "corpus/$target"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Throwaway PostgreSQL and S3-compatible (moto) servers for the queue-worker tests.
-#   eval "$(scripts/services.sh start)"   # prints the exports the tests read
+#   eval "$(scripts/services.sh start)"   # (re)starts them; prints the exports the tests read
+#   scripts/services.sh ensure            # the same, keeping servers that already answer
 #   scripts/services.sh stop
+# The tests run `ensure` themselves when the exports are missing, so `cargo test` works alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 state=/tmp/stenograph-services
@@ -43,12 +45,23 @@ start() {
     sleep 0.1
   done
   curl -sf "http://127.0.0.1:$s3_port/" >/dev/null || { cat "$state/moto.log" >&2; exit 1; }
+  exports
+}
+
+exports() {
   echo "export STENOGRAPH_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:$pg_port/postgres"
   echo "export STENOGRAPH_TEST_S3_ENDPOINT=http://127.0.0.1:$s3_port"
 }
 
+running() {
+  [ -f "$state/pg/PG_VERSION" ] && [ -f "$state/moto.pid" ] && kill -0 "$(cat "$state/moto.pid")" 2>/dev/null \
+    && curl -sf "http://127.0.0.1:$s3_port/" >/dev/null 2>&1 \
+    && bash -c "exec 3<>/dev/tcp/127.0.0.1/$pg_port" 2>/dev/null
+}
+
 case "${1:-}" in
   start) start ;;
+  ensure) if running; then exports; else start; fi ;;
   stop) stop ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  *) echo "usage: $0 start|ensure|stop" >&2; exit 2 ;;
 esac

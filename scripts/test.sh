@@ -1,9 +1,45 @@
 #!/usr/bin/env bash
 # The whole test suite from a fresh clone: set-up, formatting, lints, tests, benchmark build.
+#   scripts/test.sh          # the default suite (what CI runs): short soak, stress and fuzz replay
+#   scripts/test.sh --long   # the default suite, then the long checks: fuzz mutation runs,
+#                            # a 1000-call soak, a 60 s stress per binding, valgrind
+#   scripts/test.sh --long-only   # the long checks alone
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mode=default
+case "${1:-}" in
+  "") ;;
+  --long) mode=long ;;
+  --long-only) mode=long-only ;;
+  *) echo "usage: $0 [--long|--long-only]" >&2; exit 2 ;;
+esac
 scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PATH"
+started=$(date +%s)
+
+# The long checks: each as its own step, counted like the rest.
+long_checks() {
+  local status=0
+  echo "== Fuzzing: fixed mutation runs of every target (scripts/fuzz.sh short)"
+  if scripts/fuzz.sh short 2>&1 | tail -n 40; then echo "# pass 1"; else echo "# fail 1"; status=1; fi
+  echo "== Soak: 1000 calls per binding, RSS at the end within 5% of the RSS after 50 (scripts/soak.sh)"
+  if scripts/soak.sh 1000; then echo "# pass 1"; else echo "# fail 1"; status=1; fi
+  echo "== Concurrency stress: 8 threads per binding for 60 s each (scripts/stress.sh)"
+  if scripts/stress.sh 60; then echo "# pass 1"; else echo "# fail 1"; status=1; fi
+  echo "== The C example under valgrind's memcheck (scripts/valgrind.sh)"
+  if scripts/valgrind.sh; then echo "# pass 1"; else echo "# fail 1"; status=1; fi
+  return $status
+}
+
+if [ "$mode" = long-only ]; then
+  log=$(mktemp)
+  trap 'rm -f "$log"' EXIT
+  status=0
+  long_checks 2>&1 | tee "$log" || status=1
+  grep -q '^# fail' "$log" && status=1
+  echo "long checks: $(grep -c '^# pass' "$log") passed, $(grep -c '^# fail' "$log") failed, $(( $(date +%s) - started )) s"
+  exit $status
+fi
 
 # faster-whisper, the reference the model import is checked against.
 if [ ! -x target/parity-venv/bin/python ] || ! target/parity-venv/bin/python -c "import faster_whisper" 2>/dev/null; then
@@ -41,8 +77,8 @@ else
   status=1
 fi
 
-echo "== Fuzzing: every seed through every target, then fixed mutation runs (scripts/fuzz.sh)"
-if scripts/fuzz.sh 2>&1 | tail -n 40; then
+echo "== Fuzzing: every seed and saved input through every target (scripts/fuzz.sh seeds)"
+if scripts/fuzz.sh seeds 2>&1 | tail -n 40; then
   echo "# pass 1" >>"$log"
 else
   echo "FAILED: a fuzz target crashed (its input is saved as fuzz/crash-* or fuzz/leak-*)" | tee -a "$log"
@@ -83,8 +119,8 @@ rm -rf "$scratch" "bindings-node/$pack"
 echo "== Node.js example service"
 (cd examples/node && npm install --no-audit --no-fund --loglevel=error && node --test test/) 2>&1 | tee -a "$log" || status=1
 
-echo "== Soak: 1000 calls per binding, RSS at the end within 5% of the RSS after 50 (scripts/soak.sh)"
-if scripts/soak.sh 1000; then
+echo "== Soak: 150 calls per binding, RSS at the end within 5% of the RSS after 50 (scripts/soak.sh)"
+if scripts/soak.sh 150; then
   echo "# pass 1" >>"$log"
 else
   echo "FAILED: the soak (RSS growth or a changed transcript, above)" | tee -a "$log"
@@ -92,13 +128,17 @@ else
   status=1
 fi
 
-echo "== Concurrency stress: 8 threads per binding for 60 s each (scripts/stress.sh)"
-if scripts/stress.sh 60; then
+echo "== Concurrency stress: 8 threads per binding for 10 s each (scripts/stress.sh)"
+if scripts/stress.sh 10; then
   echo "# pass 1" >>"$log"
 else
   echo "FAILED: the concurrency stress (wrong results or a hang, above)" | tee -a "$log"
   echo "# fail 1" >>"$log"
   status=1
+fi
+
+if [ "$mode" = long ]; then
+  long_checks 2>&1 | tee -a "$log" || status=1
 fi
 
 # One closing line for the whole suite: cargo's "test result:" lines, pytest's summary and
@@ -114,4 +154,5 @@ awk '
     }
   }
   END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
+echo "suite ($mode): $(( $(date +%s) - started )) s"
 exit $status

@@ -64,11 +64,11 @@ async function one(kind, rng) {
       return 'ok'
     }
     case 'empty':
-      return wantError(kind, t.transcribe(new Uint8Array(0)), 'ERR_STENOGRAPH_DECODE')
+      return wantError(kind, t.transcribe(new Uint8Array(0)), 'ERR_STENOGRAPH_EMPTY_INPUT')
     case 'not_audio':
-      return wantError(kind, t.transcribe(Buffer.from('This is a text file, not a recording.')), 'ERR_STENOGRAPH_DECODE')
+      return wantError(kind, t.transcribe(Buffer.from('This is a text file, not a recording.')), 'ERR_STENOGRAPH_UNKNOWN_FORMAT')
     case 'header_only':
-      return wantError(kind, t.transcribe(clips[n].subarray(0, 44)), 'ERR_STENOGRAPH_DECODE')
+      return wantError(kind, t.transcribe(clips[n].subarray(0, 44)), 'ERR_STENOGRAPH_CORRUPT')
     case 'silence': {
       const { text } = await t.transcribe({ samples: new Float32Array(32000), sampleRate: 16000 })
       if (text !== '') throw new Error(`silence gave ${JSON.stringify(text)}`)

@@ -3,9 +3,9 @@
 use std::ffi::{c_char, c_void, CStr};
 use std::sync::Arc;
 
-use steno::transcribe::{Decoding, Task, TranscribeOptions};
+use steno::transcribe::{language, Decoding, Task, TranscribeOptions};
 
-use crate::status::{fail, StenoStatus};
+use crate::status::{fail, from_core, StenoStatus};
 
 /// Called with the percent done (0–100), from any thread.
 pub type StenoProgressFn = Option<unsafe extern "C" fn(percent: i32, user_data: *mut c_void)>;
@@ -106,9 +106,10 @@ pub unsafe fn core_options(
         // SAFETY: the caller gives a valid `steno_options`.
         unsafe { *opts }
     };
+    // SAFETY: as documented for `opts`.
+    let given_language = unsafe { opt_str(o.language, "language")? };
     let mut out = TranscribeOptions {
-        // SAFETY: as documented for `opts`.
-        language: unsafe { opt_str(o.language, "language")? },
+        language: language(given_language.as_deref()).map_err(from_core)?,
         // SAFETY: as documented for `opts`.
         initial_prompt: unsafe { opt_str(o.initial_prompt, "initial_prompt")? },
         task: if o.translate != 0 {
@@ -116,10 +117,7 @@ pub unsafe fn core_options(
         } else {
             Task::Transcribe
         },
-        decoding: match o.beam_size {
-            0 | 1 => Decoding::Greedy,
-            n => Decoding::Beam(n as usize),
-        },
+        decoding: Decoding::from_beam_size(o.beam_size as usize).map_err(from_core)?,
         word_timestamps: o.word_timestamps != 0,
         vad: o.vad != 0,
         temperature: o.temperature,
@@ -128,6 +126,7 @@ pub unsafe fn core_options(
         max_segment_chars: (o.max_segment_chars > 0).then_some(o.max_segment_chars as usize),
         ..TranscribeOptions::default()
     };
+    out.validate().map_err(from_core)?;
     if let Some(cb) = o.on_progress {
         let user = UserData(o.user_data);
         out.on_progress = Some(Arc::new(move |p: u8| {

@@ -38,44 +38,54 @@ pub enum StenoStatus {
 
 thread_local! {
     static LAST_ERROR: RefCell<Option<CString>> = const { RefCell::new(None) };
+    static LAST_CODE: RefCell<CString> = RefCell::new(CString::default());
 }
 
-/// Records `message` as this thread's last error and returns `status`.
-pub fn fail(status: StenoStatus, message: impl Into<String>) -> StenoStatus {
-    let text = message.into().replace('\0', " ");
+/// Records `message` and `code` as this thread's last error and returns `status`.
+fn record(status: StenoStatus, code: &str, message: String) -> StenoStatus {
+    let text = message.replace('\0', " ");
     LAST_ERROR.with(|e| *e.borrow_mut() = CString::new(text).ok());
+    LAST_CODE.with(|c| *c.borrow_mut() = CString::new(code).unwrap_or_default());
     status
 }
 
-/// The status for a core error, with its message recorded.
+/// Records `message` as this thread's last error (a failure of the C layer itself, whose code
+/// is the status's own name) and returns `status`.
+pub fn fail(status: StenoStatus, message: impl Into<String>) -> StenoStatus {
+    let code = match status {
+        StenoStatus::Ok => "",
+        StenoStatus::NullArgument => "null_argument",
+        StenoStatus::InvalidUtf8 => "invalid_utf8",
+        StenoStatus::OutOfRange => "out_of_range",
+        StenoStatus::Panic => "panic",
+        StenoStatus::Decode => "decode",
+        StenoStatus::Model => "model",
+        StenoStatus::Download => "download",
+        StenoStatus::Cancelled => "cancelled",
+        StenoStatus::Inference => "inference",
+        StenoStatus::Device => "device",
+        StenoStatus::Io => "io",
+        StenoStatus::InvalidArgument => "invalid_argument",
+    };
+    record(status, code, message.into())
+}
+
+/// The status for a core error (its category, as the core decides it), with its message and
+/// code recorded.
 pub fn from_core(e: steno::Error) -> StenoStatus {
-    use steno::Error as E;
-    let status = match &e {
-        E::EmptyInput { .. }
-        | E::UnknownFormat { .. }
-        | E::UnsupportedCodec { .. }
-        | E::InvalidHeader { .. }
-        | E::Corrupt { .. }
-        | E::Truncated { .. }
-        | E::NoAudio { .. }
-        | E::TooLong { .. } => StenoStatus::Decode,
-        E::ModelNotFound { .. }
-        | E::NotAModel { .. }
-        | E::ModelTruncated { .. }
-        | E::UnsupportedTensorType { .. }
-        | E::InvalidModel { .. }
-        | E::UnknownModel { .. }
-        | E::Import { .. }
-        | E::Cache { .. } => StenoStatus::Model,
-        E::Download { .. } | E::ChecksumMismatch { .. } => StenoStatus::Download,
-        E::Cancelled => StenoStatus::Cancelled,
-        E::Inference(_) => StenoStatus::Inference,
-        E::Device(_) => StenoStatus::Device,
-        E::InvalidArgument(_) => StenoStatus::InvalidArgument,
-        E::Io { .. } | E::Write { .. } => StenoStatus::Io,
+    use steno::ErrorCategory as C;
+    let status = match e.category() {
+        C::Decode => StenoStatus::Decode,
+        C::Model => StenoStatus::Model,
+        C::Download => StenoStatus::Download,
+        C::Cancelled => StenoStatus::Cancelled,
+        C::Inference => StenoStatus::Inference,
+        C::Device => StenoStatus::Device,
+        C::InvalidArgument => StenoStatus::InvalidArgument,
+        C::Io => StenoStatus::Io,
         _ => StenoStatus::Inference,
     };
-    fail(status, e.to_string())
+    record(status, e.code(), e.to_string())
 }
 
 /// Runs `f`, turning a panic into `StenoStatus::Panic`: nothing unwinds into C.
@@ -83,6 +93,7 @@ pub fn guard(f: impl FnOnce() -> StenoStatus) -> StenoStatus {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(StenoStatus::Ok) => {
             LAST_ERROR.with(|e| *e.borrow_mut() = None);
+            LAST_CODE.with(|c| *c.borrow_mut() = CString::default());
             StenoStatus::Ok
         }
         Ok(status) => status,
@@ -132,6 +143,16 @@ pub unsafe extern "C" fn steno_last_error_message(buf: *mut c_char, len: usize) 
             bytes.len()
         })
     })
+}
+
+/// The fine-grained code of this thread's last error: the library's own name of the failure
+/// ("truncated", "unknown_format", "checksum_mismatch", …, the names Python's `Error.code`
+/// gives), or the status's name for failures of the C layer ("null_argument",
+/// "out_of_range", …); "" after a success. Never NULL; valid until this thread's next call
+/// into the library.
+#[no_mangle]
+pub extern "C" fn steno_last_error_code() -> *const c_char {
+    guard_value(c"".as_ptr(), || LAST_CODE.with(|c| c.borrow().as_ptr()))
 }
 
 /// A static, NUL-terminated name for a `steno_status` value ("STENO_STATUS_DECODE", ...);

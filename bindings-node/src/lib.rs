@@ -15,3 +15,11 @@ pub const DEFAULT_MODEL: &str = stenograph::transcribe::DEFAULT_MODEL;
 /// Whether this build has a GPU back end.
 #[napi]
 pub const GPU_BUILD: bool = stenograph::transcribe::GPU_BUILD;
+
+/// The HTTP content type of a transcript rendered in `format` (see `Transcript.render`).
+#[napi]
+pub fn content_type(env: napi::Env, format: String) -> napi::Result<&'static str> {
+    let format: stenograph::transcribe::Format =
+        format.parse().map_err(|e| errors::to_js(&env, &e))?;
+    Ok(format.content_type())
+}

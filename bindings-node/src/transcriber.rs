@@ -7,10 +7,10 @@ use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 use stenograph::audio::{Audio, AudioSource, AudioStream, DecodeOptions};
-use stenograph::transcribe::{self as core, CancelToken, Decoding, Device, Task as CoreTask};
+use stenograph::transcribe::{self as core, CancelToken, Decoding, Device, MAX_BEAMS};
 
 use crate::errors::to_js;
-use crate::input::{audio_source, Samples};
+use crate::input::{audio_source, whole, Samples};
 use crate::transcript::{Segment, Transcript};
 
 /// How to load a model.
@@ -19,22 +19,23 @@ pub struct LoadOptions {
     /// "auto" (default), "cpu", "gpu" or "gpu:N".
     pub device: Option<String>,
     /// Most calls running at once (default: CPU cores).
-    pub max_concurrent: Option<u32>,
+    pub max_concurrent: Option<f64>,
     /// CPU threads per call (default 1).
-    pub threads_per_call: Option<u32>,
+    pub threads_per_call: Option<f64>,
 }
 
 /// Options of one transcription.
 #[napi(object, object_to_js = false)]
 pub struct TranscribeOptions<'env> {
-    /// Spoken language (ISO 639-1); detected when omitted (multilingual models).
+    /// Spoken language (ISO 639-1, any case); detected when omitted or "auto" (multilingual
+    /// models).
     pub language: Option<String>,
     /// "transcribe" (default) or "translate".
     pub task: Option<String>,
     /// Text that primes the decoder (names, jargon).
-    pub prompt: Option<String>,
-    /// Beam search with this many beams (default: greedy).
-    pub beam_size: Option<u32>,
+    pub initial_prompt: Option<String>,
+    /// Beam search with this many beams, 2–8; 0 or 1 is greedy decoding (default).
+    pub beam_size: Option<f64>,
     /// Per-word timings in `segments[].words`.
     pub word_timestamps: Option<bool>,
     /// Decode detected speech only (default true).
@@ -46,7 +47,7 @@ pub struct TranscribeOptions<'env> {
     /// Prime each window with the text before it (default false).
     pub condition_on_previous_text: Option<bool>,
     /// Split segments longer than this many characters at word boundaries.
-    pub max_segment_chars: Option<u32>,
+    pub max_segment_chars: Option<f64>,
     /// Cancels the call: the promise rejects with an `AbortError` (`code`
     /// `ERR_STENOGRAPH_CANCELLED`).
     #[napi(ts_type = "AbortSignal")]
@@ -93,27 +94,27 @@ fn core_options(
             add.apply(signal, ("abort", listener).into())?;
         }
     }
-    out.task = match o.task.as_deref() {
-        None | Some("transcribe") => CoreTask::Transcribe,
-        Some("translate") => CoreTask::Translate,
-        Some(other) => {
-            return Ok(Err(stenograph::Error::InvalidArgument(format!(
-                "task must be 'transcribe' or 'translate', not '{other}'"
-            ))))
+    // Parsed and checked by the core; an error rejects the call's promise.
+    let parsed = (|| -> std::result::Result<(), stenograph::Error> {
+        if let Some(task) = o.task.as_deref() {
+            out.task = task.parse()?;
         }
-    };
-    out.language = o.language;
-    out.initial_prompt = o.prompt;
-    out.decoding = match o.beam_size {
-        None | Some(0) | Some(1) => Decoding::Greedy,
-        Some(n) => Decoding::Beam(n as usize),
-    };
-    out.word_timestamps = o.word_timestamps.unwrap_or(false);
-    out.vad = o.vad.unwrap_or(true);
-    out.temperature = o.temperature.unwrap_or(0.0) as f32;
-    out.temperature_fallback = o.temperature_fallback.unwrap_or(true);
-    out.condition_on_previous_text = o.condition_on_previous_text.unwrap_or(false);
-    out.max_segment_chars = o.max_segment_chars.map(|n| n as usize);
+        out.language = core::language(o.language.as_deref())?;
+        out.initial_prompt = o.initial_prompt.clone();
+        let beams = whole(o.beam_size, "beamSize", 0, MAX_BEAMS as u64)?.unwrap_or(1);
+        out.decoding = Decoding::from_beam_size(beams as usize)?;
+        out.word_timestamps = o.word_timestamps.unwrap_or(false);
+        out.vad = o.vad.unwrap_or(true);
+        out.temperature = o.temperature.unwrap_or(0.0) as f32;
+        out.temperature_fallback = o.temperature_fallback.unwrap_or(true);
+        out.condition_on_previous_text = o.condition_on_previous_text.unwrap_or(false);
+        out.max_segment_chars =
+            whole(o.max_segment_chars, "maxSegmentChars", 1, u32::MAX.into())?.map(|n| n as usize);
+        out.validate()
+    })();
+    if let Err(e) = parsed {
+        return Ok(Err(e));
+    }
     if let Some(cb) = o.on_progress {
         out.on_progress = Some(Arc::new(move |p: u8| {
             cb.call(u32::from(p), ThreadsafeFunctionCallMode::NonBlocking);
@@ -152,10 +153,15 @@ impl Task for Load {
             if let Some(d) = o.and_then(|o| o.device.as_deref()) {
                 b = b.device(d.parse::<Device>()?);
             }
-            if let Some(n) = o.and_then(|o| o.max_concurrent) {
+            if let Some(n) = whole(o.and_then(|o| o.max_concurrent), "maxConcurrent", 1, 4096)? {
                 b = b.max_concurrent(n as usize);
             }
-            if let Some(n) = o.and_then(|o| o.threads_per_call) {
+            if let Some(n) = whole(
+                o.and_then(|o| o.threads_per_call),
+                "threadsPerCall",
+                1,
+                1024,
+            )? {
                 b = b.threads_per_call(n as usize);
             }
             b.build()
@@ -178,10 +184,10 @@ impl Task for Load {
     }
 }
 
-/// What a transcription task works on.
+/// What a transcription task works on (an input the caller gave wrongly is its error).
 enum Work {
-    One(AudioSource),
-    Batch(Vec<AudioSource>),
+    One(std::result::Result<AudioSource, stenograph::Error>),
+    Batch(Vec<std::result::Result<AudioSource, stenograph::Error>>),
 }
 
 /// Transcribes on a worker thread; rejects with the core's error.
@@ -198,15 +204,19 @@ impl Transcribe {
         let opts = self.options.as_ref().map_err(clone_error)?;
         match self.work.take() {
             Some(Work::One(source)) => {
-                let stream = AudioStream::open(source, &DecodeOptions::default())?;
+                let stream = AudioStream::open(source?, &DecodeOptions::default())?;
                 Ok(vec![self.transcriber.transcribe_stream(stream, opts)?])
             }
             Some(Work::Batch(sources)) => {
                 let audio = sources
                     .into_iter()
-                    .map(|s| Audio::decode(s, &DecodeOptions::default()))
+                    .map(|s| Audio::decode(s?, &DecodeOptions::default()))
                     .collect::<std::result::Result<Vec<_>, _>>()?;
-                self.transcriber.transcribe_batch(&audio, opts)
+                let mut transcripts = self.transcriber.transcribe_batch(&audio, opts)?;
+                for (t, a) in transcripts.iter_mut().zip(&audio) {
+                    t.warnings = a.warnings().to_vec();
+                }
+                Ok(transcripts)
             }
             None => Ok(Vec::new()),
         }

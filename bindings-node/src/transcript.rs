@@ -31,6 +31,8 @@ pub struct Segment {
     pub tokens: Vec<i32>,
     /// Mean log-probability of the tokens.
     pub avg_logprob: f64,
+    /// Sampling temperature of the window's first decode.
+    pub temperature: f64,
     /// Text size over its zlib-compressed size.
     pub compression_ratio: f64,
     /// Probability that the window holds no speech.
@@ -48,6 +50,7 @@ impl From<&stenograph::transcribe::Segment> for Segment {
             text: s.text.clone(),
             tokens: s.tokens.clone(),
             avg_logprob: f64::from(s.avg_logprob),
+            temperature: f64::from(s.temperature),
             compression_ratio: f64::from(s.compression_ratio),
             no_speech_prob: f64::from(s.no_speech_prob),
             words: s
@@ -100,6 +103,31 @@ impl Transcript {
     #[napi(getter)]
     pub fn segments(&self) -> Vec<Segment> {
         self.inner.segments.iter().map(Segment::from).collect()
+    }
+
+    /// "transcribe", or "translate" when the text is an English translation.
+    #[napi(getter)]
+    pub fn task(&self) -> String {
+        self.inner.task.as_str().to_string()
+    }
+
+    /// Problems decoding the input that were tolerated (e.g. "truncated: …" when the file was
+    /// cut off and the text covers only what was there).
+    #[napi(getter)]
+    pub fn warnings(&self) -> Vec<String> {
+        self.inner
+            .warnings
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    /// The transcript in `format`: "text", "json", "verbose_json", "srt", "vtt" or "tsv".
+    #[napi]
+    pub fn render(&self, env: Env, format: String) -> Result<String> {
+        let format: stenograph::transcribe::Format =
+            format.parse().map_err(|e| crate::errors::to_js(&env, &e))?;
+        Ok(self.inner.render(format))
     }
 
     /// Plain text, one segment per line.

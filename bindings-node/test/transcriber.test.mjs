@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { before, describe, test } from 'node:test'
 
-import { DEFAULT_MODEL, Transcriber } from '../index.mjs'
+import { DEFAULT_MODEL, Transcriber, contentType } from '../index.mjs'
 import { SENTENCES, longSpeech, pcm, speak, words } from './helpers.mjs'
 
 let t
@@ -103,36 +103,84 @@ describe('inputs and results', () => {
 })
 
 describe('errors', () => {
-  const rejects = (promise, code) =>
+  // The core's code, Node-style, and its category: the same names Python and C give.
+  const rejects = (promise, code, category) =>
     assert.rejects(promise, (e) => {
       assert.ok(e instanceof Error)
       assert.equal(e.code, code)
+      assert.equal(e.category, category)
       assert.ok(e.message.length > 0)
       return true
     })
 
   test('bad audio', async () => {
     const file = readFileSync(clips[0])
-    await rejects(t.transcribe(Buffer.alloc(0)), 'ERR_STENOGRAPH_DECODE')
-    await rejects(t.transcribe(Buffer.from('plain text, not audio '.repeat(50))), 'ERR_STENOGRAPH_DECODE')
-    await rejects(t.transcribe(file.subarray(0, 44)), 'ERR_STENOGRAPH_DECODE')
+    await rejects(t.transcribe(Buffer.alloc(0)), 'ERR_STENOGRAPH_EMPTY_INPUT', 'decode')
+    await rejects(t.transcribe(Buffer.from('plain text, not audio '.repeat(50))), 'ERR_STENOGRAPH_UNKNOWN_FORMAT', 'decode')
+    await rejects(t.transcribe(file.subarray(0, 44)), 'ERR_STENOGRAPH_CORRUPT', 'decode')
     const cut = await t.transcribe(file.subarray(0, file.length >> 1))
     assert.ok(cut.duration > 0.5 && cut.duration < 3)
+    assert.equal(cut.warnings.length, 1)
+    assert.match(cut.warnings[0], /^truncated/)
+    const [batched] = await t.transcribeBatch([file.subarray(0, file.length >> 1)])
+    assert.deepEqual(batched.warnings, cut.warnings)
     const noise = Buffer.from(file)
     for (let i = 44; i < noise.length; i++) noise[i] = (i * 7919) % 251
     assert.equal((await t.transcribe(noise)).text, '')
-    await rejects(t.transcribe('/nonexistent/call.wav'), 'ERR_STENOGRAPH_IO')
-    await rejects(t.transcribe({ samples: new Float32Array(100), sampleRate: 0 }), 'ERR_STENOGRAPH_INVALID_ARGUMENT')
+    await rejects(t.transcribe('/nonexistent/call.wav'), 'ERR_STENOGRAPH_IO', 'io')
+    await rejects(t.transcribe({ samples: new Float32Array(100), sampleRate: 0 }), 'ERR_STENOGRAPH_INVALID_ARGUMENT', 'invalid_argument')
   })
 
   test('bad options and models', async () => {
-    await rejects(t.transcribe(clips[0], { task: 'sing' }), 'ERR_STENOGRAPH_INVALID_ARGUMENT')
-    await rejects(t.transcribe(clips[0], { language: 'fr' }), 'ERR_STENOGRAPH_INVALID_ARGUMENT')
-    await rejects(t.transcribe(clips[0], { temperature: 3 }), 'ERR_STENOGRAPH_INVALID_ARGUMENT')
-    await rejects(Transcriber.load('tiny.xx'), 'ERR_STENOGRAPH_MODEL')
-    await rejects(Transcriber.load('tiny.en', { device: 'tpu' }), 'ERR_STENOGRAPH_INVALID_ARGUMENT')
-    await rejects(Transcriber.load('tiny.en', { device: 'gpu:0' }), 'ERR_STENOGRAPH_DEVICE')
+    const invalid = (p) => rejects(p, 'ERR_STENOGRAPH_INVALID_ARGUMENT', 'invalid_argument')
+    await invalid(t.transcribe(clips[0], { task: 'sing' }))
+    await invalid(t.transcribe(clips[0], { language: 'fr' }))
+    await invalid(t.transcribe(clips[0], { language: 'english' }))
+    await invalid(t.transcribe(clips[0], { temperature: 3 }))
+    await invalid(t.transcribe(clips[0], { temperature: NaN }))
+    await rejects(Transcriber.load('tiny.xx'), 'ERR_STENOGRAPH_UNKNOWN_MODEL', 'model')
+    await rejects(Transcriber.load('/nonexistent.bin'), 'ERR_STENOGRAPH_MODEL_NOT_FOUND', 'model')
+    await invalid(Transcriber.load('tiny.en', { device: 'tpu' }))
+    await rejects(Transcriber.load('tiny.en', { device: 'gpu:0' }), 'ERR_STENOGRAPH_DEVICE', 'device')
     assert.throws(() => t.transcribe(42))
+  })
+
+  test('numbers are whole and in range, never wrapped or truncated', async () => {
+    const invalid = (p) => rejects(p, 'ERR_STENOGRAPH_INVALID_ARGUMENT', 'invalid_argument')
+    const samples = new Float32Array(16000)
+    for (const sampleRate of [-1, 2 ** 40, NaN, Infinity, 16000.5, 0]) {
+      await invalid(t.transcribe({ samples, sampleRate }))
+    }
+    await invalid(t.transcribe({ samples, sampleRate: 16000, channels: 0 }))
+    for (const beamSize of [-1, 2.5, 9, 2 ** 40]) {
+      await invalid(t.transcribe(clips[0], { beamSize }))
+    }
+    await invalid(t.transcribe(clips[0], { maxSegmentChars: 0 }))
+    await invalid(t.transcribeBatch([clips[0]], { beamSize: 1.5 }))
+    for (const maxConcurrent of [-1, 0, 1.5, 2 ** 40]) {
+      await invalid(Transcriber.load('tiny.en', { maxConcurrent }))
+    }
+    await invalid(Transcriber.load('tiny.en', { threadsPerCall: -2 }))
+  })
+})
+
+describe('the core vocabulary', () => {
+  test('options, formats and content types come from the core', async () => {
+    const a = await t.transcribe(clips[0], { language: 'EN', beamSize: 1, initialPrompt: 'Acme' })
+    const b = await t.transcribe(clips[0], { language: 'auto', beamSize: 0 })
+    assert.equal(a.language, 'en')
+    assert.equal(a.task, 'transcribe')
+    assert.deepEqual(a.warnings, [])
+    assert.equal(b.text.length > 0, true)
+    assert.equal(a.render('srt'), a.toSrt())
+    assert.equal(a.render('vtt'), a.toVtt())
+    assert.equal(a.render('tsv'), a.toTsv())
+    assert.deepEqual(JSON.parse(a.render('json')), { text: a.text })
+    assert.deepEqual(JSON.parse(a.render('verbose_json')), a.toJSON())
+    assert.equal(contentType('srt'), 'application/x-subrip')
+    assert.equal(contentType('verbose_json'), 'application/json')
+    assert.throws(() => a.render('docx'), (e) => e.code === 'ERR_STENOGRAPH_INVALID_ARGUMENT')
+    assert.ok(a.segments.every((s) => s.temperature === 0))
   })
 })
 

@@ -1,4 +1,6 @@
-//! What Python callers may pass as audio, turned into an `AudioSource`.
+//! What Python callers pass: audio turned into an `AudioSource`, and whole-number arguments
+//! checked into range (a negative or huge int is an `InvalidArgument`, never a bare
+//! `OverflowError`).
 
 use std::path::PathBuf;
 
@@ -8,6 +10,29 @@ use pyo3::types::{PyByteArray, PyBytes, PyMemoryView, PyString};
 use stenograph::audio::AudioSource;
 
 use crate::errors::invalid;
+
+/// A whole-number argument `name` between `min` and `max`, or `None` when not given.
+pub fn whole(
+    obj: Option<&Bound<'_, PyAny>>,
+    name: &str,
+    min: u64,
+    max: u64,
+) -> PyResult<Option<u64>> {
+    let Some(obj) = obj.filter(|o| !o.is_none()) else {
+        return Ok(None);
+    };
+    if !obj.is_instance_of::<pyo3::types::PyInt>() || obj.is_instance_of::<pyo3::types::PyBool>() {
+        return Err(invalid(format!(
+            "{name} must be a whole number, not {}",
+            obj.get_type().name()?
+        )));
+    }
+    let out_of_range = || invalid(format!("{name} must be between {min} and {max}, not {obj}"));
+    match obj.extract::<i64>() {
+        Ok(n) if n >= 0 && (min..=max).contains(&(n as u64)) => Ok(Some(n as u64)),
+        _ => Err(out_of_range()),
+    }
+}
 
 /// A path (str or `os.PathLike`), `bytes`/`bytearray`/`memoryview` of an encoded file, a
 /// binary file object (read to its end), or a NumPy float32/int16 array of samples (1-D mono

@@ -18,6 +18,7 @@ fn _stenograph(m: &Bound<'_, PyModule>) -> PyResult<()> {
         "Error",
         "DecodeError",
         "ModelError",
+        "DownloadError",
         "Cancelled",
         "InferenceError",
         "DeviceError",
@@ -39,7 +40,21 @@ fn _stenograph(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("GPU_BUILD", stenograph::transcribe::GPU_BUILD)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(fetch_model, m)?)?;
+    m.add_function(wrap_pyfunction!(content_type, m)?)?;
+    m.add(
+        "FORMATS",
+        stenograph::transcribe::Format::ALL
+            .map(|f| f.as_str())
+            .to_vec(),
+    )?;
     Ok(())
+}
+
+/// The HTTP content type of a transcript rendered in `format` (see `Transcript.render`).
+#[pyfunction]
+fn content_type(format: &str) -> PyResult<&'static str> {
+    let format: stenograph::transcribe::Format = format.parse().map_err(errors::to_py)?;
+    Ok(format.content_type())
 }
 
 /// Fetches a registry model into the cache (if not there yet) and returns its path.

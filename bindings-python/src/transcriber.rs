@@ -6,10 +6,12 @@ use std::time::Duration;
 
 use pyo3::prelude::*;
 use stenograph::audio::{Audio, DecodeOptions};
-use stenograph::transcribe::{CancelToken, Decoding, Device, Task, TranscribeOptions, Transcriber};
+use stenograph::transcribe::{
+    language, CancelToken, Decoding, Device, TranscribeOptions, Transcriber, MAX_BEAMS,
+};
 
-use crate::errors::{invalid, to_py};
-use crate::input::audio_source;
+use crate::errors::to_py;
+use crate::input::{audio_source, whole};
 use crate::transcript::{PySegment, PyTranscript};
 
 /// Stops a transcription from any thread: pass it as `cancel=` and call `cancel()`.
@@ -101,39 +103,35 @@ fn run_interruptible<T: Send>(
 }
 
 /// Options, as the keyword arguments of `transcribe` give them.
-struct Args {
+struct Args<'a, 'py> {
     language: Option<String>,
     task: String,
     initial_prompt: Option<String>,
-    beam_size: Option<usize>,
+    beam_size: Option<&'a Bound<'py, PyAny>>,
     word_timestamps: bool,
     vad: bool,
     temperature: f32,
     temperature_fallback: bool,
     condition_on_previous_text: bool,
-    max_segment_chars: Option<usize>,
+    max_segment_chars: Option<&'a Bound<'py, PyAny>>,
     on_progress: Option<Py<PyAny>>,
     on_segment: Option<Py<PyAny>>,
     cancel: Option<PyCancelToken>,
 }
 
-impl Args {
-    /// Core options, with Python callbacks wrapped: a callback that raises cancels the call,
-    /// and its exception is what the call raises.
+impl Args<'_, '_> {
+    /// Core options, parsed and checked by the core, with Python callbacks wrapped: a callback
+    /// that raises cancels the call, and its exception is what the call raises.
     fn options(self) -> PyResult<(TranscribeOptions, Failure)> {
-        let task = match self.task.as_str() {
-            "transcribe" => Task::Transcribe,
-            "translate" => Task::Translate,
-            other => {
-                return Err(invalid(format!(
-                    "task must be 'transcribe' or 'translate', not '{other}'"
-                )))
-            }
-        };
-        let decoding = match self.beam_size {
-            None | Some(0) | Some(1) => Decoding::Greedy,
-            Some(n) => Decoding::Beam(n),
-        };
+        let task = self.task.parse().map_err(to_py)?;
+        let beams = whole(self.beam_size, "beam_size", 0, MAX_BEAMS as u64)?.unwrap_or(1);
+        let decoding = Decoding::from_beam_size(beams as usize).map_err(to_py)?;
+        let max_segment_chars = whole(
+            self.max_segment_chars,
+            "max_segment_chars",
+            1,
+            u32::MAX.into(),
+        )?;
         let cancel = self.cancel.map(|c| c.0).unwrap_or_default();
         let failure: Failure = Arc::new(Mutex::new(None));
         let fail = {
@@ -165,7 +163,7 @@ impl Args {
             }) as stenograph::transcribe::SegmentCallback
         });
         let opts = TranscribeOptions {
-            language: self.language,
+            language: language(self.language.as_deref()).map_err(to_py)?,
             task,
             initial_prompt: self.initial_prompt,
             decoding,
@@ -174,14 +172,20 @@ impl Args {
             word_timestamps: self.word_timestamps,
             condition_on_previous_text: self.condition_on_previous_text,
             vad: self.vad,
-            max_segment_chars: self.max_segment_chars,
+            max_segment_chars: max_segment_chars.map(|n| n as usize),
             on_progress,
             on_segment,
             cancel: Some(cancel),
             ..TranscribeOptions::default()
         };
+        opts.validate().map_err(to_py)?;
         Ok((opts, failure))
     }
+}
+
+/// The `sample_rate` argument: samples per second, 1 Hz to 1 MHz.
+fn sample_rate_arg(rate: Option<&Bound<'_, PyAny>>) -> PyResult<Option<u32>> {
+    Ok(whole(rate, "sample_rate", 1, 1_000_000)?.map(|n| n as u32))
 }
 
 /// A call's result: a callback's exception first, then the core's error.
@@ -204,10 +208,13 @@ impl PyTranscriber {
         py: Python<'_>,
         model: &str,
         device: &str,
-        max_concurrent: Option<usize>,
-        threads_per_call: Option<usize>,
+        max_concurrent: Option<&Bound<'_, PyAny>>,
+        threads_per_call: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let device: Device = device.parse().map_err(to_py)?;
+        let max_concurrent = whole(max_concurrent, "max_concurrent", 1, 4096)?.map(|n| n as usize);
+        let threads_per_call =
+            whole(threads_per_call, "threads_per_call", 1, 1024)?.map(|n| n as usize);
         let name = model.to_string();
         let built = py.detach(|| {
             let mut b = Transcriber::builder().model(name.as_str()).device(device);
@@ -249,22 +256,22 @@ impl PyTranscriber {
         &self,
         py: Python<'_>,
         audio: &Bound<'_, PyAny>,
-        sample_rate: Option<u32>,
+        sample_rate: Option<&Bound<'_, PyAny>>,
         language: Option<String>,
         task: &str,
         initial_prompt: Option<String>,
-        beam_size: Option<usize>,
+        beam_size: Option<&Bound<'_, PyAny>>,
         word_timestamps: bool,
         vad: bool,
         temperature: f32,
         temperature_fallback: bool,
         condition_on_previous_text: bool,
-        max_segment_chars: Option<usize>,
+        max_segment_chars: Option<&Bound<'_, PyAny>>,
         on_progress: Option<Py<PyAny>>,
         on_segment: Option<Py<PyAny>>,
         cancel: Option<PyCancelToken>,
     ) -> PyResult<PyTranscript> {
-        let source = audio_source(audio, sample_rate)?;
+        let source = audio_source(audio, sample_rate_arg(sample_rate)?)?;
         let (opts, failure) = Args {
             language,
             task: task.to_string(),
@@ -304,20 +311,21 @@ impl PyTranscriber {
         &self,
         py: Python<'_>,
         audios: Vec<Bound<'_, PyAny>>,
-        sample_rate: Option<u32>,
+        sample_rate: Option<&Bound<'_, PyAny>>,
         language: Option<String>,
         task: &str,
         initial_prompt: Option<String>,
-        beam_size: Option<usize>,
+        beam_size: Option<&Bound<'_, PyAny>>,
         word_timestamps: bool,
         vad: bool,
         temperature: f32,
         temperature_fallback: bool,
         condition_on_previous_text: bool,
-        max_segment_chars: Option<usize>,
+        max_segment_chars: Option<&Bound<'_, PyAny>>,
         on_progress: Option<Py<PyAny>>,
         cancel: Option<PyCancelToken>,
     ) -> PyResult<Vec<PyTranscript>> {
+        let sample_rate = sample_rate_arg(sample_rate)?;
         let sources = audios
             .iter()
             .map(|a| audio_source(a, sample_rate))
@@ -345,7 +353,11 @@ impl PyTranscriber {
                 .into_iter()
                 .map(|s| Audio::decode(s, &DecodeOptions::default()))
                 .collect::<stenograph::Result<Vec<_>>>()?;
-            t.transcribe_batch(&audio, &opts)
+            let mut transcripts = t.transcribe_batch(&audio, &opts)?;
+            for (t, a) in transcripts.iter_mut().zip(&audio) {
+                t.warnings = a.warnings().to_vec();
+            }
+            Ok(transcripts)
         })?;
         finish(out, &failure).map(|v| v.into_iter().map(PyTranscript).collect())
     }

@@ -3,6 +3,8 @@
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 
+use crate::errors::to_py;
+
 /// One word with its timing.
 #[pyclass(module = "stenograph", name = "Word", frozen, get_all)]
 #[derive(Clone)]
@@ -43,6 +45,8 @@ pub struct PySegment {
     tokens: Vec<i32>,
     /// Mean log-probability of the tokens.
     avg_logprob: f32,
+    /// Sampling temperature of the window's first decode.
+    temperature: f32,
     /// Text size over its zlib-compressed size.
     compression_ratio: f32,
     /// Probability that the window holds no speech.
@@ -70,6 +74,7 @@ impl From<&stenograph::transcribe::Segment> for PySegment {
             text: s.text.clone(),
             tokens: s.tokens.clone(),
             avg_logprob: s.avg_logprob,
+            temperature: s.temperature,
             compression_ratio: s.compression_ratio,
             no_speech_prob: s.no_speech_prob,
             words: s
@@ -116,6 +121,25 @@ impl PyTranscript {
         self.0.duration
     }
 
+    /// "transcribe", or "translate" when the text is an English translation.
+    #[getter]
+    fn task(&self) -> &'static str {
+        self.0.task.as_str()
+    }
+
+    /// Problems decoding the input that were tolerated (e.g. "truncated: …" when the file was
+    /// cut off and the text covers only what was there).
+    #[getter]
+    fn warnings(&self) -> Vec<String> {
+        self.0.warnings.iter().map(ToString::to_string).collect()
+    }
+
+    /// The transcript in `format`: "text", "json", "verbose_json", "srt", "vtt" or "tsv".
+    fn render(&self, format: &str) -> PyResult<String> {
+        let format: stenograph::transcribe::Format = format.parse().map_err(to_py)?;
+        Ok(self.0.render(format))
+    }
+
     /// The segments in order.
     #[getter]
     fn segments<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
@@ -137,9 +161,10 @@ impl PyTranscript {
         self.0.to_vtt()
     }
 
-    /// `{"text": ...}`, OpenAI's `json` response.
+    /// The whole transcript as JSON: `to_dict()` as a string (what Node's `JSON.stringify`
+    /// gives). OpenAI's `json` response, `{"text": ...}`, is `render("json")`.
     fn to_json(&self) -> String {
-        self.0.to_json()
+        self.0.to_verbose_json()
     }
 
     /// OpenAI's `verbose_json` response as a string.
@@ -160,10 +185,12 @@ impl PyTranscript {
 
     fn __repr__(&self) -> String {
         format!(
-            "Transcript(language={:?}, duration={:.2}, segments={}, text={:?})",
+            "Transcript(language={:?}, task={:?}, duration={:.2}, segments={}, warnings={}, text={:?})",
             self.0.language,
+            self.0.task.as_str(),
             self.0.duration,
             self.0.segments.len(),
+            self.0.warnings.len(),
             self.0.text
         )
     }

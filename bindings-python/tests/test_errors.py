@@ -7,11 +7,24 @@ import stenograph
 from conftest import read_wav
 
 
+CATEGORIES = {
+    stenograph.DecodeError: "decode",
+    stenograph.DownloadError: "download",
+    stenograph.ModelError: "model",
+    stenograph.Cancelled: "cancelled",
+    stenograph.InferenceError: "inference",
+    stenograph.DeviceError: "device",
+    stenograph.InvalidArgument: "invalid_argument",
+    stenograph.IoError: "io",
+}
+
+
 def raises(exc, code, fn):
     with pytest.raises(exc) as info:
         fn()
     assert isinstance(info.value, stenograph.Error)
     assert info.value.code == code, info.value
+    assert info.value.category == CATEGORIES[type(info.value)], info.value
     assert str(info.value)
     return info.value
 
@@ -31,9 +44,12 @@ def test_not_audio(transcriber):
 
 def test_truncated_and_corrupt(transcriber, clip):
     data = clip.read_bytes()
-    # Cut mid-file: what is there is transcribed, the duration shows the cut.
+    # Cut mid-file: what is there is transcribed, the duration shows the cut, a warning says so.
     tr = transcriber.transcribe(data[: len(data) // 2])
     assert 0.5 < tr.duration < 3.0
+    assert len(tr.warnings) == 1 and tr.warnings[0].startswith("truncated"), tr.warnings
+    [batched] = transcriber.transcribe_batch([data[: len(data) // 2]])
+    assert batched.warnings == tr.warnings
     # A header alone holds no samples.
     with pytest.raises(stenograph.DecodeError):
         transcriber.transcribe(data[:44])
@@ -80,10 +96,52 @@ def test_wrong_types_and_options(transcriber, clip):
     raises(stenograph.InvalidArgument, "invalid_argument", lambda: stenograph.Transcriber(device="tpu"))
 
 
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda t, clip: t.transcribe(np.zeros(100, np.float32), sample_rate=-1),
+        lambda t, clip: t.transcribe(np.zeros(100, np.float32), sample_rate=2**40),
+        lambda t, clip: t.transcribe(np.zeros(100, np.float32), sample_rate=2**80),
+        lambda t, clip: t.transcribe(np.zeros(100, np.float32), sample_rate=16000.5),
+        lambda t, clip: t.transcribe(clip, beam_size=-1),
+        lambda t, clip: t.transcribe(clip, beam_size=9),
+        lambda t, clip: t.transcribe(clip, beam_size=2.5),
+        lambda t, clip: t.transcribe(clip, max_segment_chars=0),
+        lambda t, clip: t.transcribe(clip, temperature=float("nan")),
+        lambda t, clip: t.transcribe(clip, language="english"),
+        lambda t, clip: t.transcribe(clip, initial_prompt="x" * 5000),
+        lambda t, clip: stenograph.Transcriber(max_concurrent=-1),
+        lambda t, clip: stenograph.Transcriber(max_concurrent=2**70),
+        lambda t, clip: stenograph.Transcriber(threads_per_call=0),
+    ],
+)
+def test_out_of_range_numbers_are_invalid_arguments(transcriber, clip, call):
+    raises(stenograph.InvalidArgument, "invalid_argument", lambda: call(transcriber, clip))
+
+
+def test_options_take_the_cores_spellings(transcriber, clip):
+    a = transcriber.transcribe(clip, language="EN", beam_size=1)
+    b = transcriber.transcribe(clip, language="auto", beam_size=0)
+    assert a.text == b.text and a.language == "en"
+    with pytest.raises(stenograph.InvalidArgument):
+        a.render("docx")
+
+
+def test_a_download_error_is_a_model_error():
+    assert issubclass(stenograph.DownloadError, stenograph.ModelError)
+
+
 def test_bad_models(tmp_path):
     raises(stenograph.ModelError, "unknown_model", lambda: stenograph.Transcriber("tiny.xx"))
     junk = tmp_path / "junk.bin"
     junk.write_bytes(b"not a model" * 100)
     raises(stenograph.ModelError, "not_a_model", lambda: stenograph.Transcriber(str(junk)))
+    e = raises(stenograph.ModelError, "model_not_found", lambda: stenograph.Transcriber("/nonexistent.bin"))
+    assert "not found" in str(e) and "/nonexistent.bin" in str(e)
+    raises(
+        stenograph.ModelError,
+        "model_not_found",
+        lambda: stenograph.Transcriber(str(tmp_path / "models" / "missing.bin")),
+    )
     if not stenograph.GPU_BUILD:
         raises(stenograph.DeviceError, "device", lambda: stenograph.Transcriber(device="gpu:0"))

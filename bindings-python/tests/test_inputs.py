@@ -85,8 +85,13 @@ def test_formats(transcriber, clip):
     tr = transcriber.transcribe(clip)
     assert tr.to_srt().startswith("1\n00:00:")
     assert tr.to_vtt().startswith("WEBVTT")
-    assert json.loads(tr.to_json()) == {"text": tr.text}
+    assert json.loads(tr.render("json")) == {"text": tr.text}
     d = tr.to_dict()
+    assert json.loads(tr.to_json()) == d
+    for name, method in [("srt", tr.to_srt), ("vtt", tr.to_vtt), ("tsv", tr.to_tsv), ("text", tr.to_text)]:
+        assert tr.render(name) == method()
+    assert tr.task == "transcribe" and tr.warnings == []
+    assert all(s.temperature == 0.0 for s in tr.segments)
     assert d["text"] == tr.text and d["language"] == "english"
     assert d["task"] == "transcribe" and d["segments"][0]["text"] == tr.segments[0].text
     assert json.loads(tr.to_verbose_json()) == d

@@ -228,52 +228,112 @@ pub enum Error {
     InvalidArgument(String),
 }
 
+/// The kind of a failure: what every language binding reports it as (Python's exception
+/// class, Node's and C's category), decided here once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCategory {
+    /// The audio could not be read: empty, truncated, corrupt, not audio, unsupported, too long.
+    Decode,
+    /// The model could not be found, checked, imported or loaded.
+    Model,
+    /// The model could not be downloaded or did not match its published checksum.
+    Download,
+    /// The call was cancelled.
+    Cancelled,
+    /// whisper.cpp failed.
+    Inference,
+    /// The device asked for is not available.
+    Device,
+    /// An argument or option is out of range or does not fit the model.
+    InvalidArgument,
+    /// A file could not be read or written.
+    Io,
+}
+
+impl ErrorCategory {
+    /// Every category.
+    pub const ALL: [ErrorCategory; 8] = [
+        ErrorCategory::Decode,
+        ErrorCategory::Model,
+        ErrorCategory::Download,
+        ErrorCategory::Cancelled,
+        ErrorCategory::Inference,
+        ErrorCategory::Device,
+        ErrorCategory::InvalidArgument,
+        ErrorCategory::Io,
+    ];
+
+    /// Its stable snake_case name (`"decode"`, `"invalid_argument"`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCategory::Decode => "decode",
+            ErrorCategory::Model => "model",
+            ErrorCategory::Download => "download",
+            ErrorCategory::Cancelled => "cancelled",
+            ErrorCategory::Inference => "inference",
+            ErrorCategory::Device => "device",
+            ErrorCategory::InvalidArgument => "invalid_argument",
+            ErrorCategory::Io => "io",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCategory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl Error {
+    /// The one table of every failure: its stable code and its category.
+    fn kind(&self) -> (&'static str, ErrorCategory) {
+        use ErrorCategory as C;
+        match self {
+            Error::EmptyInput { .. } => ("empty_input", C::Decode),
+            Error::UnknownFormat { .. } => ("unknown_format", C::Decode),
+            Error::UnsupportedCodec { .. } => ("unsupported_codec", C::Decode),
+            Error::InvalidHeader { .. } => ("invalid_header", C::Decode),
+            Error::Corrupt { .. } => ("corrupt", C::Decode),
+            Error::Truncated { .. } => ("truncated", C::Decode),
+            Error::NoAudio { .. } => ("no_audio", C::Decode),
+            Error::TooLong { .. } => ("too_long", C::Decode),
+            Error::Io { .. } => ("io", C::Io),
+            Error::Write { .. } => ("write", C::Io),
+            Error::ModelNotFound { .. } => ("model_not_found", C::Model),
+            Error::NotAModel { .. } => ("not_a_model", C::Model),
+            Error::ModelTruncated { .. } => ("model_truncated", C::Model),
+            Error::UnsupportedTensorType { .. } => ("unsupported_tensor_type", C::Model),
+            Error::InvalidModel { .. } => ("invalid_model", C::Model),
+            Error::UnknownModel { .. } => ("unknown_model", C::Model),
+            Error::Import { .. } => ("import", C::Model),
+            Error::Cache { .. } => ("cache", C::Model),
+            Error::Download { .. } => ("download", C::Download),
+            Error::ChecksumMismatch { .. } => ("checksum_mismatch", C::Download),
+            Error::Cancelled => ("cancelled", C::Cancelled),
+            Error::Inference(_) => ("inference", C::Inference),
+            Error::Device(_) => ("device", C::Device),
+            Error::InvalidArgument(_) => ("invalid_argument", C::InvalidArgument),
+        }
+    }
+
     /// A stable snake_case name of the failure (`"truncated"`, `"unknown_format"`, …), for
     /// logs, metrics labels and API error codes.
     pub fn code(&self) -> &'static str {
-        match self {
-            Error::EmptyInput { .. } => "empty_input",
-            Error::UnknownFormat { .. } => "unknown_format",
-            Error::UnsupportedCodec { .. } => "unsupported_codec",
-            Error::InvalidHeader { .. } => "invalid_header",
-            Error::Corrupt { .. } => "corrupt",
-            Error::Truncated { .. } => "truncated",
-            Error::NoAudio { .. } => "no_audio",
-            Error::TooLong { .. } => "too_long",
-            Error::Io { .. } => "io",
-            Error::Write { .. } => "write",
-            Error::ModelNotFound { .. } => "model_not_found",
-            Error::NotAModel { .. } => "not_a_model",
-            Error::ModelTruncated { .. } => "model_truncated",
-            Error::UnsupportedTensorType { .. } => "unsupported_tensor_type",
-            Error::InvalidModel { .. } => "invalid_model",
-            Error::UnknownModel { .. } => "unknown_model",
-            Error::Import { .. } => "import",
-            Error::Download { .. } => "download",
-            Error::ChecksumMismatch { .. } => "checksum_mismatch",
-            Error::Cache { .. } => "cache",
-            Error::Cancelled => "cancelled",
-            Error::Inference(_) => "inference",
-            Error::Device(_) => "device",
-            Error::InvalidArgument(_) => "invalid_argument",
-        }
+        self.kind().0
+    }
+
+    /// The kind of failure, as every binding reports it.
+    pub fn category(&self) -> ErrorCategory {
+        self.kind().1
     }
 
     /// Whether the input itself is at fault (unreadable, not audio, too long, bad option):
     /// retrying the same input cannot succeed.
     pub fn is_input_error(&self) -> bool {
         matches!(
-            self,
-            Error::EmptyInput { .. }
-                | Error::UnknownFormat { .. }
-                | Error::UnsupportedCodec { .. }
-                | Error::InvalidHeader { .. }
-                | Error::Corrupt { .. }
-                | Error::Truncated { .. }
-                | Error::NoAudio { .. }
-                | Error::TooLong { .. }
-                | Error::InvalidArgument(_)
+            self.category(),
+            ErrorCategory::Decode | ErrorCategory::InvalidArgument
         )
     }
 }
@@ -286,3 +346,24 @@ fn expected_suffix(expected: Option<f64>) -> String {
 
 /// The crate's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_checksum_mismatch_is_a_download_failure() {
+        let e = Error::ChecksumMismatch {
+            what: "m".into(),
+            expected: "a".into(),
+            actual: "b".into(),
+        };
+        assert_eq!(
+            (e.code(), e.category()),
+            ("checksum_mismatch", ErrorCategory::Download)
+        );
+        assert_eq!(ErrorCategory::Download.as_str(), "download");
+        assert!(Error::InvalidArgument("x".into()).is_input_error());
+        assert!(!Error::Cancelled.is_input_error());
+    }
+}

@@ -20,4 +20,4 @@ pub mod eval;
 pub mod model;
 pub mod transcribe;
 
-pub use error::{Error, Result};
+pub use error::{Error, ErrorCategory, Result};

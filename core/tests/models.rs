@@ -196,3 +196,24 @@ fn quantized_models_are_smaller_and_load() {
     assert!("q9_9".parse::<QuantType>().is_err());
     assert_eq!("Q5_1".parse::<QuantType>().unwrap(), QuantType::Q5_1);
 }
+
+#[test]
+fn a_missing_model_path_is_a_missing_file() {
+    for missing in [
+        "/nonexistent.bin",
+        "models/nowhere/ggml-tiny.en.bin",
+        "tiny-local.gguf",
+    ] {
+        match stenograph::model::Model::resolve(missing) {
+            Err(stenograph::Error::ModelNotFound { path }) => {
+                assert_eq!(path, std::path::Path::new(missing))
+            }
+            other => panic!("{missing}: {other:?}"),
+        }
+    }
+    // A name that is neither a file nor in the registry is still an unknown name.
+    assert!(matches!(
+        stenograph::model::Model::resolve("tiny.xx"),
+        Err(stenograph::Error::UnknownModel { .. })
+    ));
+}

@@ -569,3 +569,35 @@ fn an_idle_cancel_token_never_aborts() {
         }
     }
 }
+
+#[test]
+fn a_cut_off_file_says_so_in_its_transcript() {
+    use stenograph::audio::{AudioSource, AudioStream, DecodeOptions, Warning};
+    let mp3 = dir().join("cut-source.mp3");
+    ffmpeg(&clip("en-us", 0), &mp3, &["-b:a", "64k"]);
+    let bytes = std::fs::read(&mp3).unwrap();
+    let cut = bytes[..bytes.len() / 2].to_vec();
+    let opts = TranscribeOptions::default();
+    let stream = AudioStream::open(
+        AudioSource::from_bytes(cut.clone()),
+        &DecodeOptions::default(),
+    )
+    .unwrap();
+    let t = transcriber().transcribe_stream(stream, &opts).unwrap();
+    assert!(
+        matches!(t.warnings.as_slice(), [Warning::Truncated { .. }]),
+        "{:?}",
+        t.warnings
+    );
+    let json: serde_json::Value = serde_json::to_value(&t).unwrap();
+    assert_eq!(json["warnings"][0]["kind"], "truncated", "{json}");
+    let audio = Audio::from_bytes(cut).unwrap();
+    let t = transcriber().transcribe(&audio, &opts).unwrap();
+    assert_eq!(t.warnings.len(), 1);
+    // A whole file has none, and none are serialised.
+    let t = transcriber()
+        .transcribe(&Audio::from_path(&mp3).unwrap(), &opts)
+        .unwrap();
+    assert!(t.warnings.is_empty());
+    assert!(serde_json::to_value(&t).unwrap().get("warnings").is_none());
+}

@@ -90,6 +90,11 @@ int main(int argc, char **argv) {
     EXPECT(steno_last_error_message(small, sizeof small) == need && strlen(small) == 7);
     EXPECT(steno_transcriber_new("tiny.en", "tpu", &t) == STENO_STATUS_INVALID_ARGUMENT);
     EXPECT(steno_transcriber_new("\xff\xfe", NULL, &t) == STENO_STATUS_INVALID_UTF8);
+    EXPECT(strcmp(steno_last_error_code(), "invalid_utf8") == 0);
+    EXPECT(steno_transcriber_new("no-such-model", NULL, &t) == STENO_STATUS_MODEL);
+    EXPECT(strcmp(steno_last_error_code(), "unknown_model") == 0);
+    EXPECT(steno_transcriber_new("/nonexistent.bin", NULL, &t) == STENO_STATUS_MODEL);
+    EXPECT(strcmp(steno_last_error_code(), "model_not_found") == 0);
 
     EXPECT(steno_transcriber_new(model, "cpu", &t) == STENO_STATUS_OK && t != NULL);
     if (!t) return 1;
@@ -135,8 +140,10 @@ int main(int argc, char **argv) {
         steno_transcript_free(tr);
         tr = NULL;
         EXPECT(steno_transcribe_memory(t, data, 0, NULL, &tr) == STENO_STATUS_DECODE && tr == NULL);
+        EXPECT(strcmp(steno_last_error_code(), "empty_input") == 0);
         EXPECT(steno_transcribe_memory(t, data, 44, NULL, &tr) == STENO_STATUS_DECODE);
         EXPECT(steno_transcribe_memory(t, (const unsigned char *)"plain text, not audio at all", 28, NULL, &tr) == STENO_STATUS_DECODE);
+        EXPECT(strcmp(steno_last_error_code(), "unknown_format") == 0);
         free(data);
     }
     EXPECT(steno_transcribe_file(t, "/nonexistent/call.wav", NULL, &tr) == STENO_STATUS_IO);
@@ -176,6 +183,15 @@ int main(int argc, char **argv) {
     tr = NULL;
     opts.beam_size = 9;
     EXPECT(steno_transcribe_file(t, argv[1], &opts, &tr) == STENO_STATUS_INVALID_ARGUMENT && tr == NULL);
+    EXPECT(strcmp(steno_last_error_code(), "invalid_argument") == 0);
+    opts = steno_options_default();
+    opts.language = "english";
+    EXPECT(steno_transcribe_file(t, argv[1], &opts, &tr) == STENO_STATUS_INVALID_ARGUMENT && tr == NULL);
+    opts.language = "EN";
+    EXPECT(steno_transcribe_file(t, argv[1], &opts, &tr) == STENO_STATUS_OK);
+    EXPECT(strcmp(steno_last_error_code(), "") == 0);
+    steno_transcript_free(tr);
+    tr = NULL;
 
     steno_transcriber_free(t);
     if (failures) fprintf(stderr, "%d checks failed\n", failures);

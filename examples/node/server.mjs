@@ -4,17 +4,19 @@
 //
 // POST /v1/audio/transcriptions takes OpenAI's multipart form (file, model, language, prompt,
 // response_format = json|text|srt|vtt|verbose_json, temperature, timestamp_granularities[]) and
-// answers in OpenAI's shapes, errors included. One model serves every request; a client that
-// disconnects cancels its transcription. Multipart parsing is the platform's (Request.formData).
+// answers in OpenAI's shapes, errors included (an error's `code` is the library's own name of
+// the failure, e.g. `unknown_format`, the same as the FastAPI example's). One model serves every
+// request; a client that disconnects cancels its transcription. Multipart parsing is the
+// platform's (Request.formData). Translations need a multilingual model: with an English-only
+// one (the default, tiny.en) /v1/audio/translations answers 400 `model_not_multilingual`.
 import { createServer } from 'node:http'
 import { Readable } from 'node:stream'
 
-import { DEFAULT_MODEL, Transcriber } from 'stenograph'
+import { DEFAULT_MODEL, Transcriber, contentType } from 'stenograph'
 
 const MODEL = process.env.STENOGRAPH_MODEL ?? DEFAULT_MODEL
 const MAX_UPLOAD_BYTES = Number(process.env.STENOGRAPH_MAX_UPLOAD_MB ?? 25) * 1024 * 1024
 const FORMATS = new Set(['json', 'text', 'srt', 'vtt', 'verbose_json'])
-const DECODE = 'ERR_STENOGRAPH_DECODE'
 
 class ApiError extends Error {
   constructor(status, message, type, param = null, code = null) {
@@ -31,11 +33,11 @@ function send(res, status, body, type = 'application/json') {
 
 function sendError(res, e) {
   if (!(e instanceof ApiError)) {
-    const code = e.code ?? null
-    if (code === DECODE) e = new ApiError(400, e.message, 'invalid_request_error', 'file', code)
-    else if (code === 'ERR_STENOGRAPH_INVALID_ARGUMENT')
-      e = new ApiError(400, e.message, 'invalid_request_error', null, code)
-    else if (code === 'ERR_STENOGRAPH_CANCELLED') e = new ApiError(499, e.message, 'cancelled', null, code)
+    // The library's code without Node's prefix: `ERR_STENOGRAPH_UNKNOWN_FORMAT` → `unknown_format`.
+    const code = e.code?.startsWith('ERR_STENOGRAPH_') ? e.code.slice(15).toLowerCase() : null
+    if (e.category === 'decode') e = new ApiError(400, e.message, 'invalid_request_error', 'file', code)
+    else if (e.category === 'invalid_argument') e = new ApiError(400, e.message, 'invalid_request_error', null, code)
+    else if (e.category === 'cancelled') e = new ApiError(499, e.message, 'cancelled', null, code)
     else e = new ApiError(500, e.message ?? String(e), 'server_error', null, code)
   }
   send(res, e.status, { error: { message: e.message, type: e.type, param: e.param, code: e.code } })
@@ -76,6 +78,10 @@ async function readForm(req) {
 }
 
 async function transcribe(t, req, res, task) {
+  if (task === 'translate' && !t.multilingual)
+    throw new ApiError(400, `the model served here (${MODEL}) is English-only and cannot translate; ` +
+      'run the service with a multilingual model (STENOGRAPH_MODEL=base, small, …)',
+      'invalid_request_error', 'model', 'model_not_multilingual')
   const form = await readForm(req)
   const file = form.get('file')
   if (!(file instanceof Blob)) throw new ApiError(400, 'file: a file upload is required', 'invalid_request_error', 'file', 'invalid_value')
@@ -99,17 +105,13 @@ async function transcribe(t, req, res, task) {
   res.on('close', () => res.writableFinished || abort.abort())
   const tr = await t.transcribe(Buffer.from(await file.arrayBuffer()), {
     language: form.get('language') || undefined,
-    prompt: form.get('prompt') || undefined,
+    initialPrompt: form.get('prompt') || undefined,
     temperature,
     wordTimestamps: granularities.includes('word'),
     task,
     signal: abort.signal,
   })
-  if (format === 'text') return send(res, 200, `${tr.text}\n`, 'text/plain; charset=utf-8')
-  if (format === 'srt') return send(res, 200, tr.toSrt(), 'application/x-subrip')
-  if (format === 'vtt') return send(res, 200, tr.toVtt(), 'text/vtt')
-  if (format === 'verbose_json') return send(res, 200, { ...tr.toJSON(), task })
-  return send(res, 200, { text: tr.text })
+  return send(res, 200, tr.render(format), contentType(format))
 }
 
 export async function start(port = 0) {

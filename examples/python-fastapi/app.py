@@ -4,9 +4,11 @@
 
 `POST /v1/audio/transcriptions` and `POST /v1/audio/translations` take OpenAI's multipart
 form (`file`, `model`, `language`, `prompt`, `response_format`, `temperature`,
-`timestamp_granularities[]`) and answer in OpenAI's shapes, errors included. One model is
-loaded at start-up and shared by every request; transcription runs off the event loop, and a
-client that disconnects cancels its transcription.
+`timestamp_granularities[]`) and answer in OpenAI's shapes, errors included (each error's
+`code` is the library's own, e.g. `unknown_format`). One model is loaded at start-up and shared
+by every request; transcription runs off the event loop, and a client that disconnects cancels
+its transcription. Translations need a multilingual model: with an English-only one (the
+default, tiny.en) `/v1/audio/translations` answers 400 `model_not_multilingual`.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import List, Optional
 
 from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, Response
 
 import stenograph
 
@@ -99,18 +101,8 @@ async def transcribe(request: Request, data: bytes, options: dict):
     return work.result()
 
 
-def respond(tr: stenograph.Transcript, response_format: str, task: str) -> Response:
-    if response_format == "text":
-        return PlainTextResponse(tr.text + "\n")
-    if response_format == "srt":
-        return Response(tr.to_srt(), media_type="application/x-subrip")
-    if response_format == "vtt":
-        return Response(tr.to_vtt(), media_type="text/vtt")
-    if response_format == "verbose_json":
-        body = tr.to_dict()
-        body["task"] = task
-        return JSONResponse(body)
-    return JSONResponse({"text": tr.text})
+def respond(tr: stenograph.Transcript, response_format: str) -> Response:
+    return Response(tr.render(response_format), media_type=stenograph.content_type(response_format))
 
 
 async def handle(
@@ -158,7 +150,7 @@ async def handle(
         task=task,
     )
     tr = await transcribe(request, data, options)
-    return respond(tr, response_format, task)
+    return respond(tr, response_format)
 
 
 @app.post("/v1/audio/transcriptions")
@@ -187,6 +179,15 @@ async def translations(
     response_format: str = Form("json"),
     temperature: float = Form(0.0),
 ) -> Response:
+    if not transcriber.multilingual:
+        raise ApiError(
+            400,
+            f"the model served here ({MODEL}) is English-only and cannot translate; run the "
+            "service with a multilingual model (STENOGRAPH_MODEL=base, small, …)",
+            "invalid_request_error",
+            "model",
+            "model_not_multilingual",
+        )
     return await handle(
         request, "translate", file, model, None, prompt, response_format, temperature, None
     )

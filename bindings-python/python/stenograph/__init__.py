@@ -15,11 +15,13 @@ from typing import Any, List
 
 from ._stenograph import (
     DEFAULT_MODEL,
+    FORMATS,
     GPU_BUILD,
     CancelToken,
     Cancelled,
     DecodeError,
     DeviceError,
+    DownloadError,
     Error,
     InferenceError,
     InvalidArgument,
@@ -29,17 +31,20 @@ from ._stenograph import (
     Transcript,
     Word,
     __version__,
+    content_type,
     fetch_model,
 )
 from ._stenograph import Transcriber as _NativeTranscriber
 
 __all__ = [
     "DEFAULT_MODEL",
+    "FORMATS",
     "GPU_BUILD",
     "CancelToken",
     "Cancelled",
     "DecodeError",
     "DeviceError",
+    "DownloadError",
     "Error",
     "InferenceError",
     "InvalidArgument",
@@ -50,6 +55,7 @@ __all__ = [
     "Transcript",
     "Word",
     "__version__",
+    "content_type",
     "fetch_model",
 ]
 

@@ -9,6 +9,7 @@ __all__ = [
     "Error",
     "DecodeError",
     "ModelError",
+    "DownloadError",
     "Cancelled",
     "InferenceError",
     "DeviceError",
@@ -20,12 +21,15 @@ __all__ = [
     "Segment",
     "Word",
     "DEFAULT_MODEL",
+    "FORMATS",
     "GPU_BUILD",
     "__version__",
+    "content_type",
     "fetch_model",
 ]
 
 DEFAULT_MODEL: str
+FORMATS: List[str]
 GPU_BUILD: bool
 __version__: str
 
@@ -34,8 +38,10 @@ _AudioInput: TypeAlias = Union[str, "os.PathLike[str]", bytes, bytearray, memory
 `sample_rate=`)."""
 
 class Error(Exception):
-    """Base of every Stenograph error. `code` names the failure (e.g. "truncated")."""
+    """Base of every Stenograph error. `category` is its kind (e.g. "decode"), `code` names
+    the failure (e.g. "truncated")."""
 
+    category: str
     code: str
 
 class DecodeError(Error, ValueError):
@@ -43,6 +49,9 @@ class DecodeError(Error, ValueError):
 
 class ModelError(Error):
     """The model could not be found, fetched, checked or loaded."""
+
+class DownloadError(ModelError):
+    """The model could not be downloaded, or did not match its published checksum."""
 
 class Cancelled(Error):
     """The transcription was cancelled (cancel token, asyncio cancellation, Ctrl-C)."""
@@ -89,6 +98,8 @@ class Segment:
     @property
     def avg_logprob(self) -> float: ...
     @property
+    def temperature(self) -> float: ...
+    @property
     def compression_ratio(self) -> float: ...
     @property
     def no_speech_prob(self) -> float: ...
@@ -108,7 +119,12 @@ class Transcript:
     @property
     def duration(self) -> float: ...
     @property
+    def task(self) -> str: ...
+    @property
+    def warnings(self) -> List[str]: ...
+    @property
     def segments(self) -> List[Segment]: ...
+    def render(self, format: str) -> str: ...
     def to_text(self) -> str: ...
     def to_srt(self) -> str: ...
     def to_vtt(self) -> str: ...
@@ -178,6 +194,9 @@ class Transcriber:
         on_progress: Optional[Callable[[int], object]] = None,
         cancel: Optional[CancelToken] = None,
     ) -> List[Transcript]: ...
+
+def content_type(format: str) -> str:
+    """The HTTP content type of a transcript rendered in `format` (see `Transcript.render`)."""
 
 def fetch_model(name: str) -> str:
     """Fetches a registry model into the cache (if not there yet) and returns its path."""

@@ -26,7 +26,7 @@ pub struct AudioInfo {
 }
 
 /// A problem decoding tolerated: the audio is usable but not everything the input promised.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Warning {

@@ -257,6 +257,17 @@ impl Model {
             }
             return Self::load_on(out, gpu);
         }
+        // Something written as a path that is not there is a missing file, not a model name.
+        let looks_like_path = name_or_path.contains(std::path::MAIN_SEPARATOR)
+            || name_or_path.contains('/')
+            || [".bin", ".gguf", ".ggml"]
+                .iter()
+                .any(|ext| name_or_path.ends_with(ext));
+        if looks_like_path && registry::find(name_or_path).is_none() {
+            return Err(Error::ModelNotFound {
+                path: path.to_path_buf(),
+            });
+        }
         let file = Self::fetch_file(name_or_path, &FetchOptions::default())?;
         Self::load_on(file, gpu)
     }

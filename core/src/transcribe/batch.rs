@@ -257,6 +257,7 @@ impl Transcriber {
             raw: Some(Vec::new()),
             first_id: 0,
             max_compression_ratio: opts.compression_ratio_threshold,
+            temperature: opts.temperature,
             word_timestamps: true,
             on_segment: None,
             cancel: opts.cancel.clone(),
@@ -352,7 +353,7 @@ fn place(
             } else {
                 (to_s(tokens[0].t0), to_s(tokens[tokens.len() - 1].t1))
             };
-            let segment = build_segment(
+            let mut segment = build_segment(
                 tokens,
                 start,
                 end,
@@ -360,6 +361,7 @@ fn place(
                 &to_s,
                 opts.word_timestamps,
             );
+            segment.temperature = opts.temperature;
             if keep(&segment, opts.compression_ratio_threshold) {
                 per_input[p.input].push(segment);
             }

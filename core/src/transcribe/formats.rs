@@ -1,8 +1,106 @@
-//! Rendering a transcript as text, SRT, WebVTT, JSON, OpenAI's verbose JSON and TSV.
+//! Rendering a transcript as text, SRT, WebVTT, JSON, OpenAI's verbose JSON and TSV: the one
+//! list of output formats, with their names, content types and file extensions.
+
+use std::str::FromStr;
 
 use serde_json::json;
 
 use super::transcript::Transcript;
+use crate::{Error, Result};
+
+/// An output format of a transcript.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// The text on one line.
+    Text,
+    /// OpenAI's `json`: `{"text": …}`.
+    Json,
+    /// OpenAI's `verbose_json`: task, language, duration, text, segments, words.
+    VerboseJson,
+    /// SubRip subtitles.
+    Srt,
+    /// WebVTT subtitles.
+    Vtt,
+    /// Tab-separated start and end (ms) and text, with a header line.
+    Tsv,
+}
+
+impl Format {
+    /// Every format.
+    pub const ALL: [Format; 6] = [
+        Format::Text,
+        Format::Json,
+        Format::VerboseJson,
+        Format::Srt,
+        Format::Vtt,
+        Format::Tsv,
+    ];
+
+    /// Its name (`text`, `json`, `verbose_json`, `srt`, `vtt`, `tsv`), as OpenAI's
+    /// `response_format` spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Json => "json",
+            Format::VerboseJson => "verbose_json",
+            Format::Srt => "srt",
+            Format::Vtt => "vtt",
+            Format::Tsv => "tsv",
+        }
+    }
+
+    /// The HTTP content type of a transcript in this format.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Text => "text/plain; charset=utf-8",
+            Format::Json | Format::VerboseJson => "application/json",
+            Format::Srt => "application/x-subrip",
+            Format::Vtt => "text/vtt; charset=utf-8",
+            Format::Tsv => "text/tab-separated-values; charset=utf-8",
+        }
+    }
+
+    /// The file extension of a transcript in this format (`txt`, `json`, …).
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Text => "txt",
+            Format::Json | Format::VerboseJson => "json",
+            Format::Srt => "srt",
+            Format::Vtt => "vtt",
+            Format::Tsv => "tsv",
+        }
+    }
+
+    /// The names of every format, comma-separated, for messages.
+    pub fn names() -> String {
+        Format::ALL.map(Format::as_str).join(", ")
+    }
+}
+
+impl FromStr for Format {
+    type Err = Error;
+
+    /// A format by its name (any case; `txt` is `text`).
+    fn from_str(s: &str) -> Result<Self> {
+        let name = s.trim().to_ascii_lowercase();
+        Format::ALL
+            .into_iter()
+            .find(|f| f.as_str() == name)
+            .or((name == "txt").then_some(Format::Text))
+            .ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "format must be one of {}, not '{s}'",
+                    Format::names()
+                ))
+            })
+    }
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// `HH:MM:SS{sep}mmm`.
 fn timestamp(seconds: f64, sep: char) -> String {
@@ -17,6 +115,18 @@ fn timestamp(seconds: f64, sep: char) -> String {
 }
 
 impl Transcript {
+    /// The transcript in `format`.
+    pub fn render(&self, format: Format) -> String {
+        match format {
+            Format::Text => self.to_text(),
+            Format::Json => self.to_json(),
+            Format::VerboseJson => self.to_verbose_json(),
+            Format::Srt => self.to_srt(),
+            Format::Vtt => self.to_vtt(),
+            Format::Tsv => self.to_tsv(),
+        }
+    }
+
     /// The plain text, one line.
     pub fn to_text(&self) -> String {
         format!("{}\n", self.text)
@@ -27,8 +137,9 @@ impl Transcript {
     /// ```
     /// # use stenograph::transcribe::{Segment, Transcript};
     /// let t = Transcript { text: "Hi.".into(), language: "en".into(), language_probability: 1.0,
-    ///     duration: 1.5, segments: vec![Segment { id: 0, start: 0.0, end: 1.5, text: " Hi.".into(),
-    ///     tokens: vec![], avg_logprob: 0.0, compression_ratio: 1.0, no_speech_prob: 0.0, words: vec![] }] };
+    ///     duration: 1.5, task: Default::default(), segments: vec![Segment { id: 0, start: 0.0,
+    ///     end: 1.5, text: " Hi.".into(), tokens: vec![], avg_logprob: 0.0, temperature: 0.0,
+    ///     compression_ratio: 1.0, no_speech_prob: 0.0, words: vec![] }], warnings: vec![] };
     /// assert_eq!(t.to_srt(), "1\n00:00:00,000 --> 00:00:01,500\nHi.\n\n");
     /// ```
     pub fn to_srt(&self) -> String {
@@ -69,15 +180,10 @@ impl Transcript {
     /// OpenAI's `verbose_json` response: task, language (English name), duration, text,
     /// segments, and words when they were asked for.
     pub fn to_verbose_json(&self) -> String {
-        self.verbose_json_value(false).to_string()
+        self.verbose_json_value().to_string()
     }
 
-    /// [`to_verbose_json`](Self::to_verbose_json) for a translation (`task: "translate"`).
-    pub fn to_verbose_json_translation(&self) -> String {
-        self.verbose_json_value(true).to_string()
-    }
-
-    fn verbose_json_value(&self, translated: bool) -> serde_json::Value {
+    fn verbose_json_value(&self) -> serde_json::Value {
         let lang_id = whisper_rs::get_lang_id(&self.language);
         let language = lang_id
             .and_then(whisper_rs::get_lang_str_full)
@@ -94,13 +200,14 @@ impl Transcript {
                     "text": s.text,
                     "tokens": s.tokens,
                     "avg_logprob": s.avg_logprob,
+                    "temperature": s.temperature,
                     "compression_ratio": s.compression_ratio,
                     "no_speech_prob": s.no_speech_prob,
                 })
             })
             .collect();
         let mut v = json!({
-            "task": if translated { "translate" } else { "transcribe" },
+            "task": self.task.as_str(),
             "language": language,
             "duration": self.duration,
             "text": self.text,
@@ -146,6 +253,7 @@ mod tests {
             text: text.into(),
             tokens: vec![1, 2],
             avg_logprob: -0.2,
+            temperature: 0.0,
             compression_ratio: 1.1,
             no_speech_prob: 0.01,
             words: vec![Word {
@@ -160,10 +268,12 @@ mod tests {
             language: "en".into(),
             language_probability: 1.0,
             duration: 3725.5,
+            task: crate::transcribe::Task::Transcribe,
             segments: vec![
                 seg(0, 0.0, 1.25, " Hello there."),
                 seg(1, 3723.0, 3725.5, " General Kenobi."),
             ],
+            warnings: vec![],
         }
     }
 
@@ -199,5 +309,29 @@ mod tests {
             v["words"][0],
             json!({ "word": "Hello", "start": 0.0, "end": 1.25 })
         );
+        assert_eq!(v["segments"][0]["temperature"], 0.0);
+        let translated = Transcript {
+            task: crate::transcribe::Task::Translate,
+            ..t
+        };
+        let v: serde_json::Value =
+            serde_json::from_str(&translated.render(Format::VerboseJson)).unwrap();
+        assert_eq!(v["task"], "translate");
+    }
+
+    #[test]
+    fn formats_by_name() {
+        for f in Format::ALL {
+            assert_eq!(f.as_str().parse::<Format>().unwrap(), f);
+            assert_eq!(f.to_string().to_uppercase().parse::<Format>().unwrap(), f);
+        }
+        assert_eq!("txt".parse::<Format>().unwrap(), Format::Text);
+        let e = "docx".parse::<Format>().unwrap_err();
+        assert!(e.to_string().contains("verbose_json"), "{e}");
+        assert_eq!(Format::Srt.content_type(), "application/x-subrip");
+        let t = sample();
+        for f in Format::ALL {
+            assert!(!t.render(f).is_empty(), "{f}");
+        }
     }
 }

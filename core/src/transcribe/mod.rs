@@ -17,8 +17,10 @@ use std::sync::{Arc, Mutex};
 
 use whisper_rs::{FullParams, WhisperState};
 
+pub use formats::Format;
 pub use options::{
-    CancelToken, Decoding, ProgressCallback, SegmentCallback, Task, TranscribeOptions,
+    language, CancelToken, Decoding, ProgressCallback, SegmentCallback, Task, TranscribeOptions,
+    MAX_BEAMS, MAX_PROMPT_BYTES,
 };
 pub use transcript::{Segment, Transcript, Word};
 
@@ -253,7 +255,9 @@ impl Transcriber {
 
     /// Transcribes decoded audio.
     pub fn transcribe(&self, audio: &Audio, opts: &TranscribeOptions) -> Result<Transcript> {
-        self.transcribe_samples(audio.samples(), opts)
+        let mut t = self.transcribe_samples(audio.samples(), opts)?;
+        t.warnings = audio.warnings().to_vec();
+        Ok(t)
     }
 
     /// Decodes and transcribes a file, streaming (see [`transcribe_stream`](Self::transcribe_stream)).
@@ -362,6 +366,7 @@ impl Transcriber {
             raw: None,
             first_id,
             max_compression_ratio: opts.compression_ratio_threshold,
+            temperature: opts.temperature,
             word_timestamps: opts.word_timestamps,
             on_segment: if deliver {
                 opts.on_segment.clone()
@@ -607,7 +612,9 @@ impl Transcriber {
                 break;
             }
         }
-        Ok(call.finish(block_start + block.len(), opts))
+        let mut t = call.finish(block_start + block.len(), opts);
+        t.warnings = stream.warnings().to_vec();
+        Ok(t)
     }
 
     /// Checks options against the model before any work.
@@ -615,30 +622,7 @@ impl Transcriber {
         if opts.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
             return Err(Error::Cancelled);
         }
-        if let Decoding::Beam(n) = opts.decoding {
-            if n > templates::MAX_BEAMS {
-                return Err(Error::InvalidArgument(format!(
-                    "beam size must be at most {}, not {n}",
-                    templates::MAX_BEAMS
-                )));
-            }
-        }
-        if !(0.0..=1.0).contains(&opts.temperature) {
-            return Err(Error::InvalidArgument(format!(
-                "temperature must be between 0 and 1, not {}",
-                opts.temperature
-            )));
-        }
-        for (what, text) in [
-            ("language", opts.language.as_deref()),
-            ("initial prompt", opts.initial_prompt.as_deref()),
-        ] {
-            if text.is_some_and(|t| t.contains('\0')) {
-                return Err(Error::InvalidArgument(format!(
-                    "the {what} contains a NUL character"
-                )));
-            }
-        }
+        opts.validate()?;
         let info = self.inner.model.info();
         if !info.multilingual {
             if opts.task == Task::Translate {
@@ -649,13 +633,6 @@ impl Transcriber {
             if let Some(l) = opts.language.as_deref().filter(|l| *l != "en") {
                 return Err(Error::InvalidArgument(format!(
                     "language '{l}' asked of an English-only model"
-                )));
-            }
-        }
-        if let Some(l) = &opts.language {
-            if whisper_rs::get_lang_id(l).is_none() {
-                return Err(Error::InvalidArgument(format!(
-                    "unknown language code '{l}'"
                 )));
             }
         }
@@ -792,7 +769,9 @@ impl Call {
             language,
             language_probability,
             duration: samples as f64 / f64::from(SAMPLE_RATE),
+            task: self.opts.task,
             segments: self.segments,
+            warnings: Vec::new(),
         }
     }
 }

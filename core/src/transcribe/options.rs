@@ -1,12 +1,19 @@
-//! What a transcription should do.
+//! What a transcription should do, and the one place its options are parsed and checked:
+//! every binding, the CLI and the server go through [`Task::from_str`],
+//! [`Decoding::from_beam_size`], [`language`] and [`TranscribeOptions::validate`].
 
+use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
+
 use super::transcript::Segment;
+use crate::{Error, Result};
 
 /// Transcribe in the spoken language, or translate to English.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Task {
     /// Text in the language spoken (default).
     #[default]
@@ -15,13 +22,111 @@ pub enum Task {
     Translate,
 }
 
+impl Task {
+    /// `"transcribe"` or `"translate"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Task::Transcribe => "transcribe",
+            Task::Translate => "translate",
+        }
+    }
+}
+
+impl FromStr for Task {
+    type Err = Error;
+
+    /// `transcribe` or `translate` (any case).
+    ///
+    /// ```
+    /// use stenograph::transcribe::Task;
+    /// assert_eq!("Translate".parse::<Task>().unwrap(), Task::Translate);
+    /// assert!("summarise".parse::<Task>().is_err());
+    /// ```
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "transcribe" => Ok(Task::Transcribe),
+            "translate" => Ok(Task::Translate),
+            other => Err(Error::InvalidArgument(format!(
+                "task must be 'transcribe' or 'translate', not '{other}'"
+            ))),
+        }
+    }
+}
+
+impl std::fmt::Display for Task {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Most beams a beam search may use (whisper.cpp's `WHISPER_MAX_DECODERS`).
+pub const MAX_BEAMS: usize = 8;
+
 /// How tokens are chosen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Decoding {
     /// The most likely token each step (fastest).
     Greedy,
-    /// Beam search with this many beams, 1 to 8 (whisper.cpp's default is 5).
+    /// Beam search with this many beams, 2 to [`MAX_BEAMS`] (whisper.cpp's default is 5).
     Beam(usize),
+}
+
+impl Decoding {
+    /// The decoding for a beam size as users give it: 0 or 1 is greedy, 2 to [`MAX_BEAMS`] a
+    /// beam search.
+    ///
+    /// ```
+    /// use stenograph::transcribe::Decoding;
+    /// assert_eq!(Decoding::from_beam_size(1).unwrap(), Decoding::Greedy);
+    /// assert_eq!(Decoding::from_beam_size(5).unwrap(), Decoding::Beam(5));
+    /// assert!(Decoding::from_beam_size(9).is_err());
+    /// ```
+    pub fn from_beam_size(beams: usize) -> Result<Self> {
+        match beams {
+            0 | 1 => Ok(Decoding::Greedy),
+            n if n <= MAX_BEAMS => Ok(Decoding::Beam(n)),
+            n => Err(Error::InvalidArgument(format!(
+                "beam size must be at most {MAX_BEAMS}, not {n}"
+            ))),
+        }
+    }
+
+    /// The beam size: 1 for greedy decoding.
+    pub fn beam_size(self) -> usize {
+        match self {
+            Decoding::Greedy => 1,
+            Decoding::Beam(n) => n,
+        }
+    }
+}
+
+/// Checks a language given by a user: an ISO 639-1 code Whisper knows (`en`, `de`, …), in any
+/// case, or `auto` (or nothing) to detect it. Returns the code, lower-case, or `None` for
+/// detection.
+///
+/// ```
+/// use stenograph::transcribe::language;
+/// assert_eq!(language(Some("EN")).unwrap().as_deref(), Some("en"));
+/// assert_eq!(language(Some("auto")).unwrap(), None);
+/// assert!(language(Some("english")).is_err());
+/// ```
+pub fn language(given: Option<&str>) -> Result<Option<String>> {
+    let Some(code) = given
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && *l != "auto")
+    else {
+        return Ok(None);
+    };
+    let code = code.to_ascii_lowercase();
+    // whisper.cpp also knows full names ("english"): only its codes are accepted here.
+    let known = whisper_rs::get_lang_id(&code).and_then(whisper_rs::get_lang_str);
+    if known != Some(code.as_str()) {
+        return Err(Error::InvalidArgument(format!(
+            "unknown language code '{}': use an ISO 639-1 code such as 'en', or 'auto'",
+            code.replace('\0', "\\0")
+        )));
+    }
+    Ok(Some(code))
 }
 
 /// Shares a stop request with a running transcription; clones share the flag.
@@ -111,10 +216,74 @@ pub struct TranscribeOptions {
     pub cancel: Option<CancelToken>,
 }
 
+/// Longest initial prompt, in bytes (Whisper reads at most 224 tokens of it).
+pub const MAX_PROMPT_BYTES: usize = 4096;
+
 impl TranscribeOptions {
     /// Whether this call's token has been cancelled: callbacks stay silent from then on.
     pub(crate) fn cancelled(&self) -> bool {
         self.cancel.as_ref().is_some_and(CancelToken::is_cancelled)
+    }
+
+    /// Checks every option that does not depend on the model: the language, the beam size,
+    /// the temperature and thresholds, the prompt, the segment length. The transcriber checks
+    /// the rest (an English-only model and translation) when a call starts.
+    ///
+    /// ```
+    /// use stenograph::transcribe::TranscribeOptions;
+    /// let bad = TranscribeOptions { temperature: 1.5, ..TranscribeOptions::default() };
+    /// assert!(bad.validate().is_err());
+    /// assert!(TranscribeOptions::default().validate().is_ok());
+    /// ```
+    pub fn validate(&self) -> Result<()> {
+        if let Some(l) = &self.language {
+            if language(Some(l))?.as_deref() != Some(l.as_str()) {
+                return Err(Error::InvalidArgument(format!(
+                    "language must be a lower-case ISO 639-1 code, not '{l}'"
+                )));
+            }
+        }
+        if let Decoding::Beam(n) = self.decoding {
+            Decoding::from_beam_size(n)?;
+        }
+        if !(0.0..=1.0).contains(&self.temperature) {
+            return Err(Error::InvalidArgument(format!(
+                "temperature must be between 0 and 1, not {}",
+                self.temperature
+            )));
+        }
+        for (what, v) in [
+            (
+                "compression_ratio_threshold",
+                self.compression_ratio_threshold,
+            ),
+            ("logprob_threshold", self.logprob_threshold),
+        ] {
+            if !v.is_finite() {
+                return Err(Error::InvalidArgument(format!(
+                    "{what} must be a finite number, not {v}"
+                )));
+            }
+        }
+        if let Some(p) = &self.initial_prompt {
+            if p.contains('\0') {
+                return Err(Error::InvalidArgument(
+                    "the initial prompt contains a NUL character".into(),
+                ));
+            }
+            if p.len() > MAX_PROMPT_BYTES {
+                return Err(Error::InvalidArgument(format!(
+                    "the initial prompt is {} bytes; at most {MAX_PROMPT_BYTES}",
+                    p.len()
+                )));
+            }
+        }
+        if self.max_segment_chars == Some(0) {
+            return Err(Error::InvalidArgument(
+                "max_segment_chars must be at least 1".into(),
+            ));
+        }
+        Ok(())
     }
 }
 

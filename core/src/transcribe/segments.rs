@@ -26,6 +26,8 @@ pub(crate) struct Collector {
     pub first_id: usize,
     /// Segments whose text compresses better than this are repetition loops and are dropped.
     pub max_compression_ratio: f32,
+    /// The call's first-decode temperature, recorded on each segment.
+    pub temperature: f32,
     pub word_timestamps: bool,
     pub on_segment: Option<SegmentCallback>,
     /// The call's cancel token: no segment is delivered once it is cancelled.
@@ -103,6 +105,7 @@ pub(crate) unsafe extern "C" fn on_new_segments(
                 continue;
             }
             segment.id = collector.first_id + collector.segments.len();
+            segment.temperature = collector.temperature;
             let cancelled = collector
                 .cancel
                 .as_ref()
@@ -226,6 +229,7 @@ pub(crate) fn build_segment(
             tokens.iter().map(|t| t.plog).sum::<f32>() / tokens.len() as f32
         },
         tokens: tokens.iter().map(|t| t.id).collect(),
+        temperature: 0.0,
         no_speech_prob,
         words,
     }

@@ -13,8 +13,7 @@ use whisper_rs::{FullParams, SamplingStrategy};
 
 use super::Decoding;
 
-/// The most beams whisper.cpp decodes with (its `WHISPER_MAX_DECODERS`).
-pub(crate) const MAX_BEAMS: usize = 8;
+use super::options::MAX_BEAMS;
 
 /// Fresh parameters for `decoding` in `language` (a code whisper.cpp knows).
 pub(crate) fn params(decoding: Decoding, language: &str) -> FullParams<'static, 'static> {

@@ -2,6 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::Task;
+use crate::audio::Warning;
+
 /// One word with its timing, from token-level timestamps.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Word {
@@ -30,6 +33,10 @@ pub struct Segment {
     pub tokens: Vec<i32>,
     /// Mean log-probability of the tokens.
     pub avg_logprob: f32,
+    /// Sampling temperature of the window's first decode (whisper.cpp re-decodes a window
+    /// that fails its checks at higher temperatures without reporting which one it kept).
+    #[serde(default)]
+    pub temperature: f32,
     /// Size of the text over its zlib-compressed size: high values mean repetition.
     pub compression_ratio: f32,
     /// Probability that the window holds no speech.
@@ -49,6 +56,13 @@ pub struct Transcript {
     pub language_probability: f32,
     /// Length of the audio in seconds.
     pub duration: f64,
+    /// Whether the text is a transcription or a translation to English.
+    #[serde(default)]
+    pub task: Task,
     /// The segments in order.
     pub segments: Vec<Segment>,
+    /// Problems decoding the input that were tolerated (e.g. a file cut off early: the text
+    /// covers only what was there).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
 }

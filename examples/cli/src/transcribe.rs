@@ -5,47 +5,22 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use stenograph::audio::Audio;
 use stenograph::model::{FetchOptions, Model};
 use stenograph::transcribe::{
-    Decoding, Task, TranscribeOptions, Transcriber, Transcript, DEFAULT_MODEL,
+    language, Decoding, Format, Task, TranscribeOptions, Transcriber, Transcript, DEFAULT_MODEL,
 };
 use stenograph::Error;
 
-#[derive(Clone, Copy, ValueEnum)]
-enum Format {
-    Text,
-    Json,
-    #[value(name = "verbose_json")]
-    VerboseJson,
-    Srt,
-    Vtt,
-    Tsv,
-}
-
-impl Format {
-    fn extension(self) -> &'static str {
-        match self {
-            Format::Text => "txt",
-            Format::Json | Format::VerboseJson => "json",
-            Format::Srt => "srt",
-            Format::Vtt => "vtt",
-            Format::Tsv => "tsv",
-        }
-    }
-
-    fn render(self, t: &Transcript, translated: bool) -> String {
-        match self {
-            Format::Text => t.to_text(),
-            Format::Json => t.to_json() + "\n",
-            Format::VerboseJson if translated => t.to_verbose_json_translation() + "\n",
-            Format::VerboseJson => t.to_verbose_json() + "\n",
-            Format::Srt => t.to_srt(),
-            Format::Vtt => t.to_vtt(),
-            Format::Tsv => t.to_tsv(),
-        }
+/// A transcript in `format`, ending in a newline.
+fn render(t: &Transcript, format: Format) -> String {
+    let out = t.render(format);
+    if out.ends_with('\n') {
+        out
+    } else {
+        out + "\n"
     }
 }
 
@@ -57,28 +32,32 @@ pub struct TranscribeArgs {
     /// Model name (fetched on first use), ggml file, or export directory.
     #[arg(long, short, default_value = DEFAULT_MODEL)]
     model: String,
-    /// Output format.
-    #[arg(long, short, value_enum, default_value = "text")]
+    /// Output format: text, json, verbose_json, srt, vtt or tsv.
+    #[arg(long, short, default_value = "text")]
     format: Format,
-    /// Spoken language (ISO 639-1, e.g. en, de); detected when omitted.
+    /// Spoken language (ISO 639-1, e.g. en, de); detected when omitted or `auto`.
     #[arg(long, short)]
     language: Option<String>,
-    /// Translate to English (multilingual models).
-    #[arg(long)]
+    /// transcribe, or translate to English (multilingual models).
+    #[arg(long, default_value = "transcribe")]
+    task: Task,
+    /// The same as `--task translate`.
+    #[arg(long, conflicts_with = "task")]
     translate: bool,
-    /// Beam search with N beams instead of greedy decoding.
-    #[arg(long)]
-    beam: Option<usize>,
+    /// Beam search with N beams (2–8); 0 or 1 is greedy decoding (default).
+    #[arg(long, visible_alias = "beam", default_value_t = 1)]
+    beam_size: usize,
     /// Per-word timings (in verbose_json output).
     #[arg(long)]
     word_timestamps: bool,
     /// Text that primes the decoder (names, jargon).
-    #[arg(long)]
-    prompt: Option<String>,
+    #[arg(long, visible_alias = "prompt")]
+    initial_prompt: Option<String>,
     /// Files transcribed at once (default: CPU cores).
     #[arg(long, short)]
     jobs: Option<usize>,
-    /// Write FILE.<ext> into this directory instead of printing.
+    /// Write each transcript into this directory instead of printing, named after its input
+    /// with the format's extension (call.part1.mp3 gives call.part1.txt).
     #[arg(long, short)]
     output_dir: Option<PathBuf>,
     /// Many short recordings: decode them all, then let their speech share decoder windows
@@ -100,23 +79,28 @@ pub fn run(args: TranscribeArgs) -> Result<(), Error> {
         .max_concurrent(jobs)
         .build()?;
     let base = TranscribeOptions {
-        language: args.language.clone(),
+        language: language(args.language.as_deref())?,
         task: if args.translate {
             Task::Translate
         } else {
-            Task::Transcribe
+            args.task
         },
-        initial_prompt: args.prompt.clone(),
-        decoding: args.beam.map_or(Decoding::Greedy, Decoding::Beam),
+        initial_prompt: args.initial_prompt.clone(),
+        decoding: Decoding::from_beam_size(args.beam_size)?,
         word_timestamps: args.word_timestamps,
         ..TranscribeOptions::default()
     };
-    if let Some(dir) = &args.output_dir {
-        std::fs::create_dir_all(dir).map_err(|source| Error::Io {
-            path: dir.clone(),
-            source,
-        })?;
-    }
+    base.validate()?;
+    let outputs = match &args.output_dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+                path: dir.clone(),
+                source,
+            })?;
+            Some(output_paths(dir, &args.files, args.format)?)
+        }
+        None => None,
+    };
     let results = if args.batch {
         batched(&transcriber, &args.files, &base)?
     } else {
@@ -124,14 +108,13 @@ pub fn run(args: TranscribeArgs) -> Result<(), Error> {
     };
     let mut failed = None;
     let many = args.files.len() > 1;
-    for (file, result) in args.files.iter().zip(results) {
+    for (i, (file, result)) in args.files.iter().zip(results).enumerate() {
         match result {
             Ok(t) => {
-                let out = args.format.render(&t, args.translate);
-                match &args.output_dir {
-                    Some(dir) => {
-                        let name = file.file_stem().unwrap_or(file.as_os_str());
-                        let path = dir.join(name).with_extension(args.format.extension());
+                let out = render(&t, args.format);
+                match &outputs {
+                    Some(paths) => {
+                        let path = paths[i].clone();
                         std::fs::write(&path, out).map_err(|source| Error::Io { path, source })?;
                     }
                     None if many => print!("==> {} <==\n{out}", file.display()),
@@ -153,6 +136,35 @@ pub fn run(args: TranscribeArgs) -> Result<(), Error> {
         )),
         None => Ok(()),
     }
+}
+
+/// Where each file's transcript goes in `dir`: the input's name without its last extension,
+/// plus the format's (`call.part1.mp3` gives `call.part1.txt`). Two inputs that would share an
+/// output (`a.wav` and `a.mp3`, or the same name in two directories) are refused before
+/// anything is transcribed: no output of a run overwrites another.
+fn output_paths(
+    dir: &std::path::Path,
+    files: &[PathBuf],
+    format: Format,
+) -> Result<Vec<PathBuf>, Error> {
+    let mut seen = std::collections::HashMap::new();
+    let mut out = Vec::with_capacity(files.len());
+    for file in files {
+        let mut name = file.file_stem().unwrap_or(file.as_os_str()).to_os_string();
+        name.push(".");
+        name.push(format.extension());
+        let path = dir.join(name);
+        if let Some(other) = seen.insert(path.clone(), file) {
+            return Err(Error::InvalidArgument(format!(
+                "{} and {} would both be written to {}",
+                other.display(),
+                file.display(),
+                path.display()
+            )));
+        }
+        out.push(path);
+    }
+    Ok(out)
 }
 
 /// A progress bar on a terminal, labelled `msg`.

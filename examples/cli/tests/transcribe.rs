@@ -14,6 +14,19 @@ fn speech(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
     path
 }
 
+/// `stenograph transcribe ARGS…`.
+fn transcribe<I, S>(args: I) -> std::process::Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    Command::new(env!("CARGO_BIN_EXE_stenograph"))
+        .arg("transcribe")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
 /// `a.wav` and `b.wav`, one sentence each.
 fn two_clips(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
     (
@@ -120,4 +133,81 @@ fn batch_transcribes_each_file_and_reports_the_bad_one() {
         "{stdout}"
     );
     assert!(stdout[b_at..].contains("Thursday"), "{stdout}");
+}
+
+#[test]
+fn outputs_keep_their_whole_stem_and_never_overwrite_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = two_clips(dir.path());
+    let part1 = dir.path().join("call.part1.wav");
+    let part2 = dir.path().join("call.part2.wav");
+    std::fs::rename(&a, &part1).unwrap();
+    std::fs::rename(&b, &part2).unwrap();
+    let out = dir.path().join("out");
+    let run = |files: &[&std::path::Path]| {
+        let mut args: Vec<&std::ffi::OsStr> = files.iter().map(|f| f.as_os_str()).collect();
+        args.extend([std::ffi::OsStr::new("-o"), out.as_os_str()]);
+        transcribe(args)
+    };
+    let done = run(&[&part1, &part2]);
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let one = std::fs::read_to_string(out.join("call.part1.txt")).unwrap();
+    let two = std::fs::read_to_string(out.join("call.part2.txt")).unwrap();
+    assert!(one.to_lowercase().contains("customer back"), "{one}");
+    assert!(two.contains("Thursday"), "{two}");
+
+    // Two inputs that would write one file: refused before anything is written.
+    let other_dir = dir.path().join("other");
+    std::fs::create_dir_all(&other_dir).unwrap();
+    let twin = other_dir.join("call.part1.wav");
+    std::fs::copy(&part2, &twin).unwrap();
+    std::fs::remove_dir_all(&out).unwrap();
+    let refused = run(&[&part1, &twin]);
+    assert_eq!(refused.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("would both be written"), "{err}");
+    assert!(!out.join("call.part1.txt").exists());
+}
+
+#[test]
+fn bad_options_get_clear_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, _) = two_clips(dir.path());
+    for (args, expected) in [
+        (&["--beam-size", "9"][..], "beam size must be at most 8"),
+        (
+            &["--language", "english"][..],
+            "unknown language code 'english'",
+        ),
+        (
+            &["--task", "summarise"][..],
+            "task must be 'transcribe' or 'translate'",
+        ),
+        (
+            &["--format", "docx"][..],
+            "format must be one of text, json",
+        ),
+        (&["--task", "translate"][..], "English-only"),
+    ] {
+        let out = transcribe(std::iter::once(a.as_os_str()).chain(args.iter().map(|s| s.as_ref())));
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(expected), "{args:?}: {err}");
+    }
+    // Greedy by beam size 1, and the old spellings of the flags still work.
+    for args in [
+        &["--beam-size", "1", "--initial-prompt", "Acme"][..],
+        &["--beam", "2", "--prompt", "Acme", "--language", "EN"][..],
+    ] {
+        let out = transcribe(std::iter::once(a.as_os_str()).chain(args.iter().map(|s| s.as_ref())));
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }

@@ -102,7 +102,7 @@ def test_errors_in_openai_shape(client, speech):
     assert e["code"] == "invalid_argument"
     r = client.post("/v1/audio/translations", files={"file": ("c.wav", speech.read_bytes())},
                     data={"model": "whisper-1"})
-    assert error(r, 400)["code"] == "invalid_argument"  # tiny.en cannot translate
+    assert error(r, 400, "model")["code"] == "model_not_multilingual"  # tiny.en cannot translate
 
 
 @pytest.fixture(scope="module")
@@ -133,6 +133,15 @@ def test_official_openai_client(server, speech):
             timestamp_granularities=["word"],
         )
     assert verbose.duration > 2 and verbose.words[0].word.lower() == "please"
+    # Every field of the SDK's verbose transcription is there, with its type.
+    from openai.types.audio import TranscriptionVerbose
+
+    raw = client.audio.transcriptions.with_raw_response.create(
+        model="whisper-1", file=open(speech, "rb"), response_format="verbose_json",
+        timestamp_granularities=["word", "segment"],
+    )
+    strict = TranscriptionVerbose.model_validate(raw.http_response.json(), strict=True)
+    assert strict.segments and strict.segments[0].temperature == 0.0
     with open(speech, "rb") as f:
         srt = client.audio.transcriptions.create(model="whisper-1", file=f, response_format="srt")
     assert "-->" in srt

@@ -230,7 +230,8 @@ impl Worker {
         };
         let opts = TranscribeOptions {
             language: job.input.options.language.clone(),
-            initial_prompt: job.input.options.prompt.clone(),
+            task: job.input.options.task,
+            initial_prompt: job.input.options.initial_prompt.clone(),
             word_timestamps: job.input.options.word_timestamps,
             temperature: job.input.options.temperature.unwrap_or(0.0),
             cancel: Some(token),

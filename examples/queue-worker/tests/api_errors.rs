@@ -81,6 +81,14 @@ async fn bad_requests_get_clear_errors() {
             400,
             "unsupported_language",
         ),
+        (wav.clone(), &[("language", "xx")], 400, "invalid_language"),
+        (
+            wav.clone(),
+            &[("task", "translate")],
+            400,
+            "unsupported_task",
+        ),
+        (wav.clone(), &[("task", "summarise")], 400, "invalid_task"),
         (
             wav.clone(),
             &[("word_timestamps", "maybe")],

@@ -204,6 +204,8 @@ async fn every_refusal_has_openais_error_shape() {
     ] {
         let r = post(path, ct, b"{not json").await.unwrap();
         assert_eq!(r.status(), status, "{path} {ct}");
+        // Its body may be unread: the connection is not offered for another request.
+        assert_eq!(r.headers()["connection"], "close", "{path} {ct}");
         let body: Value = r.json().await.unwrap();
         assert_eq!(code(&body), expected, "{path} {ct}: {body}");
     }

@@ -133,10 +133,46 @@ async fn one_process_with_the_embedded_defaults() {
     let r = post(form("verbose_json")).await.unwrap();
     let body: serde_json::Value = r.json().await.unwrap();
     assert!(!body["words"].as_array().unwrap().is_empty(), "{body}");
+    assert_eq!(body["task"], "transcribe");
+    // Every field of OpenAI's verbose segment, temperature included.
+    for field in [
+        "id",
+        "seek",
+        "start",
+        "end",
+        "text",
+        "tokens",
+        "temperature",
+        "avg_logprob",
+        "compression_ratio",
+        "no_speech_prob",
+    ] {
+        assert!(!body["segments"][0][field].is_null(), "{field}: {body}");
+    }
     let r = post(form("srt")).await.unwrap();
     assert_eq!(r.headers()["content-type"], "application/x-subrip");
     let r = post(form("json").text("model", "whisper-9")).await.unwrap();
     assert_eq!(r.status(), 400);
+    // Translation needs a multilingual model; the default one is English-only.
+    let r = c
+        .http
+        .post(format!("{}/v1/audio/translations", c.base))
+        .multipart(form("json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(code(&body), "model_not_multilingual", "{body}");
+    // The core's option names, and OpenAI's `prompt` for the same thing.
+    for (field, value) in [("initial_prompt", "Acme"), ("prompt", "Acme")] {
+        let id = c.submit_ok(&clips[2], &[(field, value)]).await;
+        let (_, job) = c.get_json(&format!("/v1/jobs/{id}")).await;
+        assert_eq!(job["options"]["initial_prompt"], "Acme", "{job}");
+        assert_eq!(job["options"]["task"], "transcribe", "{job}");
+        c.wait(&id, Duration::from_secs(120)).await;
+        assert_eq!(c.delete(&format!("/v1/jobs/{id}")).await.0, 204);
+    }
     let (_, all) = c.get_json("/v1/jobs?limit=100").await;
     assert_eq!(
         all["data"].as_array().unwrap().len(),

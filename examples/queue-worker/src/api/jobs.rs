@@ -15,6 +15,7 @@ use super::AppState;
 use crate::db::{status, Cancel, Job, JobInput, NewJob, Purge};
 use crate::view::{self, JobView};
 use crate::webhook::address;
+use stenograph::transcribe::Format;
 
 /// The multipart form of `POST /v1/jobs`.
 #[derive(ToSchema)]
@@ -23,10 +24,12 @@ pub struct JobUpload {
     /// The audio file (any common format).
     #[schema(format = Binary, value_type = String)]
     file: Vec<u8>,
-    /// ISO 639-1 language; detected when absent.
+    /// ISO 639-1 language; detected when absent or `auto`.
     language: Option<String>,
-    /// Text that conditions the transcription (names, spellings).
-    prompt: Option<String>,
+    /// `transcribe` (default) or `translate` (to English; multilingual models).
+    task: Option<String>,
+    /// Text that conditions the transcription (names, spellings); `prompt` is accepted too.
+    initial_prompt: Option<String>,
     /// "true" for per-word timings.
     word_timestamps: Option<bool>,
     /// Where to POST the result when the job ends.
@@ -39,10 +42,13 @@ pub struct JobUpload {
 pub struct JobFromUrl {
     /// `s3://BUCKET/KEY` or `file:///PATH` under one of the caller's input prefixes.
     pub url: String,
-    /// ISO 639-1 language; detected when absent.
+    /// ISO 639-1 language; detected when absent or `auto`.
     pub language: Option<String>,
-    /// Text that conditions the transcription.
-    pub prompt: Option<String>,
+    /// `transcribe` (default) or `translate`.
+    pub task: Option<String>,
+    /// Text that conditions the transcription (`prompt` is accepted too).
+    #[serde(alias = "prompt")]
+    pub initial_prompt: Option<String>,
     /// Per-word timings.
     #[serde(default)]
     pub word_timestamps: bool,
@@ -131,10 +137,13 @@ async fn from_form(
     form: Form,
 ) -> Result<NewJob, ApiError> {
     let opts = upload::options(
-        form.get("language"),
-        form.get("prompt"),
-        upload::boolean(form.get("word_timestamps"), "word_timestamps")?,
-        None,
+        upload::Given {
+            language: form.get("language"),
+            task: form.get("task"),
+            initial_prompt: form.get("initial_prompt").or(form.get("prompt")),
+            word_timestamps: upload::boolean(form.get("word_timestamps"), "word_timestamps")?,
+            temperature: None,
+        },
         state.config.english_only(),
     )?;
     let webhook_url = webhook(state, form.get("webhook_url")).await?;
@@ -163,10 +172,13 @@ async fn from_url(
     body: JobFromUrl,
 ) -> Result<NewJob, ApiError> {
     let opts = upload::options(
-        body.language.as_deref(),
-        body.prompt.as_deref(),
-        body.word_timestamps,
-        None,
+        upload::Given {
+            language: body.language.as_deref(),
+            task: body.task.as_deref(),
+            initial_prompt: body.initial_prompt.as_deref(),
+            word_timestamps: body.word_timestamps,
+            temperature: None,
+        },
         state.config.english_only(),
     )?;
     // Decided from the URL and the configuration alone, before storage is touched: the
@@ -285,14 +297,14 @@ pub async fn transcript(
     Path(id): Path<String>,
     QueryParams(q): QueryParams<TranscriptQuery>,
 ) -> Result<Response, ApiError> {
-    let format = q.format.unwrap_or_else(|| "text".into());
-    if !super::FORMATS.contains(&format.as_str()) {
-        return Err(ApiError::invalid(
-            "invalid_format",
-            format!("format must be one of {}", super::FORMATS.join(", ")),
-        )
-        .param("format"));
-    }
+    let format: Format =
+        q.format
+            .as_deref()
+            .unwrap_or("text")
+            .parse()
+            .map_err(|e: stenograph::Error| {
+                ApiError::invalid("invalid_format", e.to_string()).param("format")
+            })?;
     let job = tenant_job(&state, &tenant, &id).await?;
     let t = view::transcript(&job).ok_or_else(|| {
         ApiError::conflict(
@@ -300,7 +312,7 @@ pub async fn transcript(
             format!("job '{id}' is {}, not completed", job.status),
         )
     })?;
-    Ok(super::render(&t, &format))
+    Ok(super::render(&t, format))
 }
 
 /// `GET /v1/jobs` query.

@@ -19,7 +19,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use stenograph::transcribe::Transcript;
+use stenograph::transcribe::{Format, Transcript};
 use tokio::sync::Notify;
 use utoipa::OpenApi;
 
@@ -30,9 +30,6 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::metrics::Metrics;
 use crate::storage::Storage;
-
-/// Transcript formats of `GET /v1/jobs/{id}/transcript`.
-pub const FORMATS: [&str; 6] = ["text", "json", "verbose_json", "srt", "vtt", "tsv"];
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -65,7 +62,7 @@ impl AppState {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Stenograph transcription service", description = "Queue transcription jobs, read their transcripts, or transcribe short clips synchronously (OpenAI-compatible)."),
-    paths(jobs::create, jobs::get, jobs::list, jobs::delete, jobs::transcript, tenant::erase, tenant::erasure, openai::transcriptions, healthz, readyz),
+    paths(jobs::create, jobs::get, jobs::list, jobs::delete, jobs::transcript, tenant::erase, tenant::erasure, openai::transcriptions, openai::translations, healthz, readyz),
     components(schemas(jobs::Created, jobs::JobFromUrl, jobs::JobList, crate::view::JobView, crate::view::JobError, tenant::ErasureView)),
     modifiers(&SecurityAddon)
 )]
@@ -103,6 +100,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/tenant/data", delete(tenant::erase))
         .route("/v1/tenant/erasures/{id}", get(tenant::erasure))
         .route("/v1/audio/transcriptions", post(openai::transcriptions))
+        .route("/v1/audio/translations", post(openai::translations))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/openapi.json", get(openapi))
@@ -144,16 +142,29 @@ pub fn ops_router(ops: Ops) -> Router {
         .with_state(ops)
 }
 
-/// Counts and logs every request; refused ones by error code.
+/// Counts and logs every request; refused ones by error code. A refused request that came
+/// with a body is answered with `Connection: close`: its body may not have been read, and the
+/// connection is not reused for another request.
 async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
     let method = request.method().clone();
+    let has_body = request.headers().contains_key(header::TRANSFER_ENCODING)
+        || request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() != b"0");
     let started = Instant::now();
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
     let status = response.status();
+    if has_body && (status.is_client_error() || status.is_server_error()) {
+        response.headers_mut().insert(
+            header::CONNECTION,
+            header::HeaderValue::from_static("close"),
+        );
+    }
     let m = &state.metrics;
     m.http_requests
         .with_label_values(&[&route, status.as_str()])
@@ -252,17 +263,13 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }
 
-/// A transcript in one of [`FORMATS`] with its content type.
-fn render(t: &Transcript, format: &str) -> Response {
-    let (body, content_type) = match format {
-        "json" => (t.to_json(), "application/json"),
-        "verbose_json" => (t.to_verbose_json(), "application/json"),
-        "srt" => (t.to_srt(), "application/x-subrip"),
-        "vtt" => (t.to_vtt(), "text/vtt; charset=utf-8"),
-        "tsv" => (t.to_tsv(), "text/tab-separated-values; charset=utf-8"),
-        _ => (t.to_text(), "text/plain; charset=utf-8"),
-    };
-    ([(header::CONTENT_TYPE, content_type)], body).into_response()
+/// A transcript in `format` with its content type.
+fn render(t: &Transcript, format: Format) -> Response {
+    (
+        [(header::CONTENT_TYPE, format.content_type())],
+        t.render(format),
+    )
+        .into_response()
 }
 
 #[cfg(test)]
@@ -280,6 +287,7 @@ mod tests {
             "/v1/tenant/data",
             "/v1/tenant/erasures/{id}",
             "/v1/audio/transcriptions",
+            "/v1/audio/translations",
             "/healthz",
             "/readyz",
         ] {

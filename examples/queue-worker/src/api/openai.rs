@@ -1,6 +1,8 @@
-//! `POST /v1/audio/transcriptions`: OpenAI's synchronous contract for short clips. The clip
-//! is queued ahead of batch jobs and answered when a worker finishes it, so the API itself
-//! never runs the model; a client that disconnects cancels its job.
+//! `POST /v1/audio/transcriptions` and `/v1/audio/translations`: OpenAI's synchronous
+//! contract for short clips. The clip is queued ahead of batch jobs and answered when a worker
+//! finishes it, so the API itself never runs the model; a client that disconnects cancels its
+//! job. Translations need a multilingual model: with an English-only one (the default) the
+//! endpoint answers 400 `model_not_multilingual`, decided from the configured model.
 
 use std::time::{Duration, Instant};
 
@@ -8,12 +10,23 @@ use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::response::Response;
 use utoipa::ToSchema;
 
+use stenograph::transcribe::{Format, Task};
+
 use super::auth::Tenant;
 use super::errors::ApiError;
 use super::jobs::new_job;
 use super::{upload, AppState};
 use crate::db::{status, JobInput};
 use crate::view;
+
+/// The `response_format` values OpenAI's audio endpoints take.
+const RESPONSE_FORMATS: [Format; 5] = [
+    Format::Json,
+    Format::Text,
+    Format::Srt,
+    Format::VerboseJson,
+    Format::Vtt,
+];
 
 /// Priority of synchronous jobs over `/v1/jobs` work.
 const SYNC_PRIORITY: i64 = 10;
@@ -57,6 +70,64 @@ pub async fn transcriptions(
     tenant: Tenant,
     request: Request,
 ) -> Result<Response, ApiError> {
+    answer(state, tenant, request, Task::Transcribe).await
+}
+
+/// OpenAI's translation form: the transcription form without `language` and word timings.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct TranslationForm {
+    /// The audio file.
+    #[schema(format = Binary, value_type = String)]
+    file: Vec<u8>,
+    /// `whisper-1` or the served model's name.
+    model: String,
+    /// Text that conditions the translation.
+    prompt: Option<String>,
+    /// json (default), text, srt, vtt or verbose_json.
+    response_format: Option<String>,
+    /// 0–1.
+    temperature: Option<f32>,
+}
+
+/// Translates a short clip to English (multilingual models) and answers with the text.
+#[utoipa::path(post, path = "/v1/audio/translations", tag = "openai",
+    request_body(content = TranslationForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "The English text in the requested format"),
+        (status = 400, description = "Invalid audio or option, or an English-only model served here"),
+        (status = 401, description = "Missing or wrong API key"),
+        (status = 413, description = "Upload over the size limit"),
+        (status = 415, description = "Not multipart/form-data"),
+        (status = 504, description = "No result within the time limit"),
+    ),
+    security(("api_key" = [])))]
+pub async fn translations(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    request: Request,
+) -> Result<Response, ApiError> {
+    if state.config.english_only() {
+        return Err(ApiError::invalid(
+            "model_not_multilingual",
+            format!(
+                "the model served here ({}) is English-only and cannot translate; run the \
+                 service with a multilingual model (STENOGRAPH_MODEL=base, small, …)",
+                state.config.model
+            ),
+        )
+        .param("model"));
+    }
+    answer(state, tenant, request, Task::Translate).await
+}
+
+/// Reads the form, queues the clip, waits for its job and renders the result.
+async fn answer(
+    state: AppState,
+    tenant: Tenant,
+    request: Request,
+    task: Task,
+) -> Result<Response, ApiError> {
     if !super::body::content_type(&request).starts_with("multipart/form-data") {
         return Err(ApiError::unsupported_media(
             "send the audio as multipart/form-data with a 'file' part",
@@ -80,14 +151,19 @@ pub async fn transcriptions(
         )
         .param("model"));
     }
-    let format = form.get("response_format").unwrap_or("json").to_string();
-    if !["json", "text", "srt", "vtt", "verbose_json"].contains(&format.as_str()) {
-        return Err(ApiError::invalid(
-            "invalid_value",
-            "response_format must be one of json, text, srt, verbose_json, vtt",
-        )
-        .param("response_format"));
-    }
+    let format = form
+        .get("response_format")
+        .unwrap_or("json")
+        .parse::<Format>()
+        .ok()
+        .filter(|f| RESPONSE_FORMATS.contains(f))
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "invalid_value",
+                "response_format must be one of json, text, srt, verbose_json, vtt",
+            )
+            .param("response_format")
+        })?;
     let granularities = form.all("timestamp_granularities");
     if granularities
         .iter()
@@ -100,10 +176,16 @@ pub async fn transcriptions(
         .param("timestamp_granularities"));
     }
     let opts = upload::options(
-        form.get("language"),
-        form.get("prompt"),
-        granularities.contains(&"word"),
-        upload::number(form.get("temperature"), "temperature")?,
+        upload::Given {
+            // A translation's source language is always detected.
+            language: (task == Task::Transcribe)
+                .then(|| form.get("language"))
+                .flatten(),
+            task: Some(task.as_str()),
+            initial_prompt: form.get("prompt"),
+            word_timestamps: task == Task::Transcribe && granularities.contains(&"word"),
+            temperature: upload::number(form.get("temperature"), "temperature")?,
+        },
         state.config.english_only(),
     )?;
     let (bytes, filename) = form.file.ok_or_else(|| {
@@ -163,7 +245,7 @@ pub async fn transcriptions(
             let t = view::transcript(&job).ok_or_else(|| {
                 ApiError::internal("bad_result", "the stored transcript is unreadable")
             })?;
-            Ok(super::render(&t, &format))
+            Ok(super::render(&t, format))
         }
         _ => {
             let code = job.error_code.unwrap_or_default();

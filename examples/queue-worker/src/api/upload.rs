@@ -198,64 +198,80 @@ pub async fn check_audio(
     Ok(info.duration_seconds)
 }
 
-/// Validates options given as text (form fields or JSON values).
-pub fn options(
-    language: Option<&str>,
-    prompt: Option<&str>,
-    word_timestamps: bool,
-    temperature: Option<f32>,
-    english_only: bool,
-) -> Result<JobOptions, ApiError> {
-    let language = match language
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && *l != "auto")
-    {
-        None => None,
-        Some(l) => {
-            let l = l.to_ascii_lowercase();
-            if !(2..=3).contains(&l.len()) || !l.chars().all(|c| c.is_ascii_lowercase()) {
-                return Err(ApiError::invalid(
-                    "invalid_language",
-                    format!("language must be an ISO 639-1 code such as 'en', not '{l}'"),
-                )
-                .param("language"));
-            }
-            if english_only && l != "en" {
-                return Err(ApiError::invalid(
-                    "unsupported_language",
-                    format!(
-                        "the model served here is English-only; language '{l}' is not available"
-                    ),
-                )
-                .param("language"));
-            }
-            Some(l)
+/// Options as a request gives them (form fields or JSON values).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Given<'a> {
+    /// `language`.
+    pub language: Option<&'a str>,
+    /// `task`.
+    pub task: Option<&'a str>,
+    /// `initial_prompt` (or `prompt`).
+    pub initial_prompt: Option<&'a str>,
+    /// `word_timestamps`.
+    pub word_timestamps: bool,
+    /// `temperature`.
+    pub temperature: Option<f32>,
+}
+
+/// Validates a request's options with the core's own checks, each refusal naming its
+/// parameter; `english_only`: the served model knows only English.
+pub fn options(given: Given<'_>, english_only: bool) -> Result<JobOptions, ApiError> {
+    use stenograph::transcribe::{self as core, Task, TranscribeOptions};
+    let refuse = |code: &'static str, param: &'static str| {
+        move |e: stenograph::Error| {
+            let message = e.to_string();
+            let message = message
+                .strip_prefix("invalid argument: ")
+                .unwrap_or(&message);
+            ApiError::invalid(code, message.to_string()).param(param)
         }
     };
-    let prompt = prompt.filter(|p| !p.is_empty()).map(str::to_string);
-    if let Some(p) = &prompt {
-        if p.len() > 4096 || p.contains('\0') {
+    let language =
+        core::language(given.language).map_err(refuse("invalid_language", "language"))?;
+    let task: Task = given
+        .task
+        .filter(|t| !t.trim().is_empty())
+        .map_or(Ok(Task::Transcribe), str::parse)
+        .map_err(refuse("invalid_task", "task"))?;
+    if english_only {
+        if let Some(l) = language.as_deref().filter(|l| *l != "en") {
             return Err(ApiError::invalid(
-                "invalid_prompt",
-                "prompt must be at most 4096 bytes of text",
+                "unsupported_language",
+                format!("the model served here is English-only; language '{l}' is not available"),
             )
-            .param("prompt"));
+            .param("language"));
+        }
+        if task == Task::Translate {
+            return Err(ApiError::invalid(
+                "unsupported_task",
+                "the model served here is English-only; translation needs a multilingual model",
+            )
+            .param("task"));
         }
     }
-    if let Some(t) = temperature {
-        if !(0.0..=1.0).contains(&t) {
-            return Err(ApiError::invalid(
-                "invalid_temperature",
-                "temperature must be between 0 and 1",
-            )
-            .param("temperature"));
-        }
+    let initial_prompt = given
+        .initial_prompt
+        .filter(|p| !p.is_empty())
+        .map(str::to_string);
+    let check = |opts: TranscribeOptions| opts.validate();
+    check(TranscribeOptions {
+        initial_prompt: initial_prompt.clone(),
+        ..TranscribeOptions::default()
+    })
+    .map_err(refuse("invalid_prompt", "initial_prompt"))?;
+    if let Some(t) = given.temperature {
+        check(TranscribeOptions {
+            temperature: t,
+            ..TranscribeOptions::default()
+        })
+        .map_err(refuse("invalid_temperature", "temperature"))?;
     }
     Ok(JobOptions {
         language,
-        prompt,
-        word_timestamps,
-        temperature,
+        task,
+        initial_prompt,
+        word_timestamps: given.word_timestamps,
+        temperature: given.temperature,
     })
 }
 
@@ -306,23 +322,58 @@ mod tests {
 
     #[test]
     fn options_are_checked() {
+        let given = |language, initial_prompt, temperature, task| Given {
+            language,
+            task,
+            initial_prompt,
+            word_timestamps: false,
+            temperature,
+        };
         assert_eq!(
-            options(Some("EN"), None, false, None, true)
+            options(given(Some("EN"), None, None, None), true)
                 .unwrap()
                 .language
                 .as_deref(),
             Some("en")
         );
         assert_eq!(
-            options(Some("auto"), None, false, None, false)
+            options(given(Some("auto"), None, None, None), false)
                 .unwrap()
                 .language,
             None
         );
-        assert!(options(Some("de"), None, false, None, true).is_err());
-        assert!(options(Some("english"), None, false, None, false).is_err());
-        assert!(options(None, Some("a\0b"), false, None, false).is_err());
-        assert!(options(None, None, false, Some(1.5), false).is_err());
+        let code = |r: Result<JobOptions, ApiError>| format!("{:?}", r.unwrap_err());
+        assert!(code(options(given(Some("de"), None, None, None), true))
+            .contains("unsupported_language"));
+        assert!(
+            code(options(given(Some("english"), None, None, None), false))
+                .contains("invalid_language")
+        );
+        assert!(
+            code(options(given(Some("xx"), None, None, None), false)).contains("invalid_language")
+        );
+        assert!(
+            code(options(given(None, Some("a\0b"), None, None), false)).contains("invalid_prompt")
+        );
+        let long = "x".repeat(5000);
+        assert!(
+            code(options(given(None, Some(&long), None, None), false)).contains("invalid_prompt")
+        );
+        assert!(code(options(given(None, None, Some(1.5), None), false))
+            .contains("invalid_temperature"));
+        assert!(
+            code(options(given(None, None, None, Some("translate")), true))
+                .contains("unsupported_task")
+        );
+        assert!(
+            code(options(given(None, None, None, Some("dance")), false)).contains("invalid_task")
+        );
+        assert_eq!(
+            options(given(Some("de"), None, None, Some("translate")), false)
+                .unwrap()
+                .task,
+            stenograph::transcribe::Task::Translate
+        );
         assert!(boolean(Some("yes"), "word_timestamps").is_err());
         assert!(number(Some("NaN"), "temperature").is_err());
     }

@@ -53,15 +53,18 @@ pub mod status {
     pub const ALL: [&str; 5] = [QUEUED, PROCESSING, COMPLETED, FAILED, CANCELED];
 }
 
-/// What a job asks of the transcriber.
+/// What a job asks of the transcriber (the core's names; stored as JSON with the job).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct JobOptions {
     /// ISO 639-1 language, or none to detect it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
+    /// Transcribe, or translate to English.
+    #[serde(default)]
+    pub task: stenograph::transcribe::Task,
     /// Text that conditions the first window (names, spellings).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prompt: Option<String>,
+    #[serde(default, alias = "prompt", skip_serializing_if = "Option::is_none")]
+    pub initial_prompt: Option<String>,
     /// Per-word timings.
     #[serde(default)]
     pub word_timestamps: bool,

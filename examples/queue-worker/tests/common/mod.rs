@@ -615,12 +615,44 @@ pub fn code(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or("")
 }
 
-/// A fresh PostgreSQL database on the test server (`scripts/services.sh start`).
+/// A setting of the test servers: from the environment (`eval "$(scripts/services.sh start)"`,
+/// as `scripts/test.sh` does), else from `scripts/services.sh ensure`, run once per test
+/// binary, which starts them when they are not running.
+fn service(var: &str) -> String {
+    static STARTED: std::sync::OnceLock<Vec<(String, String)>> = std::sync::OnceLock::new();
+    if let Ok(v) = std::env::var(var) {
+        return v;
+    }
+    let exports = STARTED.get_or_init(|| {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/services.sh");
+        let out = Command::new("bash")
+            .arg(&script)
+            .arg("ensure")
+            .stdin(Stdio::null())
+            .output()
+            .expect("bash runs scripts/services.sh");
+        assert!(
+            out.status.success(),
+            "scripts/services.sh ensure failed (PostgreSQL and Python's venv come from \
+             scripts/setup.sh):\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.strip_prefix("export ")?.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    });
+    exports
+        .iter()
+        .find(|(k, _)| k == var)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_else(|| panic!("scripts/services.sh ensure printed no {var}"))
+}
+
+/// A fresh PostgreSQL database on the test server.
 pub async fn postgres_database() -> String {
-    let admin = std::env::var("STENOGRAPH_TEST_POSTGRES_URL").expect(
-        "STENOGRAPH_TEST_POSTGRES_URL is not set: run the suite with scripts/test.sh, or \
-         eval \"$(scripts/services.sh start)\" first",
-    );
+    let admin = service("STENOGRAPH_TEST_POSTGRES_URL");
     let name = format!("t{}", uuid::Uuid::now_v7().simple());
     use sqlx::Connection;
     let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
@@ -633,10 +665,7 @@ pub async fn postgres_database() -> String {
 
 /// A fresh bucket on the S3 test server; returns the endpoint and `s3://BUCKET`.
 pub async fn s3_bucket() -> (String, String) {
-    let endpoint = std::env::var("STENOGRAPH_TEST_S3_ENDPOINT").expect(
-        "STENOGRAPH_TEST_S3_ENDPOINT is not set: run the suite with scripts/test.sh, or \
-         eval \"$(scripts/services.sh start)\" first",
-    );
+    let endpoint = service("STENOGRAPH_TEST_S3_ENDPOINT");
     let bucket = format!("b{}", &uuid::Uuid::now_v7().simple().to_string()[16..]);
     let r = reqwest::Client::new()
         .put(format!("{endpoint}/{bucket}"))

@@ -65,6 +65,14 @@ echo "== cargo test"
 status=0
 cargo test --workspace --release --no-fail-fast 2>&1 | tee "$log" || status=1
 
+echo "== Code blocks of every README (Rust: the core's doc tests above; the rest: scripts/readme_blocks.py)"
+if python3 scripts/readme_blocks.py; then
+  echo "# pass 1" >>"$log"
+else
+  echo "# fail 1" >>"$log"
+  status=1
+fi
+
 echo "== Kubernetes manifests, KEDA objects and the Grafana dashboard (offline schemas)"
 if ! target/deploy-venv/bin/python -c "import kubernetes_validate, jsonschema, yaml" 2>/dev/null; then
   python3 -m venv target/deploy-venv

@@ -21,3 +21,8 @@ pub mod model;
 pub mod transcribe;
 
 pub use error::{Error, ErrorCategory, Result};
+
+/// The README's Rust examples, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeExamples;

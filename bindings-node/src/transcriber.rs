@@ -4,7 +4,11 @@
 use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
-use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use std::sync::Mutex;
+
+use napi::threadsafe_function::{
+    ThreadsafeFunction, ThreadsafeFunctionCallMode, UnknownReturnValue,
+};
 use napi_derive::napi;
 use stenograph::audio::{Audio, AudioSource, AudioStream, DecodeOptions};
 use stenograph::transcribe::{self as core, CancelToken, Decoding, Device, MAX_BEAMS};
@@ -54,22 +58,28 @@ pub struct TranscribeOptions<'env> {
     pub signal: Option<Object<'env>>,
     /// Called with the percent done (0–100).
     #[napi(ts_type = "(percent: number) => void")]
-    pub on_progress: Option<ThreadsafeFunction<u32, (), u32, Status, false>>,
+    pub on_progress: Option<ThreadsafeFunction<u32, UnknownReturnValue, u32, Status, false>>,
     /// Called with each segment as it is produced (not for batches).
     #[napi(ts_type = "(segment: Segment) => void")]
-    pub on_segment: Option<ThreadsafeFunction<Segment, (), Segment, Status, false>>,
+    pub on_segment: Option<ThreadsafeFunction<Segment, UnknownReturnValue, Segment, Status, false>>,
 }
 
 /// `EventTarget.prototype.addEventListener(type, listener)`.
 type AddEventListener<'env> =
     Function<'env, FnArgs<(&'env str, Function<'env, (), ()>)>, Unknown<'env>>;
 
-/// Core options from JavaScript's; the signal, if any, cancels `token`. Option errors are
-/// returned as core errors so that they reject the promise like any other.
+/// The first exception a JavaScript callback threw during a call: the call is cancelled and its
+/// promise rejects with that exception.
+type Thrown = Arc<Mutex<Option<Error>>>;
+
+/// Core options from JavaScript's; the signal, if any, cancels `token`; a callback that throws
+/// cancels it too and leaves its exception in `thrown`. Option errors are returned as core
+/// errors so that they reject the promise like any other.
 fn core_options(
     env: &Env,
     opts: Option<TranscribeOptions<'_>>,
     token: &CancelToken,
+    thrown: &Thrown,
 ) -> Result<std::result::Result<core::TranscribeOptions, stenograph::Error>> {
     let mut out = core::TranscribeOptions {
         cancel: Some(token.clone()),
@@ -115,14 +125,37 @@ fn core_options(
     if let Err(e) = parsed {
         return Ok(Err(e));
     }
+    // Runs on the JavaScript thread after each callback: an exception it threw is caught here.
+    let caught = {
+        let (thrown, token) = (thrown.clone(), token.clone());
+        move |ret: Result<UnknownReturnValue>, _: Env| -> Result<()> {
+            if let Err(e) = ret {
+                thrown
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get_or_insert(e);
+                token.cancel();
+            }
+            Ok(())
+        }
+    };
     if let Some(cb) = o.on_progress {
+        let caught = caught.clone();
         out.on_progress = Some(Arc::new(move |p: u8| {
-            cb.call(u32::from(p), ThreadsafeFunctionCallMode::NonBlocking);
+            cb.call_with_return_value(
+                u32::from(p),
+                ThreadsafeFunctionCallMode::NonBlocking,
+                caught.clone(),
+            );
         }));
     }
     if let Some(cb) = o.on_segment {
         out.on_segment = Some(Arc::new(move |s: &core::Segment| {
-            cb.call(Segment::from(s), ThreadsafeFunctionCallMode::NonBlocking);
+            cb.call_with_return_value(
+                Segment::from(s),
+                ThreadsafeFunctionCallMode::NonBlocking,
+                caught.clone(),
+            );
         }));
     }
     Ok(Ok(out))
@@ -196,6 +229,7 @@ pub struct Transcribe {
     work: Option<Work>,
     options: std::result::Result<core::TranscribeOptions, stenograph::Error>,
     failure: Option<stenograph::Error>,
+    thrown: Thrown,
     is_batch: bool,
 }
 
@@ -252,6 +286,9 @@ impl Task for Transcribe {
     }
 
     fn reject(&mut self, env: Env, err: Error) -> Result<Self::JsValue> {
+        if let Some(e) = self.thrown.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            return Err(e);
+        }
         Err(self.failure.take().map_or(err, |e| to_js(&env, &e)))
     }
 }
@@ -290,12 +327,13 @@ impl Transcriber {
         input: Either3<String, Uint8Array, Samples>,
         options: Option<TranscribeOptions<'_>>,
     ) -> Result<AsyncTask<Transcribe>> {
-        let token = CancelToken::new();
+        let (token, thrown) = (CancelToken::new(), Thrown::default());
         Ok(AsyncTask::new(Transcribe {
             transcriber: self.inner.clone(),
             work: Some(Work::One(audio_source(input))),
-            options: core_options(&env, options, &token)?,
+            options: core_options(&env, options, &token, &thrown)?,
             failure: None,
+            thrown,
             is_batch: false,
         }))
     }
@@ -309,12 +347,13 @@ impl Transcriber {
         inputs: Vec<Either3<String, Uint8Array, Samples>>,
         options: Option<TranscribeOptions<'_>>,
     ) -> Result<AsyncTask<Transcribe>> {
-        let token = CancelToken::new();
+        let (token, thrown) = (CancelToken::new(), Thrown::default());
         Ok(AsyncTask::new(Transcribe {
             transcriber: self.inner.clone(),
             work: Some(Work::Batch(inputs.into_iter().map(audio_source).collect())),
-            options: core_options(&env, options, &token)?,
+            options: core_options(&env, options, &token, &thrown)?,
             failure: None,
+            thrown,
             is_batch: true,
         }))
     }

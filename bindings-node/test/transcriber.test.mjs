@@ -164,6 +164,27 @@ describe('errors', () => {
   })
 })
 
+describe('callbacks that throw', () => {
+  test('reject the call with what they threw, and the process goes on', async () => {
+    const boom = new Error('progress callback failed')
+    await assert.rejects(
+      t.transcribe(long, { onProgress: () => { throw boom } }),
+      (e) => e === boom,
+    )
+    await assert.rejects(
+      t.transcribe(long, { onSegment: () => { throw new TypeError('bad segment') } }),
+      (e) => e instanceof TypeError && e.message === 'bad segment',
+    )
+    await assert.rejects(
+      t.transcribeBatch([clips[0], clips[1]], { onProgress: () => { throw boom } }),
+      (e) => e === boom,
+    )
+    // A callback that returns something is fine, and the transcriber still works.
+    const tr = await t.transcribe(clips[0], { onProgress: () => 42, onSegment: async () => 'x' })
+    assert.ok(tr.text.length > 0)
+  })
+})
+
 describe('the core vocabulary', () => {
   test('options, formats and content types come from the core', async () => {
     const a = await t.transcribe(clips[0], { language: 'EN', beamSize: 1, initialPrompt: 'Acme' })

@@ -41,12 +41,8 @@ if [ "$mode" = long-only ]; then
   exit $status
 fi
 
-# faster-whisper, the reference the model import is checked against.
-if [ ! -x target/parity-venv/bin/python ] || ! target/parity-venv/bin/python -c "import faster_whisper" 2>/dev/null; then
-  echo "== faster-whisper for the parity test"
-  python3 -m venv target/parity-venv
-  target/parity-venv/bin/pip install -q --disable-pip-version-check "faster-whisper==1.2.1"
-fi
+echo "== faster-whisper for the parity test"
+scripts/parity_venv.sh
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

@@ -1,26 +1,47 @@
-//! `steno_options`: the C view of transcription options, and its conversion.
+//! `steno_options`: the C view of transcription options, and its conversion. The struct
+//! starts with its own size, set by `steno_options_default()`: a caller compiled against an
+//! older header passes a smaller size, and the fields it does not know keep their defaults, so
+//! adding an option at the end never breaks a compiled caller.
 
 use std::ffi::{c_char, c_void, CStr};
 use std::sync::Arc;
 
-use steno::transcribe::{language, Decoding, Task, TranscribeOptions};
+use steno::transcribe::{language, Decoding, Segment, Task, TranscribeOptions};
 
 use crate::status::{fail, from_core, StenoStatus};
+use crate::transcript::{c_string, StenoSegment};
 
 /// Called with the percent done (0–100), from any thread.
 pub type StenoProgressFn = Option<unsafe extern "C" fn(percent: i32, user_data: *mut c_void)>;
 /// Polled about every 10 ms on the calling thread; returning true cancels the call.
 pub type StenoAbortFn = Option<unsafe extern "C" fn(user_data: *mut c_void) -> bool>;
+/// Called with each segment as it is produced, from any thread; the segment and its text are
+/// valid only during the call.
+pub type StenoSegmentFn =
+    Option<unsafe extern "C" fn(segment: *const StenoSegment, user_data: *mut c_void)>;
 
-/// Options of one transcription; start from `steno_options_default()`. Flags are `int`:
-/// zero is false, anything else true.
+/// Transcribe in the spoken language, or translate to English.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StenoTask {
+    /// Text in the language spoken (default).
+    Transcribe = 0,
+    /// English text whatever the language spoken (multilingual models).
+    Translate = 1,
+}
+
+/// Options of one transcription; start from `steno_options_default()`, which sets `size`.
+/// Flags are `int`: zero is false, anything else true.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct StenoOptions {
-    /// Spoken language (ISO 639-1, e.g. "en"), or NULL to detect it (multilingual models).
+    /// `sizeof(steno_options)` as the caller was compiled (set by `steno_options_default()`).
+    pub size: usize,
+    /// Spoken language (ISO 639-1, any case, e.g. "en"), or NULL or "auto" to detect it
+    /// (multilingual models).
     pub language: *const c_char,
-    /// Translate to English (multilingual models).
-    pub translate: i32,
+    /// A `steno_task`: transcribe (default) or translate to English (multilingual models).
+    pub task: i32,
     /// Text that primes the decoder (names, jargon), or NULL.
     pub initial_prompt: *const c_char,
     /// Beam search with this many beams, at most 8; 0 or 1 is greedy decoding (default).
@@ -41,17 +62,20 @@ pub struct StenoOptions {
     pub on_progress: StenoProgressFn,
     /// Abort callback, or NULL.
     pub should_abort: StenoAbortFn,
-    /// Passed to both callbacks.
+    /// Passed to every callback.
     pub user_data: *mut c_void,
+    /// Segment callback, or NULL.
+    pub on_segment: StenoSegmentFn,
 }
 
 /// The defaults: detect the language, greedy decoding, VAD and temperature fallback on, no
-/// callbacks.
+/// callbacks; `size` set.
 #[no_mangle]
 pub extern "C" fn steno_options_default() -> StenoOptions {
     StenoOptions {
+        size: std::mem::size_of::<StenoOptions>(),
         language: std::ptr::null(),
-        translate: 0,
+        task: StenoTask::Transcribe as i32,
         initial_prompt: std::ptr::null(),
         beam_size: 0,
         word_timestamps: 0,
@@ -63,7 +87,44 @@ pub extern "C" fn steno_options_default() -> StenoOptions {
         on_progress: None,
         should_abort: None,
         user_data: std::ptr::null_mut(),
+        on_segment: None,
     }
+}
+
+/// A struct that starts with its own size (`steno_options`, `steno_transcriber_options`) as
+/// this library knows it: the caller's fields, as many as its `size` covers, over `defaults`.
+/// A size past this library's struct (a newer header) or short of the first field is refused.
+///
+/// # Safety
+/// `p` must point to at least `size` readable bytes, `size` being its first field, and `T`
+/// must be a `repr(C)` struct whose first field is that `usize` and whose every bit pattern
+/// the caller could have written is valid.
+pub unsafe fn read_sized<T: Copy>(p: *const T, defaults: T) -> Result<T, StenoStatus> {
+    // SAFETY: the first field is always there.
+    let size = unsafe { p.cast::<usize>().read_unaligned() };
+    let ours = std::mem::size_of::<T>();
+    let name = std::any::type_name::<T>()
+        .rsplit("::")
+        .next()
+        .unwrap_or("options");
+    if size <= std::mem::size_of::<usize>() || size > ours {
+        return Err(fail(
+            StenoStatus::InvalidArgument,
+            format!(
+                "{name}.size is {size}: start from its _default() function (this library's is \
+                 {ours} bytes)"
+            ),
+        ));
+    }
+    let mut out = defaults;
+    // SAFETY: `size` bytes are readable at `p` and fit in `out`; the prefix holds whole
+    // fields of the caller's (older or equal) layout.
+    unsafe {
+        std::ptr::copy_nonoverlapping(p.cast::<u8>(), (&mut out as *mut T).cast::<u8>(), size)
+    };
+    // SAFETY: `out` starts with its `usize` size, as `T`'s contract says.
+    unsafe { (&mut out as *mut T).cast::<usize>().write(ours) };
+    Ok(out)
 }
 
 /// The caller's `user_data`, handed to callbacks on other threads as the API documents.
@@ -103,8 +164,8 @@ pub unsafe fn core_options(
     let o = if opts.is_null() {
         steno_options_default()
     } else {
-        // SAFETY: the caller gives a valid `steno_options`.
-        unsafe { *opts }
+        // SAFETY: the caller gives a valid `steno_options` of its `size`.
+        unsafe { read_sized(opts, steno_options_default())? }
     };
     // SAFETY: as documented for `opts`.
     let given_language = unsafe { opt_str(o.language, "language")? };
@@ -112,10 +173,15 @@ pub unsafe fn core_options(
         language: language(given_language.as_deref()).map_err(from_core)?,
         // SAFETY: as documented for `opts`.
         initial_prompt: unsafe { opt_str(o.initial_prompt, "initial_prompt")? },
-        task: if o.translate != 0 {
-            Task::Translate
-        } else {
-            Task::Transcribe
+        task: match o.task {
+            t if t == StenoTask::Transcribe as i32 => Task::Transcribe,
+            t if t == StenoTask::Translate as i32 => Task::Translate,
+            other => {
+                return Err(fail(
+                    StenoStatus::InvalidArgument,
+                    format!("{other} is not a steno_task"),
+                ))
+            }
         },
         decoding: Decoding::from_beam_size(o.beam_size as usize).map_err(from_core)?,
         word_timestamps: o.word_timestamps != 0,
@@ -133,6 +199,24 @@ pub unsafe fn core_options(
             let user = user;
             // SAFETY: the caller's callback, with the caller's user data.
             unsafe { cb(i32::from(p), user.0) }
+        }));
+    }
+    if let Some(cb) = o.on_segment {
+        let user = UserData(o.user_data);
+        out.on_segment = Some(Arc::new(move |s: &Segment| {
+            let user = user;
+            let text = c_string(&s.text);
+            let seg = StenoSegment {
+                start: s.start,
+                end: s.end,
+                text: text.as_ptr(),
+                avg_logprob: s.avg_logprob,
+                no_speech_prob: s.no_speech_prob,
+                word_count: s.words.len(),
+            };
+            // SAFETY: the caller's callback, with the caller's user data; `seg` and its text
+            // live until it returns.
+            unsafe { cb(&seg, user.0) }
         }));
     }
     Ok((out, o.should_abort, o.user_data))

@@ -13,10 +13,12 @@ pub struct StenoTranscript {
     language: CString,
     /// Each segment's text and its words' texts.
     strings: Vec<(CString, Vec<CString>)>,
+    /// Each warning's message.
+    warnings: Vec<CString>,
 }
 
 /// A C string of `s` (interior NULs, which Whisper never produces, become spaces).
-fn c_string(s: &str) -> CString {
+pub fn c_string(s: &str) -> CString {
     CString::new(s.replace('\0', " ")).unwrap_or_default()
 }
 
@@ -36,6 +38,11 @@ impl StenoTranscript {
             text: c_string(&inner.text),
             language: c_string(&inner.language),
             strings,
+            warnings: inner
+                .warnings
+                .iter()
+                .map(|w| c_string(&w.to_string()))
+                .collect(),
             inner,
         }
     }
@@ -73,6 +80,7 @@ pub struct StenoWord {
 
 /// Output formats of `steno_transcript_format`.
 #[repr(C)]
+#[derive(Clone, Copy)]
 pub enum StenoFormat {
     /// Plain text, one segment per line.
     Text = 0,
@@ -86,6 +94,39 @@ pub enum StenoFormat {
     Vtt = 4,
     /// Tab-separated start, end (milliseconds) and text.
     Tsv = 5,
+}
+
+/// The core's format for a `steno_format` value.
+fn format_of(value: i32) -> Option<steno::transcribe::Format> {
+    use steno::transcribe::Format;
+    Some(match value {
+        0 => Format::Text,
+        1 => Format::Json,
+        2 => Format::VerboseJson,
+        3 => Format::Srt,
+        4 => Format::Vtt,
+        5 => Format::Tsv,
+        _ => return None,
+    })
+}
+
+/// The HTTP content type of a transcript in `format` (a `steno_format` value), a static
+/// string; "" for a value that is not a `steno_format`.
+#[no_mangle]
+pub extern "C" fn steno_format_content_type(format: i32) -> *const c_char {
+    static TYPES: std::sync::OnceLock<Vec<CString>> = std::sync::OnceLock::new();
+    guard_value(c"".as_ptr(), || {
+        let types = TYPES.get_or_init(|| {
+            (0..)
+                .map_while(format_of)
+                .map(|f| c_string(f.content_type()))
+                .collect()
+        });
+        usize::try_from(format)
+            .ok()
+            .and_then(|i| types.get(i))
+            .map_or(c"".as_ptr(), |t| t.as_ptr())
+    })
 }
 
 /// The transcript behind `tr`, after checking it and the `out` pointer are not NULL.
@@ -163,6 +204,48 @@ pub unsafe extern "C" fn steno_transcript_language_probability(tr: *const StenoT
 pub unsafe extern "C" fn steno_transcript_duration(tr: *const StenoTranscript) -> f64 {
     // SAFETY: NULL or a live transcript.
     unsafe { tr.as_ref() }.map_or(0.0, |t| t.inner.duration)
+}
+
+/// "transcribe", or "translate" when the text is an English translation (a static string);
+/// "" for NULL.
+///
+/// # Safety
+/// `tr` must be NULL or a live transcript.
+#[no_mangle]
+pub unsafe extern "C" fn steno_transcript_task(tr: *const StenoTranscript) -> *const c_char {
+    // SAFETY: NULL or a live transcript.
+    match unsafe { tr.as_ref() }.map(|t| t.inner.task) {
+        Some(steno::transcribe::Task::Translate) => c"translate".as_ptr(),
+        Some(_) => c"transcribe".as_ptr(),
+        None => c"".as_ptr(),
+    }
+}
+
+/// Number of warnings: problems decoding the input that were tolerated (a file cut off
+/// early: the text covers only what was there); 0 for NULL.
+///
+/// # Safety
+/// `tr` must be NULL or a live transcript.
+#[no_mangle]
+pub unsafe extern "C" fn steno_transcript_warning_count(tr: *const StenoTranscript) -> usize {
+    // SAFETY: NULL or a live transcript.
+    unsafe { tr.as_ref() }.map_or(0, |t| t.warnings.len())
+}
+
+/// Warning `index` ("truncated: …"; owned by the transcript), or NULL when `tr` is NULL or
+/// `index` is past the end.
+///
+/// # Safety
+/// `tr` must be NULL or a live transcript.
+#[no_mangle]
+pub unsafe extern "C" fn steno_transcript_warning(
+    tr: *const StenoTranscript,
+    index: usize,
+) -> *const c_char {
+    // SAFETY: NULL or a live transcript.
+    unsafe { tr.as_ref() }
+        .and_then(|t| t.warnings.get(index))
+        .map_or(std::ptr::null(), |w| w.as_ptr())
 }
 
 /// Number of segments; 0 for NULL.
@@ -270,21 +353,13 @@ pub unsafe extern "C" fn steno_transcript_format(
             Ok(t) => t,
             Err(status) => return status,
         };
-        let t = &t.inner;
-        let text = match format {
-            0 => t.to_text(),
-            1 => t.to_json(),
-            2 => t.to_verbose_json(),
-            3 => t.to_srt(),
-            4 => t.to_vtt(),
-            5 => t.to_tsv(),
-            other => {
-                return fail(
-                    StenoStatus::InvalidArgument,
-                    format!("{other} is not a steno_format"),
-                )
-            }
+        let Some(f) = format_of(format) else {
+            return fail(
+                StenoStatus::InvalidArgument,
+                format!("{format} is not a steno_format"),
+            );
         };
+        let text = t.inner.render(f);
         // SAFETY: `out` is writable.
         unsafe { out.write(c_string(&text).into_raw()) };
         StenoStatus::Ok

@@ -45,13 +45,23 @@ fn tiny_en_transcribes_speech() {
     assert!(w < 0.25, "WER {w:.3}: {hyps:?}");
 }
 
-/// The Python interpreter with faster-whisper (made by scripts/test.sh).
+/// The Python interpreter with faster-whisper: `STENOGRAPH_PARITY_PYTHON`, else
+/// `target/parity-venv`, made by `scripts/parity_venv.sh` when missing.
 fn parity_python() -> PathBuf {
-    std::env::var_os("STENOGRAPH_PARITY_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/parity-venv/bin/python")
-        })
+    if let Some(p) = std::env::var_os("STENOGRAPH_PARITY_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = Command::new("bash")
+        .arg(root.join("scripts/parity_venv.sh"))
+        .output()
+        .expect("bash runs scripts/parity_venv.sh");
+    assert!(
+        out.status.success(),
+        "scripts/parity_venv.sh: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    root.join("target/parity-venv/bin/python")
 }
 
 /// The CTranslate2 export of tiny.en from the offline source, unpacked.

@@ -3,6 +3,8 @@
  *
  *   check SPEECH.wav [MODEL]
  */
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +41,12 @@ static int later_polls = 0;
 static bool abort_on_third_poll(void *user) {
     (void)user;
     return ++later_polls >= 3;
+}
+
+static int segment_calls = 0;
+static void on_segment(const steno_segment *seg, void *user) {
+    (void)user;
+    if (seg && seg->text && seg->end >= seg->start) __atomic_add_fetch(&segment_calls, 1, __ATOMIC_SEQ_CST);
 }
 
 static unsigned char *read_file(const char *path, size_t *len) {
@@ -193,7 +201,98 @@ int main(int argc, char **argv) {
     steno_transcript_free(tr);
     tr = NULL;
 
+    /* Versioned options: the size comes from steno_options_default(); a caller built before
+     * the segment callback existed passes a smaller size and keeps working; a wrong size is
+     * refused. */
+    opts = steno_options_default();
+    EXPECT(opts.size == sizeof(steno_options));
+    opts.size = 0;
+    EXPECT(steno_transcribe_file(t, argv[1], &opts, &tr) == STENO_STATUS_INVALID_ARGUMENT && tr == NULL);
+    opts.size = sizeof(steno_options) + 8;
+    EXPECT(steno_transcribe_file(t, argv[1], &opts, &tr) == STENO_STATUS_INVALID_ARGUMENT && tr == NULL);
+    opts = steno_options_default();
+    opts.on_segment = on_segment;            /* beyond the older size: ignored */
+    opts.size = offsetof(steno_options, on_segment);
+    EXPECT(steno_transcribe_file(t, argv[1], &opts, &tr) == STENO_STATUS_OK);
+    EXPECT(segment_calls == 0);
+    steno_transcript_free(tr);
+    tr = NULL;
+
+    /* The task, and each segment as it is produced. */
+    opts = steno_options_default();
+    opts.task = STENO_TASK_TRANSLATE;        /* tiny.en is English-only */
+    EXPECT(steno_transcribe_file(t, argv[1], &opts, &tr) == STENO_STATUS_INVALID_ARGUMENT && tr == NULL);
+    opts.task = 7;
+    EXPECT(steno_transcribe_file(t, argv[1], &opts, &tr) == STENO_STATUS_INVALID_ARGUMENT && tr == NULL);
+    opts.task = STENO_TASK_TRANSCRIBE;
+    opts.on_segment = on_segment;
+    EXPECT(steno_transcribe_file(t, argv[1], &opts, &tr) == STENO_STATUS_OK);
+    if (tr) {
+        EXPECT(segment_calls == (int)steno_transcript_segment_count(tr) && segment_calls > 0);
+        EXPECT(strcmp(steno_transcript_task(tr), "transcribe") == 0);
+        EXPECT(steno_transcript_warning_count(tr) == 0 && steno_transcript_warning(tr, 0) == NULL);
+    }
+    steno_transcript_free(tr);
+    tr = NULL;
+    EXPECT(strcmp(steno_transcript_task(NULL), "") == 0);
+    EXPECT(strcmp(steno_format_content_type(STENO_FORMAT_SRT), "application/x-subrip") == 0);
+    EXPECT(strcmp(steno_format_content_type(STENO_FORMAT_VERBOSE_JSON), "application/json") == 0);
+    EXPECT(strcmp(steno_format_content_type(99), "") == 0);
+
+    /* 16-bit PCM (the WAV's own samples), and a file cut off half-way, which says so. */
+    data = read_file(argv[1], &len);
+    if (data && len > 44) {
+        uint32_t rate = (uint32_t)data[24] | (uint32_t)data[25] << 8 | (uint32_t)data[26] << 16 | (uint32_t)data[27] << 24;
+        size_t frames = (len - 44) / 2;
+        int16_t *pcm = malloc(frames * sizeof *pcm);
+        memcpy(pcm, data + 44, frames * sizeof *pcm);
+        EXPECT(steno_transcribe_pcm_i16(t, pcm, frames, rate, 1, NULL, &tr) == STENO_STATUS_OK);
+        if (tr) EXPECT(strstr(steno_transcript_text(tr), "customer") != NULL);
+        steno_transcript_free(tr);
+        tr = NULL;
+        EXPECT(steno_transcribe_pcm_i16(t, NULL, frames, rate, 1, NULL, &tr) == STENO_STATUS_NULL_ARGUMENT);
+        free(pcm);
+        EXPECT(steno_transcribe_memory(t, data, len / 2, NULL, &tr) == STENO_STATUS_OK);
+        if (tr) {
+            EXPECT(steno_transcript_warning_count(tr) == 1);
+            const char *warning = steno_transcript_warning(tr, 0);
+            EXPECT(warning && strncmp(warning, "truncated", 9) == 0);
+        }
+        steno_transcript_free(tr);
+        tr = NULL;
+    }
+    free(data);
+
+    /* A batch of files, in input order; one missing path fails the whole call. */
+    const char *paths[2] = {argv[1], argv[1]};
+    steno_transcript *batch[2] = {NULL, NULL};
+    EXPECT(steno_transcribe_batch_files(t, paths, 2, NULL, batch) == STENO_STATUS_OK);
+    if (batch[0] && batch[1]) EXPECT(strcmp(steno_transcript_text(batch[0]), steno_transcript_text(batch[1])) == 0);
+    steno_transcript_free(batch[0]);
+    steno_transcript_free(batch[1]);
+    const char *with_null[2] = {argv[1], NULL};
+    EXPECT(steno_transcribe_batch_files(t, with_null, 2, NULL, batch) == STENO_STATUS_NULL_ARGUMENT);
+    EXPECT(batch[0] == NULL && batch[1] == NULL);
+    opts = steno_options_default();
+    opts.on_segment = on_segment;
+    EXPECT(steno_transcribe_batch_files(t, paths, 2, &opts, batch) == STENO_STATUS_INVALID_ARGUMENT);
+    EXPECT(steno_transcribe_batch_files(t, NULL, 2, NULL, batch) == STENO_STATUS_NULL_ARGUMENT);
+
     steno_transcriber_free(t);
+
+    /* Loading with every setting. */
+    steno_transcriber_options topts = steno_transcriber_options_default();
+    topts.model = model;
+    topts.device = "cpu";
+    topts.max_concurrent = 2;
+    topts.threads_per_call = 1;
+    EXPECT(steno_transcriber_open(&topts, &t) == STENO_STATUS_OK && t != NULL);
+    steno_transcriber_free(t);
+    t = NULL;
+    topts.size = 3;
+    EXPECT(steno_transcriber_open(&topts, &t) == STENO_STATUS_INVALID_ARGUMENT && t == NULL);
+    EXPECT(steno_transcriber_open(&topts, NULL) == STENO_STATUS_NULL_ARGUMENT);
+
     if (failures) fprintf(stderr, "%d checks failed\n", failures);
     else printf("all checks passed\n");
     return failures ? 1 : 0;

@@ -109,6 +109,7 @@ impl Decoding {
 /// assert_eq!(language(Some("EN")).unwrap().as_deref(), Some("en"));
 /// assert_eq!(language(Some("auto")).unwrap(), None);
 /// assert!(language(Some("english")).is_err());
+/// assert!(language(Some("e\0n")).is_err());
 /// ```
 pub fn language(given: Option<&str>) -> Result<Option<String>> {
     let Some(code) = given
@@ -117,13 +118,21 @@ pub fn language(given: Option<&str>) -> Result<Option<String>> {
     else {
         return Ok(None);
     };
+    if code.contains('\0') {
+        return Err(Error::InvalidArgument(
+            "the language contains a NUL character".into(),
+        ));
+    }
     let code = code.to_ascii_lowercase();
+    // Codes are 2–3 ASCII letters (anything else, a NUL included, never reaches whisper.cpp);
     // whisper.cpp also knows full names ("english"): only its codes are accepted here.
-    let known = whisper_rs::get_lang_id(&code).and_then(whisper_rs::get_lang_str);
+    let letters = (2..=3).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_lowercase());
+    let known = letters
+        .then(|| whisper_rs::get_lang_id(&code).and_then(whisper_rs::get_lang_str))
+        .flatten();
     if known != Some(code.as_str()) {
         return Err(Error::InvalidArgument(format!(
-            "unknown language code '{}': use an ISO 639-1 code such as 'en', or 'auto'",
-            code.replace('\0', "\\0")
+            "unknown language code '{code}': use an ISO 639-1 code such as 'en', or 'auto'"
         )));
     }
     Ok(Some(code))
@@ -322,5 +331,47 @@ impl std::fmt::Debug for TranscribeOptions {
             .field("vad", &self.vad)
             .field("max_segment_chars", &self.max_segment_chars)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn languages_are_codes_whatever_the_caller_sends() {
+        assert_eq!(language(Some(" De ")).unwrap().as_deref(), Some("de"));
+        assert_eq!(language(Some("yue")).unwrap().as_deref(), Some("yue"));
+        assert_eq!(language(None).unwrap(), None);
+        assert_eq!(language(Some("")).unwrap(), None);
+        for bad in [
+            "english", "en-US", "e", "ñ", "日本", "e\0n", "xx", "enn", "12",
+        ] {
+            assert!(language(Some(bad)).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn beam_sizes_and_tasks() {
+        assert_eq!(Decoding::from_beam_size(0).unwrap(), Decoding::Greedy);
+        assert_eq!(Decoding::from_beam_size(8).unwrap().beam_size(), 8);
+        assert!(Decoding::from_beam_size(9).is_err());
+        assert_eq!(" TRANSCRIBE".parse::<Task>().unwrap(), Task::Transcribe);
+        assert_eq!(Task::Translate.to_string(), "translate");
+        let bad = TranscribeOptions {
+            logprob_threshold: f32::NAN,
+            ..TranscribeOptions::default()
+        };
+        assert!(bad.validate().is_err());
+        let bad = TranscribeOptions {
+            max_segment_chars: Some(0),
+            ..TranscribeOptions::default()
+        };
+        assert!(bad.validate().is_err());
+        let bad = TranscribeOptions {
+            language: Some("EN".into()),
+            ..TranscribeOptions::default()
+        };
+        assert!(bad.validate().is_err(), "options hold the normalised code");
     }
 }

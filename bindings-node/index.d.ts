@@ -22,14 +22,14 @@ export declare class Transcriber {
   get multilingual(): boolean
   /**
    * Transcribes a path, the bytes of an encoded file, or raw samples, off the JavaScript
-   * thread.
+   * thread. Every failure, a wrong argument included, rejects the promise.
    */
-  transcribe(input: string | Uint8Array | Samples, options?: TranscribeOptions | undefined | null): Promise<Transcript>
+  transcribe(input: string | Uint8Array | ArrayBuffer | Samples, options?: TranscribeOptions | undefined | null): Promise<Transcript>
   /**
    * Transcribes several inputs in one go, short recordings sharing decoder windows;
    * transcripts in input order. `onSegment` is refused for a batch.
    */
-  transcribeBatch(inputs: Array<string | Uint8Array | Samples>, options?: TranscribeOptions | undefined | null): Promise<Transcript[]>
+  transcribeBatch(inputs: Array<string | Uint8Array | ArrayBuffer | Samples>, options?: TranscribeOptions | undefined | null): Promise<Transcript[]>
 }
 
 /** A finished transcription. */
@@ -71,6 +71,12 @@ export declare function contentType(format: string): string
 /** The default model name. */
 export declare const DEFAULT_MODEL: string
 
+/**
+ * Fetches a registry model (e.g. "base") into the cache, if it is not there yet, and resolves
+ * to its path.
+ */
+export declare function fetchModel(name: string): Promise<string>
+
 /** Whether this build has a GPU back end. */
 export declare const GPU_BUILD: boolean
 
@@ -84,10 +90,10 @@ export interface LoadOptions {
   threadsPerCall?: number
 }
 
-/** Raw samples: interleaved float32 PCM at any rate. */
+/** Raw samples: interleaved PCM at any rate. */
 export interface Samples {
-  /** Interleaved samples, nominally in [-1, 1]. */
-  samples: Float32Array
+  /** Interleaved samples: float32 nominally in [-1, 1], or 16-bit integers. */
+  samples: Float32Array | Int16Array
   /** Samples per second per channel (a whole number, 1 to 1,000,000). */
   sampleRate: number
   /** Interleaved channels (default 1). */

@@ -839,4 +839,5 @@ module.exports.Transcriber = nativeBinding.Transcriber
 module.exports.Transcript = nativeBinding.Transcript
 module.exports.contentType = nativeBinding.contentType
 module.exports.DEFAULT_MODEL = nativeBinding.DEFAULT_MODEL
+module.exports.fetchModel = nativeBinding.fetchModel
 module.exports.GPU_BUILD = nativeBinding.GPU_BUILD

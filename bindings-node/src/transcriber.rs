@@ -1,11 +1,9 @@
 //! `Transcriber`: a loaded model; every call runs off the JavaScript thread and settles a
 //! promise.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use napi::bindgen_prelude::*;
-use std::sync::Mutex;
-
 use napi::threadsafe_function::{
     ThreadsafeFunction, ThreadsafeFunctionCallMode, UnknownReturnValue,
 };
@@ -13,8 +11,8 @@ use napi_derive::napi;
 use stenograph::audio::{Audio, AudioSource, AudioStream, DecodeOptions};
 use stenograph::transcribe::{self as core, CancelToken, Decoding, Device, MAX_BEAMS};
 
-use crate::errors::to_js;
-use crate::input::{audio_source, whole, Samples};
+use crate::errors::{to_js, Failure};
+use crate::input::{absent, audio_source, check_fields, object, string, whole, Kind};
 use crate::transcript::{Segment, Transcript};
 
 /// How to load a model.
@@ -72,22 +70,43 @@ type AddEventListener<'env> =
 /// promise rejects with that exception.
 type Thrown = Arc<Mutex<Option<Error>>>;
 
-/// Core options from JavaScript's; the signal, if any, cancels `token`; a callback that throws
-/// cancels it too and leaves its exception in `thrown`. Option errors are returned as core
-/// errors so that they reject the promise like any other.
+/// The fields of `TranscribeOptions` and their types.
+const OPTION_FIELDS: [(&str, Kind); 13] = [
+    ("language", Kind::String),
+    ("task", Kind::String),
+    ("initialPrompt", Kind::String),
+    ("beamSize", Kind::Number),
+    ("wordTimestamps", Kind::Boolean),
+    ("vad", Kind::Boolean),
+    ("temperature", Kind::Number),
+    ("temperatureFallback", Kind::Boolean),
+    ("conditionOnPreviousText", Kind::Boolean),
+    ("maxSegmentChars", Kind::Number),
+    ("signal", Kind::Object),
+    ("onProgress", Kind::Function),
+    ("onSegment", Kind::Function),
+];
+
+/// Core options from JavaScript's, parsed and checked by the core; the signal, if any,
+/// cancels `token`; a callback that throws cancels it too and leaves its exception in
+/// `thrown`.
 fn core_options(
     env: &Env,
-    opts: Option<TranscribeOptions<'_>>,
+    given: Option<&Unknown<'_>>,
     token: &CancelToken,
     thrown: &Thrown,
-) -> Result<std::result::Result<core::TranscribeOptions, stenograph::Error>> {
+) -> std::result::Result<core::TranscribeOptions, Failure> {
     let mut out = core::TranscribeOptions {
         cancel: Some(token.clone()),
         ..core::TranscribeOptions::default()
     };
-    let Some(o) = opts else {
-        return Ok(Ok(out));
+    let Some(given) = given.filter(|g| !absent(g)) else {
+        return Ok(out);
     };
+    check_fields(&object(given, "options")?, "options", &OPTION_FIELDS)?;
+    // SAFETY: an object whose fields have the types checked above.
+    let o = unsafe { TranscribeOptions::from_napi_value(env.raw(), given.raw()) }
+        .map_err(|e| Failure::Type(format!("options: {}", e.reason)))?;
     if let Some(signal) = &o.signal {
         if signal
             .get_named_property::<bool>("aborted")
@@ -95,36 +114,35 @@ fn core_options(
         {
             token.cancel();
         } else {
+            let add: AddEventListener = signal
+                .get_named_property("addEventListener")
+                .map_err(|_| Failure::Type("options.signal must be an AbortSignal".into()))?;
             let t = token.clone();
-            let listener = env.create_function_from_closure::<(), (), _>("onAbort", move |_| {
-                t.cancel();
-                Ok(())
-            })?;
-            let add: AddEventListener = signal.get_named_property("addEventListener")?;
-            add.apply(signal, ("abort", listener).into())?;
+            let listener = env
+                .create_function_from_closure::<(), (), _>("onAbort", move |_| {
+                    t.cancel();
+                    Ok(())
+                })
+                .map_err(|e| Failure::Type(e.reason))?;
+            add.apply(signal, ("abort", listener).into())
+                .map_err(|e| Failure::Type(format!("options.signal: {}", e.reason)))?;
         }
     }
-    // Parsed and checked by the core; an error rejects the call's promise.
-    let parsed = (|| -> std::result::Result<(), stenograph::Error> {
-        if let Some(task) = o.task.as_deref() {
-            out.task = task.parse()?;
-        }
-        out.language = core::language(o.language.as_deref())?;
-        out.initial_prompt = o.initial_prompt.clone();
-        let beams = whole(o.beam_size, "beamSize", 0, MAX_BEAMS as u64)?.unwrap_or(1);
-        out.decoding = Decoding::from_beam_size(beams as usize)?;
-        out.word_timestamps = o.word_timestamps.unwrap_or(false);
-        out.vad = o.vad.unwrap_or(true);
-        out.temperature = o.temperature.unwrap_or(0.0) as f32;
-        out.temperature_fallback = o.temperature_fallback.unwrap_or(true);
-        out.condition_on_previous_text = o.condition_on_previous_text.unwrap_or(false);
-        out.max_segment_chars =
-            whole(o.max_segment_chars, "maxSegmentChars", 1, u32::MAX.into())?.map(|n| n as usize);
-        out.validate()
-    })();
-    if let Err(e) = parsed {
-        return Ok(Err(e));
+    if let Some(task) = o.task.as_deref() {
+        out.task = task.parse()?;
     }
+    out.language = core::language(o.language.as_deref())?;
+    out.initial_prompt = o.initial_prompt.clone();
+    let beams = whole(o.beam_size, "beamSize", 0, MAX_BEAMS as u64)?.unwrap_or(1);
+    out.decoding = Decoding::from_beam_size(beams as usize)?;
+    out.word_timestamps = o.word_timestamps.unwrap_or(false);
+    out.vad = o.vad.unwrap_or(true);
+    out.temperature = o.temperature.unwrap_or(0.0) as f32;
+    out.temperature_fallback = o.temperature_fallback.unwrap_or(true);
+    out.condition_on_previous_text = o.condition_on_previous_text.unwrap_or(false);
+    out.max_segment_chars =
+        whole(o.max_segment_chars, "maxSegmentChars", 1, u32::MAX.into())?.map(|n| n as usize);
+    out.validate()?;
     // Runs on the JavaScript thread after each callback: an exception it threw is caught here.
     let caught = {
         let (thrown, token) = (thrown.clone(), token.clone());
@@ -158,7 +176,7 @@ fn core_options(
             );
         }));
     }
-    Ok(Ok(out))
+    Ok(out)
 }
 
 /// One loaded model serving any number of concurrent calls (one copy of the weights).
@@ -168,11 +186,18 @@ pub struct Transcriber {
     model: String,
 }
 
-/// Loads a model on a worker thread.
-pub struct Load {
+/// What `load` was given, checked.
+struct LoadArgs {
     model: String,
-    options: Option<LoadOptions>,
-    failure: Option<stenograph::Error>,
+    device: Option<String>,
+    max_concurrent: Option<u64>,
+    threads_per_call: Option<u64>,
+}
+
+/// Loads a model on a worker thread; without `args`, rejects with `failure`.
+pub struct Load {
+    args: Option<LoadArgs>,
+    failure: Option<Failure>,
 }
 
 impl Task for Load {
@@ -180,25 +205,23 @@ impl Task for Load {
     type JsValue = Transcriber;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        let built = (|| {
-            let o = self.options.as_ref();
-            let mut b = core::Transcriber::builder().model(self.model.as_str());
-            if let Some(d) = o.and_then(|o| o.device.as_deref()) {
-                b = b.device(d.parse::<Device>()?);
-            }
-            if let Some(n) = whole(o.and_then(|o| o.max_concurrent), "maxConcurrent", 1, 4096)? {
-                b = b.max_concurrent(n as usize);
-            }
-            if let Some(n) = whole(
-                o.and_then(|o| o.threads_per_call),
-                "threadsPerCall",
-                1,
-                1024,
-            )? {
-                b = b.threads_per_call(n as usize);
-            }
-            b.build()
-        })();
+        let built = match &self.args {
+            None => return Err(Error::from_reason("invalid arguments")),
+            Some(a) => (|| {
+                let mut b = core::Transcriber::builder().model(a.model.as_str());
+                if let Some(d) = a.device.as_deref() {
+                    b = b.device(d.parse::<Device>()?);
+                }
+                if let Some(n) = a.max_concurrent {
+                    b = b.max_concurrent(n as usize);
+                }
+                if let Some(n) = a.threads_per_call {
+                    b = b.threads_per_call(n as usize);
+                }
+                b.build()
+            })()
+            .map_err(Failure::from),
+        };
         built.map_err(|e| {
             self.failure = Some(e);
             Error::from_reason("load failed")
@@ -206,63 +229,76 @@ impl Task for Load {
     }
 
     fn resolve(&mut self, _: Env, inner: Self::Output) -> Result<Self::JsValue> {
-        Ok(Transcriber {
-            inner,
-            model: std::mem::take(&mut self.model),
-        })
+        let model = self.args.take().map(|a| a.model).unwrap_or_default();
+        Ok(Transcriber { inner, model })
     }
 
     fn reject(&mut self, env: Env, err: Error) -> Result<Self::JsValue> {
-        Err(self.failure.take().map_or(err, |e| to_js(&env, &e)))
+        Err(self.failure.take().map_or(err, |e| to_js(&env, e)))
     }
 }
 
-/// What a transcription task works on (an input the caller gave wrongly is its error).
+/// What a transcription task works on.
 enum Work {
-    One(std::result::Result<AudioSource, stenograph::Error>),
-    Batch(Vec<std::result::Result<AudioSource, stenograph::Error>>),
+    One(AudioSource),
+    Batch(Vec<AudioSource>),
 }
 
-/// Transcribes on a worker thread; rejects with the core's error.
+/// Transcribes on a worker thread; rejects with the core's error, an argument's, or what a
+/// callback threw.
 pub struct Transcribe {
     transcriber: core::Transcriber,
-    work: Option<Work>,
-    options: std::result::Result<core::TranscribeOptions, stenograph::Error>,
-    failure: Option<stenograph::Error>,
+    /// The input and options, or why they were refused.
+    call: Option<std::result::Result<(Work, core::TranscribeOptions), Failure>>,
+    failure: Option<Failure>,
     thrown: Thrown,
     is_batch: bool,
 }
 
 impl Transcribe {
-    fn run(&mut self) -> std::result::Result<Vec<core::Transcript>, stenograph::Error> {
-        let opts = self.options.as_ref().map_err(clone_error)?;
-        match self.work.take() {
-            Some(Work::One(source)) => {
-                let stream = AudioStream::open(source?, &DecodeOptions::default())?;
-                Ok(vec![self.transcriber.transcribe_stream(stream, opts)?])
+    /// A call on `transcriber` of `work` with `options` (both checked, on the JavaScript
+    /// thread).
+    fn new(
+        env: &Env,
+        transcriber: &core::Transcriber,
+        work: impl FnOnce() -> std::result::Result<Work, Failure>,
+        options: Option<&Unknown<'_>>,
+        is_batch: bool,
+    ) -> Self {
+        let (token, thrown) = (CancelToken::new(), Thrown::default());
+        let call = work().and_then(|w| Ok((w, core_options(env, options, &token, &thrown)?)));
+        Transcribe {
+            transcriber: transcriber.clone(),
+            call: Some(call),
+            failure: None,
+            thrown,
+            is_batch,
+        }
+    }
+
+    fn run(&mut self) -> std::result::Result<Vec<core::Transcript>, Failure> {
+        let (work, opts) = match self.call.take() {
+            Some(call) => call?,
+            None => return Ok(Vec::new()),
+        };
+        Ok(match work {
+            Work::One(source) => {
+                let stream = AudioStream::open(source, &DecodeOptions::default())?;
+                vec![self.transcriber.transcribe_stream(stream, &opts)?]
             }
-            Some(Work::Batch(sources)) => {
+            Work::Batch(sources) => {
                 let audio = sources
                     .into_iter()
-                    .map(|s| Audio::decode(s?, &DecodeOptions::default()))
+                    .map(|s| Audio::decode(s, &DecodeOptions::default()))
                     .collect::<std::result::Result<Vec<_>, _>>()?;
-                let mut transcripts = self.transcriber.transcribe_batch(&audio, opts)?;
+                let mut transcripts = self.transcriber.transcribe_batch(&audio, &opts)?;
                 for (t, a) in transcripts.iter_mut().zip(&audio) {
                     t.warnings = a.warnings().to_vec();
                 }
-                Ok(transcripts)
+                transcripts
             }
-            None => Ok(Vec::new()),
-        }
+        })
     }
-}
-
-/// The option errors `core_options` found, given back when the task runs.
-fn clone_error(e: &stenograph::Error) -> stenograph::Error {
-    stenograph::Error::InvalidArgument(match e {
-        stenograph::Error::InvalidArgument(m) => m.clone(),
-        other => other.to_string(),
-    })
 }
 
 impl Task for Transcribe {
@@ -289,7 +325,7 @@ impl Task for Transcribe {
         if let Some(e) = self.thrown.lock().unwrap_or_else(|p| p.into_inner()).take() {
             return Err(e);
         }
-        Err(self.failure.take().map_or(err, |e| to_js(&env, &e)))
+        Err(self.failure.take().map_or(err, |e| to_js(&env, e)))
     }
 }
 
@@ -298,12 +334,45 @@ impl Transcriber {
     /// Loads a model (registry name, fetched into the cache on first use, or a ggml path)
     /// without blocking the event loop.
     #[napi(ts_return_type = "Promise<Transcriber>")]
-    pub fn load(model: String, options: Option<LoadOptions>) -> AsyncTask<Load> {
-        AsyncTask::new(Load {
-            model,
-            options,
-            failure: None,
-        })
+    pub fn load(
+        env: Env,
+        #[napi(ts_arg_type = "string")] model: Unknown<'_>,
+        #[napi(ts_arg_type = "LoadOptions | undefined | null")] options: Option<Unknown<'_>>,
+    ) -> AsyncTask<Load> {
+        let args = (|| -> std::result::Result<LoadArgs, Failure> {
+            let model = string(&model, "model")?;
+            let mut args = LoadArgs {
+                model,
+                device: None,
+                max_concurrent: None,
+                threads_per_call: None,
+            };
+            let Some(o) = options.as_ref().filter(|o| !absent(o)) else {
+                return Ok(args);
+            };
+            let obj = object(o, "options")?;
+            check_fields(
+                &obj,
+                "options",
+                &[
+                    ("device", Kind::String),
+                    ("maxConcurrent", Kind::Number),
+                    ("threadsPerCall", Kind::Number),
+                ],
+            )?;
+            // SAFETY: an object whose fields have the types checked above.
+            let o = unsafe { LoadOptions::from_napi_value(env.raw(), o.raw()) }
+                .map_err(|e| Failure::Type(format!("options: {}", e.reason)))?;
+            args.device = o.device;
+            args.max_concurrent = whole(o.max_concurrent, "maxConcurrent", 1, 4096)?;
+            args.threads_per_call = whole(o.threads_per_call, "threadsPerCall", 1, 1024)?;
+            Ok(args)
+        })();
+        let (args, failure) = match args {
+            Ok(a) => (Some(a), None),
+            Err(f) => (None, Some(f)),
+        };
+        AsyncTask::new(Load { args, failure })
     }
 
     /// The model as given: a registry name or a path.
@@ -319,23 +388,22 @@ impl Transcriber {
     }
 
     /// Transcribes a path, the bytes of an encoded file, or raw samples, off the JavaScript
-    /// thread.
+    /// thread. Every failure, a wrong argument included, rejects the promise.
     #[napi(ts_return_type = "Promise<Transcript>")]
     pub fn transcribe(
         &self,
         env: Env,
-        input: Either3<String, Uint8Array, Samples>,
-        options: Option<TranscribeOptions<'_>>,
-    ) -> Result<AsyncTask<Transcribe>> {
-        let (token, thrown) = (CancelToken::new(), Thrown::default());
-        Ok(AsyncTask::new(Transcribe {
-            transcriber: self.inner.clone(),
-            work: Some(Work::One(audio_source(input))),
-            options: core_options(&env, options, &token, &thrown)?,
-            failure: None,
-            thrown,
-            is_batch: false,
-        }))
+        #[napi(ts_arg_type = "string | Uint8Array | ArrayBuffer | Samples")] input: Unknown<'_>,
+        #[napi(ts_arg_type = "TranscribeOptions | undefined | null")] options: Option<Unknown<'_>>,
+    ) -> AsyncTask<Transcribe> {
+        let work = || Ok(Work::One(audio_source(&env, &input)?));
+        AsyncTask::new(Transcribe::new(
+            &env,
+            &self.inner,
+            work,
+            options.as_ref(),
+            false,
+        ))
     }
 
     /// Transcribes several inputs in one go, short recordings sharing decoder windows;
@@ -344,17 +412,34 @@ impl Transcriber {
     pub fn transcribe_batch(
         &self,
         env: Env,
-        inputs: Vec<Either3<String, Uint8Array, Samples>>,
-        options: Option<TranscribeOptions<'_>>,
-    ) -> Result<AsyncTask<Transcribe>> {
-        let (token, thrown) = (CancelToken::new(), Thrown::default());
-        Ok(AsyncTask::new(Transcribe {
-            transcriber: self.inner.clone(),
-            work: Some(Work::Batch(inputs.into_iter().map(audio_source).collect())),
-            options: core_options(&env, options, &token, &thrown)?,
-            failure: None,
-            thrown,
-            is_batch: true,
-        }))
+        #[napi(ts_arg_type = "Array<string | Uint8Array | ArrayBuffer | Samples>")] inputs: Unknown<
+            '_,
+        >,
+        #[napi(ts_arg_type = "TranscribeOptions | undefined | null")] options: Option<Unknown<'_>>,
+    ) -> AsyncTask<Transcribe> {
+        let work = || {
+            if !inputs.is_array().unwrap_or(false) {
+                return Err(Failure::Type("inputs must be an array".into()));
+            }
+            // SAFETY: an array, checked above.
+            let array: Array = unsafe { inputs.cast() }.map_err(|e| Failure::Type(e.reason))?;
+            let sources = (0..array.len())
+                .map(|i| {
+                    let item: Unknown = array
+                        .get(i)
+                        .map_err(|e| Failure::Type(e.reason))?
+                        .ok_or_else(|| Failure::Type(format!("inputs[{i}] is missing")))?;
+                    audio_source(&env, &item)
+                })
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            Ok(Work::Batch(sources))
+        };
+        AsyncTask::new(Transcribe::new(
+            &env,
+            &self.inner,
+            work,
+            options.as_ref(),
+            true,
+        ))
     }
 }

@@ -125,8 +125,9 @@ impl Transcript {
     /// The transcript in `format`: "text", "json", "verbose_json", "srt", "vtt" or "tsv".
     #[napi]
     pub fn render(&self, env: Env, format: String) -> Result<String> {
-        let format: stenograph::transcribe::Format =
-            format.parse().map_err(|e| crate::errors::to_js(&env, &e))?;
+        let format: stenograph::transcribe::Format = format
+            .parse()
+            .map_err(|e: stenograph::Error| crate::errors::to_js(&env, e.into()))?;
         Ok(self.inner.render(format))
     }
 

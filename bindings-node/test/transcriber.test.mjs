@@ -5,7 +5,9 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { before, describe, test } from 'node:test'
 
-import { DEFAULT_MODEL, Transcriber, contentType } from '../index.mjs'
+import { inspect } from 'node:util'
+
+import { DEFAULT_MODEL, Transcriber, contentType, fetchModel } from '../index.mjs'
 import { SENTENCES, longSpeech, pcm, speak, words } from './helpers.mjs'
 
 let t
@@ -128,7 +130,7 @@ describe('errors', () => {
     for (let i = 44; i < noise.length; i++) noise[i] = (i * 7919) % 251
     assert.equal((await t.transcribe(noise)).text, '')
     await rejects(t.transcribe('/nonexistent/call.wav'), 'ERR_STENOGRAPH_IO', 'io')
-    await rejects(t.transcribe({ samples: new Float32Array(100), sampleRate: 0 }), 'ERR_STENOGRAPH_INVALID_ARGUMENT', 'invalid_argument')
+    await rejects(t.transcribe({ samples: new Float32Array(100), sampleRate: 0 }), 'ERR_OUT_OF_RANGE', 'invalid_argument')
   })
 
   test('bad options and models', async () => {
@@ -142,11 +144,46 @@ describe('errors', () => {
     await rejects(Transcriber.load('/nonexistent.bin'), 'ERR_STENOGRAPH_MODEL_NOT_FOUND', 'model')
     await invalid(Transcriber.load('tiny.en', { device: 'tpu' }))
     await rejects(Transcriber.load('tiny.en', { device: 'gpu:0' }), 'ERR_STENOGRAPH_DEVICE', 'device')
-    assert.throws(() => t.transcribe(42))
+  })
+
+  test('wrong argument types reject with a TypeError, never throw', async () => {
+    const wrongType = async (call) => {
+      let promise
+      assert.doesNotThrow(() => { promise = call() })
+      await assert.rejects(promise, (e) => {
+        assert.ok(e instanceof TypeError, e)
+        assert.equal(e.code, 'ERR_INVALID_ARG_TYPE')
+        assert.equal(e.category, 'invalid_argument')
+        assert.doesNotMatch(e.message, /rust|String|Either|napi/)
+        return true
+      })
+    }
+    await wrongType(() => t.transcribe(42))
+    await wrongType(() => t.transcribe(null))
+    await wrongType(() => t.transcribe({ samples: [0, 0, 0], sampleRate: 16000 }))
+    await wrongType(() => t.transcribe({ samples: new Float64Array(10), sampleRate: 16000 }))
+    await wrongType(() => t.transcribe(new Float32Array(10)))
+    await wrongType(() => t.transcribe({ samples: new Float32Array(10), sampleRate: '16000' }))
+    await wrongType(() => t.transcribe(clips[0], { language: 5 }))
+    await wrongType(() => t.transcribe(clips[0], { beamSize: '5' }))
+    await wrongType(() => t.transcribe(clips[0], { onProgress: 'log' }))
+    await wrongType(() => t.transcribe(clips[0], 'en'))
+    await wrongType(() => t.transcribeBatch(clips[0]))
+    await wrongType(() => t.transcribeBatch([clips[0], 7]))
+    await wrongType(() => Transcriber.load(7))
+    await wrongType(() => Transcriber.load('tiny.en', { device: 0 }))
+    await wrongType(() => fetchModel({}))
   })
 
   test('numbers are whole and in range, never wrapped or truncated', async () => {
-    const invalid = (p) => rejects(p, 'ERR_STENOGRAPH_INVALID_ARGUMENT', 'invalid_argument')
+    const invalid = (p) =>
+      assert.rejects(p, (e) => {
+        assert.ok(e instanceof RangeError, e)
+        assert.equal(e.code, 'ERR_OUT_OF_RANGE')
+        assert.equal(e.category, 'invalid_argument')
+        assert.doesNotMatch(e.message, /rust|u32|f64|usize/i)
+        return true
+      })
     const samples = new Float32Array(16000)
     for (const sampleRate of [-1, 2 ** 40, NaN, Infinity, 16000.5, 0]) {
       await invalid(t.transcribe({ samples, sampleRate }))
@@ -182,6 +219,30 @@ describe('callbacks that throw', () => {
     // A callback that returns something is fine, and the transcriber still works.
     const tr = await t.transcribe(clips[0], { onProgress: () => 42, onSegment: async () => 'x' })
     assert.ok(tr.text.length > 0)
+  })
+})
+
+describe('inputs and helpers', () => {
+  test('ArrayBuffer file bytes and Int16Array samples', async () => {
+    const file = readFileSync(clips[0])
+    const expected = (await t.transcribe(file)).text
+    const ab = file.buffer.slice(file.byteOffset, file.byteOffset + file.length)
+    assert.equal((await t.transcribe(ab)).text, expected)
+    // The WAV's own 16-bit samples (espeak-ng writes 22.05 kHz mono after a 44-byte header).
+    const rate = file.readUInt32LE(24)
+    const i16 = new Int16Array(file.buffer.slice(file.byteOffset + 44, file.byteOffset + file.length - (file.length - 44) % 2))
+    assert.deepEqual(words((await t.transcribe({ samples: i16, sampleRate: rate })).text), words(expected))
+  })
+
+  test('fetchModel resolves to the cached file; console.log shows the fields', async () => {
+    const path = await fetchModel(DEFAULT_MODEL)
+    assert.ok(readFileSync(path).length > 1e6, path)
+    await assert.rejects(fetchModel('tiny.xx'), (e) => e.code === 'ERR_STENOGRAPH_UNKNOWN_MODEL')
+    const tr = await t.transcribe(clips[0])
+    const shown = inspect(tr)
+    assert.match(shown, /^Transcript \{/)
+    assert.ok(shown.includes(JSON.stringify(tr.text).slice(1, 20)), shown)
+    assert.match(shown, /language: 'en'/)
   })
 })
 

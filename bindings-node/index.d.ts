@@ -21,6 +21,13 @@ export declare class Transcriber {
   /** Whether the model knows languages other than English. */
   get multilingual(): boolean
   /**
+   * Refuses further calls, and resolves once no cancelled call of this transcriber still
+   * runs in the background (whisper.cpp finishing a pass), so the process may exit safely.
+   */
+  close(): Promise<void>
+  /** Whether `close()` was called. */
+  get closed(): boolean
+  /**
    * Transcribes a path, the bytes of an encoded file, or raw samples, off the JavaScript
    * thread. Every failure, a wrong argument included, rejects the promise.
    */

@@ -129,7 +129,7 @@ pub unsafe fn read_sized<T: Copy>(p: *const T, defaults: T) -> Result<T, StenoSt
 
 /// The caller's `user_data`, handed to callbacks on other threads as the API documents.
 #[derive(Clone, Copy)]
-struct UserData(*mut c_void);
+pub struct UserData(pub *mut c_void);
 // SAFETY: the header documents that the progress callback may run on any thread; the caller
 // owns what `user_data` points to and its synchronisation.
 unsafe impl Send for UserData {}

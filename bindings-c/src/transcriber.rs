@@ -1,11 +1,9 @@
 //! `steno_transcriber`: a loaded model, and the calls that transcribe with it.
 
-use std::ffi::{c_char, c_void};
-use std::sync::mpsc::{channel, RecvTimeoutError};
-use std::time::Duration;
+use std::ffi::c_char;
 
 use steno::audio::{Audio, AudioSource, AudioStream, DecodeOptions};
-use steno::transcribe::{CancelToken, Device, Transcriber, DEFAULT_MODEL};
+use steno::transcribe::{CancelToken, Device, OnCancel, Transcriber, DEFAULT_MODEL};
 
 use crate::options::{core_options, opt_str, StenoOptions};
 use crate::status::{fail, from_core, guard, StenoStatus};
@@ -168,29 +166,39 @@ unsafe fn transcribe(
             Err(status) => return status,
         };
         let batch = sources.len() != 1 || slots != 1;
-        let run = |core: &steno::transcribe::TranscribeOptions| {
+        let run = move |t: &Transcriber, core: &steno::transcribe::TranscribeOptions| {
             if !batch {
                 let source = sources.into_iter().next().expect("one input");
                 return AudioStream::open(source, &DecodeOptions::default())
-                    .and_then(|stream| t.0.transcribe_stream(stream, core))
+                    .and_then(|stream| t.transcribe_stream(stream, core))
                     .map(|tr| vec![tr]);
             }
             let audio = sources
                 .into_iter()
                 .map(|s| Audio::decode(s, &DecodeOptions::default()))
                 .collect::<steno::Result<Vec<_>>>()?;
-            let mut transcripts = t.0.transcribe_batch(&audio, core)?;
+            let mut transcripts = t.transcribe_batch(&audio, core)?;
             for (tr, a) in transcripts.iter_mut().zip(&audio) {
                 tr.warnings = a.warnings().to_vec();
             }
             Ok(transcripts)
         };
         let result = match should_abort {
-            None => run(&core),
+            None => run(&t.0, &core),
             Some(cb) => {
+                // The abort callback is polled on this thread while the work runs on the core's
+                // watched thread; a cancelled call returns once the work has stopped, so no
+                // callback runs and no caller data is used after this function returns.
                 let token = CancelToken::new();
                 core.cancel = Some(token.clone());
-                with_abort(cb, user_data, &token, || run(&core))
+                let user = crate::options::UserData(user_data);
+                t.0.run_watched(
+                    &token,
+                    OnCancel::WaitForWork,
+                    // SAFETY: the caller's callback, on the caller's thread, with its user data.
+                    move || unsafe { cb(user.0) },
+                    move |t| run(t, &core),
+                )
             }
         };
         match result {
@@ -205,39 +213,6 @@ unsafe fn transcribe(
                 StenoStatus::Ok
             }
             Err(e) => from_core(e),
-        }
-    })
-}
-
-/// Runs `work` on a scoped thread while the calling thread polls `cb` every 10 ms,
-/// cancelling `token` when it returns true.
-fn with_abort<T: Send>(
-    cb: unsafe extern "C" fn(*mut c_void) -> bool,
-    user_data: *mut c_void,
-    token: &CancelToken,
-    work: impl FnOnce() -> T + Send,
-) -> T {
-    std::thread::scope(|scope| {
-        let (tx, rx) = channel();
-        let handle = scope.spawn(move || {
-            let out = work();
-            let _ = tx.send(());
-            out
-        });
-        loop {
-            match rx.recv_timeout(Duration::from_millis(10)) {
-                Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
-                // SAFETY: the caller's callback, on the caller's thread, with its user data.
-                Err(RecvTimeoutError::Timeout) => {
-                    if !token.is_cancelled() && unsafe { cb(user_data) } {
-                        token.cancel();
-                    }
-                }
-            }
-        }
-        match handle.join() {
-            Ok(out) => out,
-            Err(panic) => std::panic::resume_unwind(panic),
         }
     })
 }

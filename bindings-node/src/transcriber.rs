@@ -184,6 +184,25 @@ fn core_options(
 pub struct Transcriber {
     inner: core::Transcriber,
     model: String,
+    /// Set by `close()`: calls are refused from then on.
+    closed: bool,
+}
+
+/// Waits on a worker thread until no cancelled call of a transcriber still runs.
+pub struct Close(core::Transcriber);
+
+impl Task for Close {
+    type Output = ();
+    type JsValue = ();
+
+    fn compute(&mut self) -> Result<()> {
+        self.0.wait_background();
+        Ok(())
+    }
+
+    fn resolve(&mut self, _: Env, _: ()) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// What `load` was given, checked.
@@ -230,7 +249,11 @@ impl Task for Load {
 
     fn resolve(&mut self, _: Env, inner: Self::Output) -> Result<Self::JsValue> {
         let model = self.args.take().map(|a| a.model).unwrap_or_default();
-        Ok(Transcriber { inner, model })
+        Ok(Transcriber {
+            inner,
+            model,
+            closed: false,
+        })
     }
 
     fn reject(&mut self, env: Env, err: Error) -> Result<Self::JsValue> {
@@ -387,6 +410,30 @@ impl Transcriber {
         self.inner.model().info().multilingual
     }
 
+    /// Refuses further calls, and resolves once no cancelled call of this transcriber still
+    /// runs in the background (whisper.cpp finishing a pass), so the process may exit safely.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn close(&mut self) -> AsyncTask<Close> {
+        self.closed = true;
+        AsyncTask::new(Close(self.inner.clone()))
+    }
+
+    /// Whether `close()` was called.
+    #[napi(getter)]
+    pub fn closed(&self) -> bool {
+        self.closed
+    }
+
+    /// The refusal of a call on a closed transcriber.
+    fn refuse_if_closed(&self) -> std::result::Result<(), Failure> {
+        if self.closed {
+            return Err(
+                stenograph::Error::InvalidArgument("the transcriber is closed".into()).into(),
+            );
+        }
+        Ok(())
+    }
+
     /// Transcribes a path, the bytes of an encoded file, or raw samples, off the JavaScript
     /// thread. Every failure, a wrong argument included, rejects the promise.
     #[napi(ts_return_type = "Promise<Transcript>")]
@@ -396,7 +443,10 @@ impl Transcriber {
         #[napi(ts_arg_type = "string | Uint8Array | ArrayBuffer | Samples")] input: Unknown<'_>,
         #[napi(ts_arg_type = "TranscribeOptions | undefined | null")] options: Option<Unknown<'_>>,
     ) -> AsyncTask<Transcribe> {
-        let work = || Ok(Work::One(audio_source(&env, &input)?));
+        let work = || {
+            self.refuse_if_closed()?;
+            Ok(Work::One(audio_source(&env, &input)?))
+        };
         AsyncTask::new(Transcribe::new(
             &env,
             &self.inner,
@@ -418,6 +468,7 @@ impl Transcriber {
         #[napi(ts_arg_type = "TranscribeOptions | undefined | null")] options: Option<Unknown<'_>>,
     ) -> AsyncTask<Transcribe> {
         let work = || {
+            self.refuse_if_closed()?;
             if !inputs.is_array().unwrap_or(false) {
                 return Err(Failure::Type("inputs must be an array".into()));
             }

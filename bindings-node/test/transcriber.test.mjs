@@ -246,6 +246,21 @@ describe('inputs and helpers', () => {
   })
 })
 
+describe('close', () => {
+  test('waits for background work and refuses later calls', async () => {
+    const t2 = await Transcriber.load(DEFAULT_MODEL)
+    assert.equal(t2.closed, false)
+    const ac = new AbortController()
+    const call = t2.transcribe(long, { signal: ac.signal })
+    setTimeout(() => ac.abort(), 300)
+    await assert.rejects(call, { name: 'AbortError' })
+    await t2.close()
+    assert.equal(t2.closed, true)
+    await assert.rejects(t2.transcribe(clips[0]), (e) => e.code === 'ERR_STENOGRAPH_INVALID_ARGUMENT' && /closed/.test(e.message))
+    await t2.close()
+  })
+})
+
 describe('the core vocabulary', () => {
   test('options, formats and content types come from the core', async () => {
     const a = await t.transcribe(clips[0], { language: 'EN', beamSize: 1, initialPrompt: 'Acme' })

@@ -1,13 +1,12 @@
 //! `Transcriber` and `CancelToken`: options in, the call run off the interpreter's lock, typed
 //! transcripts out.
 
-use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
 
 use pyo3::prelude::*;
 use stenograph::audio::{Audio, DecodeOptions};
 use stenograph::transcribe::{
-    language, CancelToken, Decoding, Device, TranscribeOptions, Transcriber, MAX_BEAMS,
+    language, CancelToken, Decoding, Device, OnCancel, TranscribeOptions, Transcriber, MAX_BEAMS,
 };
 
 use crate::errors::to_py;
@@ -44,62 +43,54 @@ pub struct PyTranscriber {
     inner: Transcriber,
     /// The model as the caller named it.
     model: String,
+    /// Set by `close()`: calls are refused from then on.
+    closed: std::sync::atomic::AtomicBool,
+}
+
+impl PyTranscriber {
+    /// The transcriber, unless it was closed.
+    fn open(&self) -> PyResult<&Transcriber> {
+        if self.closed.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(to_py(stenograph::Error::InvalidArgument(
+                "the transcriber is closed".into(),
+            )));
+        }
+        Ok(&self.inner)
+    }
 }
 
 /// The first exception a Python callback raised during a call.
 type Failure = Arc<Mutex<Option<PyErr>>>;
 
-/// Runs `work` on its own thread while this one waits without the interpreter's lock,
-/// waking every 100 ms to let Python handle signals: Ctrl-C cancels the work and raises
-/// `KeyboardInterrupt` once it has stopped.
-fn run_interruptible<T: Send>(
+/// Runs `work` through the core's watched call without the interpreter's lock, checking for
+/// signals about every 10 ms: Ctrl-C cancels the work and raises `KeyboardInterrupt`.
+fn run_interruptible<T: Send + 'static>(
     py: Python<'_>,
+    transcriber: &Transcriber,
     cancel: &CancelToken,
-    work: impl FnOnce() -> stenograph::Result<T> + Send,
+    work: impl FnOnce(&Transcriber) -> stenograph::Result<T> + Send + 'static,
 ) -> PyResult<stenograph::Result<T>> {
-    let done = (Mutex::new(false), Condvar::new());
-    std::thread::scope(|scope| {
-        let handle = scope.spawn(|| {
-            // Marks the work done even if it panics, so the wait below always ends.
-            struct Done<'a>(&'a (Mutex<bool>, Condvar));
-            impl Drop for Done<'_> {
-                fn drop(&mut self) {
-                    *self.0 .0.lock().unwrap_or_else(|p| p.into_inner()) = true;
-                    self.0 .1.notify_all();
-                }
-            }
-            let _done = Done(&done);
-            work()
-        });
-        let mut interrupted = None;
-        loop {
-            let finished = py.detach(|| {
-                let guard = done.0.lock().unwrap_or_else(|p| p.into_inner());
-                let (guard, _) = done
-                    .1
-                    .wait_timeout_while(guard, Duration::from_millis(100), |d| !*d)
-                    .unwrap_or_else(|p| p.into_inner());
-                *guard
-            });
-            if finished {
-                break;
-            }
-            if interrupted.is_none() {
-                if let Err(e) = py.check_signals() {
-                    cancel.cancel();
-                    interrupted = Some(e);
-                }
-            }
-        }
-        let out = py.detach(|| handle.join());
-        match (interrupted, out) {
-            (Some(e), _) => Err(e),
-            (None, Ok(r)) => Ok(r),
-            (None, Err(_)) => Err(to_py(stenograph::Error::Inference(
-                "the transcription thread failed".into(),
-            ))),
-        }
-    })
+    let mut interrupted: Option<PyErr> = None;
+    let out = py.detach(|| {
+        transcriber.run_watched(
+            cancel,
+            OnCancel::Return,
+            || {
+                Python::attach(|py| match py.check_signals() {
+                    Ok(()) => false,
+                    Err(e) => {
+                        interrupted.get_or_insert(e);
+                        true
+                    }
+                })
+            },
+            work,
+        )
+    });
+    match interrupted {
+        Some(e) => Err(e),
+        None => Ok(out),
+    }
 }
 
 /// Options, as the keyword arguments of `transcribe` give them.
@@ -227,7 +218,11 @@ impl PyTranscriber {
             b.build()
         });
         built
-            .map(|inner| Self { inner, model: name })
+            .map(|inner| Self {
+                inner,
+                model: name,
+                closed: Default::default(),
+            })
             .map_err(to_py)
     }
 
@@ -289,8 +284,7 @@ impl PyTranscriber {
         }
         .options()?;
         let token = opts.cancel.clone().unwrap_or_default();
-        let t = &self.inner;
-        let out = run_interruptible(py, &token, || {
+        let out = run_interruptible(py, self.open()?, &token, move |t| {
             let stream = stenograph::audio::AudioStream::open(source, &DecodeOptions::default())?;
             t.transcribe_stream(stream, &opts)
         })?;
@@ -347,8 +341,7 @@ impl PyTranscriber {
         }
         .options()?;
         let token = opts.cancel.clone().unwrap_or_default();
-        let t = &self.inner;
-        let out = run_interruptible(py, &token, || {
+        let out = run_interruptible(py, self.open()?, &token, move |t| {
             let audio = sources
                 .into_iter()
                 .map(|s| Audio::decode(s, &DecodeOptions::default()))
@@ -360,6 +353,30 @@ impl PyTranscriber {
             Ok(transcripts)
         })?;
         finish(out, &failure).map(|v| v.into_iter().map(PyTranscript).collect())
+    }
+
+    /// Refuses further calls and waits (without the interpreter's lock) until no cancelled
+    /// call of this transcriber still runs in the background, so the process may exit safely.
+    /// Also what `with Transcriber(...) as t:` does at the end of the block.
+    fn close(&self, py: Python<'_>) {
+        self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
+        py.detach(|| self.inner.wait_background());
+    }
+
+    /// Whether `close()` was called.
+    #[getter]
+    fn closed(&self) -> bool {
+        self.closed.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_exc))]
+    fn __exit__(&self, py: Python<'_>, _exc: &Bound<'_, pyo3::types::PyTuple>) -> bool {
+        self.close(py);
+        false
     }
 
     fn __repr__(&self) -> String {

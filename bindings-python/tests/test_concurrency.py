@@ -109,3 +109,18 @@ def test_a_raising_callback_stops_the_call(transcriber, long_speech):
 
     with pytest.raises(RuntimeError, match="progress handler failed"):
         transcriber.transcribe(long_speech, on_progress=boom)
+
+
+def test_close_waits_for_background_work_and_refuses_later_calls(clip, long_speech):
+    token = stenograph.CancelToken()
+    with stenograph.Transcriber("tiny.en") as t:
+        assert not t.closed
+        assert t.transcribe(clip).text
+        threading.Timer(0.3, token.cancel).start()
+        with pytest.raises(stenograph.Cancelled):
+            t.transcribe(long_speech, cancel=token)
+    # Leaving the block closed it: the cancelled call's work has stopped, no call is taken.
+    assert t.closed
+    with pytest.raises(stenograph.InvalidArgument, match="closed"):
+        t.transcribe(clip)
+    t.close()  # again: nothing to wait for

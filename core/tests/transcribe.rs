@@ -601,3 +601,49 @@ fn a_cut_off_file_says_so_in_its_transcript() {
     assert!(t.warnings.is_empty());
     assert!(serde_json::to_value(&t).unwrap().get("warnings").is_none());
 }
+
+#[test]
+fn watched_calls_stop_on_an_interrupt_and_wait_only_when_asked() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use stenograph::transcribe::OnCancel;
+    let t = transcriber();
+    for on_cancel in [OnCancel::Return, OnCancel::WaitForWork] {
+        let token = CancelToken::new();
+        let stopped = Arc::new(AtomicBool::new(false));
+        let mut polls = 0;
+        let started = Instant::now();
+        let work = {
+            let (token, stopped) = (token.clone(), stopped.clone());
+            move |_: &Transcriber| -> stenograph::Result<()> {
+                while !token.is_cancelled() {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                // Winding down takes a while, as an encoder pass would.
+                std::thread::sleep(Duration::from_millis(300));
+                stopped.store(true, Ordering::SeqCst);
+                Ok(())
+            }
+        };
+        let interrupt = || {
+            polls += 1;
+            polls >= 3
+        };
+        let out = t.run_watched(&token, on_cancel, interrupt, work);
+        assert!(matches!(out, Err(Error::Cancelled)), "{out:?}");
+        assert!(token.is_cancelled());
+        let waited = stopped.load(Ordering::SeqCst);
+        match on_cancel {
+            OnCancel::Return => {
+                assert!(!waited, "returned only after the work stopped");
+                assert!(started.elapsed() < Duration::from_millis(250));
+            }
+            OnCancel::WaitForWork => assert!(waited, "returned before the work stopped"),
+        }
+        t.wait_background();
+        assert!(stopped.load(Ordering::SeqCst));
+    }
+    // Without an interrupt the work's own result comes back.
+    let token = CancelToken::new();
+    let out = t.run_watched(&token, OnCancel::Return, || false, |_| Ok(42));
+    assert_eq!(out.unwrap(), 42);
+}

@@ -10,6 +10,7 @@ mod templates;
 mod transcript;
 mod vad;
 
+use std::cell::Cell;
 use std::os::raw::c_void;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -533,13 +534,38 @@ impl Transcriber {
         opts: &TranscribeOptions,
         work: impl FnOnce(&Transcriber, &TranscribeOptions) -> Result<T> + Send + 'static,
     ) -> Result<T> {
+        if WATCHED.with(Cell::get) {
+            // Already on a watched call's own thread: its caller watches the token.
+            return work(self, opts);
+        }
         let token = opts.cancel.clone().unwrap_or_default();
+        let opts = opts.clone();
+        self.run_watched(&token, OnCancel::Return, || false, move |t| work(t, &opts))
+    }
+
+    /// Runs `work` with this transcriber on a thread of its own while the calling thread
+    /// waits, asking `interrupt` about every 10 ms (on the calling thread) whether to stop:
+    /// when it says so, or when `token` is cancelled from anywhere, `token` is cancelled and
+    /// the call returns `Error::Cancelled` — at once with [`OnCancel::Return`] (whisper.cpp
+    /// finishes its current pass in the background, see
+    /// [`wait_background`](Self::wait_background)), or once `work` has stopped with
+    /// [`OnCancel::WaitForWork`]. This is how every binding cancels: Python's Ctrl-C, a C abort
+    /// callback, a token. Give `work` the same token in its options, so that it stops early.
+    pub fn run_watched<T: Send + 'static>(
+        &self,
+        token: &CancelToken,
+        on_cancel: OnCancel,
+        mut interrupt: impl FnMut() -> bool,
+        work: impl FnOnce(&Transcriber) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        use std::sync::mpsc::RecvTimeoutError;
         let (tx, rx) = std::sync::mpsc::channel();
-        let (t, detached) = (self.clone(), opts.clone());
+        let t = self.clone();
         let handle = std::thread::Builder::new()
             .name("stenograph-call".into())
             .spawn(move || {
-                let _ = tx.send(work(&t, &detached));
+                WATCHED.with(|w| w.set(true));
+                let _ = tx.send(work(&t));
             })
             .map_err(|e| Error::Inference(format!("cannot start a transcription thread: {e}")))?;
         {
@@ -551,15 +577,21 @@ impl Transcriber {
             threads.retain(|h| !h.is_finished());
             threads.push(handle);
         }
+        let failed = || Error::Inference("the transcription thread failed".into());
         loop {
             match rx.recv_timeout(CANCEL_POLL) {
                 Ok(result) => return result,
-                Err(std::sync::mpsc::RecvTimeoutError::Timeout) if token.is_cancelled() => {
-                    return Err(Error::Cancelled)
-                }
-                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
-                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                    return Err(Error::Inference("the transcription thread failed".into()))
+                Err(RecvTimeoutError::Disconnected) => return Err(failed()),
+                Err(RecvTimeoutError::Timeout) => {
+                    if !token.is_cancelled() && !interrupt() {
+                        continue;
+                    }
+                    token.cancel();
+                    if on_cancel == OnCancel::WaitForWork {
+                        // The work stops at its next check (at most one encoder pass).
+                        let _ = rx.recv();
+                    }
+                    return Err(Error::Cancelled);
                 }
             }
         }
@@ -714,6 +746,21 @@ impl Transcriber {
             },
         )
     }
+}
+
+/// After a watched call is cancelled: return at once, or once its work has stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnCancel {
+    /// Return `Error::Cancelled` at once; the work stops in the background.
+    Return,
+    /// Return `Error::Cancelled` once the work has stopped (nothing of the call runs after it
+    /// returns: no callback, no use of the caller's data).
+    WaitForWork,
+}
+
+thread_local! {
+    /// Set on a watched call's own thread, where calls need no thread of their own.
+    static WATCHED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// How often a cancellable call checks its token while its work runs on another thread.

@@ -72,18 +72,22 @@ pub struct StenoOptions {
 /// callbacks; `size` set.
 #[no_mangle]
 pub extern "C" fn steno_options_default() -> StenoOptions {
+    let d = TranscribeOptions::default();
     StenoOptions {
         size: std::mem::size_of::<StenoOptions>(),
         language: std::ptr::null(),
-        task: StenoTask::Transcribe as i32,
+        task: match d.task {
+            Task::Translate => StenoTask::Translate as i32,
+            _ => StenoTask::Transcribe as i32,
+        },
         initial_prompt: std::ptr::null(),
-        beam_size: 0,
-        word_timestamps: 0,
-        vad: 1,
-        temperature: 0.0,
-        temperature_fallback: 1,
-        condition_on_previous_text: 0,
-        max_segment_chars: 0,
+        beam_size: d.decoding.beam_size() as u32,
+        word_timestamps: i32::from(d.word_timestamps),
+        vad: i32::from(d.vad),
+        temperature: d.temperature,
+        temperature_fallback: i32::from(d.temperature_fallback),
+        condition_on_previous_text: i32::from(d.condition_on_previous_text),
+        max_segment_chars: d.max_segment_chars.map_or(0, |n| n as u32),
         on_progress: None,
         should_abort: None,
         user_data: std::ptr::null_mut(),

@@ -135,11 +135,14 @@ fn core_options(
     out.initial_prompt = o.initial_prompt.clone();
     let beams = whole(o.beam_size, "beamSize", 0, MAX_BEAMS as u64)?.unwrap_or(1);
     out.decoding = Decoding::from_beam_size(beams as usize)?;
-    out.word_timestamps = o.word_timestamps.unwrap_or(false);
-    out.vad = o.vad.unwrap_or(true);
-    out.temperature = o.temperature.unwrap_or(0.0) as f32;
-    out.temperature_fallback = o.temperature_fallback.unwrap_or(true);
-    out.condition_on_previous_text = o.condition_on_previous_text.unwrap_or(false);
+    // Anything not given keeps the core's default (`out` starts from them).
+    out.word_timestamps = o.word_timestamps.unwrap_or(out.word_timestamps);
+    out.vad = o.vad.unwrap_or(out.vad);
+    out.temperature = o.temperature.map_or(out.temperature, |t| t as f32);
+    out.temperature_fallback = o.temperature_fallback.unwrap_or(out.temperature_fallback);
+    out.condition_on_previous_text = o
+        .condition_on_previous_text
+        .unwrap_or(out.condition_on_previous_text);
     out.max_segment_chars =
         whole(o.max_segment_chars, "maxSegmentChars", 1, u32::MAX.into())?.map(|n| n as usize);
     out.validate()?;

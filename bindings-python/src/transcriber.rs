@@ -96,14 +96,14 @@ fn run_interruptible<T: Send + 'static>(
 /// Options, as the keyword arguments of `transcribe` give them.
 struct Args<'a, 'py> {
     language: Option<String>,
-    task: String,
+    task: Option<String>,
     initial_prompt: Option<String>,
     beam_size: Option<&'a Bound<'py, PyAny>>,
-    word_timestamps: bool,
-    vad: bool,
-    temperature: f32,
-    temperature_fallback: bool,
-    condition_on_previous_text: bool,
+    word_timestamps: Option<bool>,
+    vad: Option<bool>,
+    temperature: Option<f32>,
+    temperature_fallback: Option<bool>,
+    condition_on_previous_text: Option<bool>,
     max_segment_chars: Option<&'a Bound<'py, PyAny>>,
     on_progress: Option<Py<PyAny>>,
     on_segment: Option<Py<PyAny>>,
@@ -114,7 +114,10 @@ impl Args<'_, '_> {
     /// Core options, parsed and checked by the core, with Python callbacks wrapped: a callback
     /// that raises cancels the call, and its exception is what the call raises.
     fn options(self) -> PyResult<(TranscribeOptions, Failure)> {
-        let task = self.task.parse().map_err(to_py)?;
+        let task = match self.task.as_deref() {
+            Some(t) => t.parse().map_err(to_py)?,
+            None => TranscribeOptions::default().task,
+        };
         let beams = whole(self.beam_size, "beam_size", 0, MAX_BEAMS as u64)?.unwrap_or(1);
         let decoding = Decoding::from_beam_size(beams as usize).map_err(to_py)?;
         let max_segment_chars = whole(
@@ -153,16 +156,20 @@ impl Args<'_, '_> {
                 })
             }) as stenograph::transcribe::SegmentCallback
         });
+        // Anything not given keeps the core's default.
+        let d = TranscribeOptions::default();
         let opts = TranscribeOptions {
             language: language(self.language.as_deref()).map_err(to_py)?,
             task,
             initial_prompt: self.initial_prompt,
             decoding,
-            temperature: self.temperature,
-            temperature_fallback: self.temperature_fallback,
-            word_timestamps: self.word_timestamps,
-            condition_on_previous_text: self.condition_on_previous_text,
-            vad: self.vad,
+            temperature: self.temperature.unwrap_or(d.temperature),
+            temperature_fallback: self.temperature_fallback.unwrap_or(d.temperature_fallback),
+            word_timestamps: self.word_timestamps.unwrap_or(d.word_timestamps),
+            condition_on_previous_text: self
+                .condition_on_previous_text
+                .unwrap_or(d.condition_on_previous_text),
+            vad: self.vad.unwrap_or(d.vad),
             max_segment_chars: max_segment_chars.map(|n| n as usize),
             on_progress,
             on_segment,
@@ -241,9 +248,9 @@ impl PyTranscriber {
     /// Transcribes `audio`: a path, `bytes`, a binary file object, or a float32/int16 sample
     /// array with `sample_rate`. The interpreter's lock is released while it runs.
     #[pyo3(signature = (
-        audio, *, sample_rate = None, language = None, task = "transcribe",
-        initial_prompt = None, beam_size = None, word_timestamps = false, vad = true,
-        temperature = 0.0, temperature_fallback = true, condition_on_previous_text = false,
+        audio, *, sample_rate = None, language = None, task = None,
+        initial_prompt = None, beam_size = None, word_timestamps = None, vad = None,
+        temperature = None, temperature_fallback = None, condition_on_previous_text = None,
         max_segment_chars = None, on_progress = None, on_segment = None, cancel = None
     ))]
     #[allow(clippy::too_many_arguments)]
@@ -253,14 +260,14 @@ impl PyTranscriber {
         audio: &Bound<'_, PyAny>,
         sample_rate: Option<&Bound<'_, PyAny>>,
         language: Option<String>,
-        task: &str,
+        task: Option<String>,
         initial_prompt: Option<String>,
         beam_size: Option<&Bound<'_, PyAny>>,
-        word_timestamps: bool,
-        vad: bool,
-        temperature: f32,
-        temperature_fallback: bool,
-        condition_on_previous_text: bool,
+        word_timestamps: Option<bool>,
+        vad: Option<bool>,
+        temperature: Option<f32>,
+        temperature_fallback: Option<bool>,
+        condition_on_previous_text: Option<bool>,
         max_segment_chars: Option<&Bound<'_, PyAny>>,
         on_progress: Option<Py<PyAny>>,
         on_segment: Option<Py<PyAny>>,
@@ -269,7 +276,7 @@ impl PyTranscriber {
         let source = audio_source(audio, sample_rate_arg(sample_rate)?)?;
         let (opts, failure) = Args {
             language,
-            task: task.to_string(),
+            task,
             initial_prompt,
             beam_size,
             word_timestamps,
@@ -295,9 +302,9 @@ impl PyTranscriber {
     /// sharing decoder windows; transcripts in input order. Options as for `transcribe`,
     /// without `on_segment`.
     #[pyo3(signature = (
-        audios, *, sample_rate = None, language = None, task = "transcribe",
-        initial_prompt = None, beam_size = None, word_timestamps = false, vad = true,
-        temperature = 0.0, temperature_fallback = true, condition_on_previous_text = false,
+        audios, *, sample_rate = None, language = None, task = None,
+        initial_prompt = None, beam_size = None, word_timestamps = None, vad = None,
+        temperature = None, temperature_fallback = None, condition_on_previous_text = None,
         max_segment_chars = None, on_progress = None, cancel = None
     ))]
     #[allow(clippy::too_many_arguments)]
@@ -307,14 +314,14 @@ impl PyTranscriber {
         audios: Vec<Bound<'_, PyAny>>,
         sample_rate: Option<&Bound<'_, PyAny>>,
         language: Option<String>,
-        task: &str,
+        task: Option<String>,
         initial_prompt: Option<String>,
         beam_size: Option<&Bound<'_, PyAny>>,
-        word_timestamps: bool,
-        vad: bool,
-        temperature: f32,
-        temperature_fallback: bool,
-        condition_on_previous_text: bool,
+        word_timestamps: Option<bool>,
+        vad: Option<bool>,
+        temperature: Option<f32>,
+        temperature_fallback: Option<bool>,
+        condition_on_previous_text: Option<bool>,
         max_segment_chars: Option<&Bound<'_, PyAny>>,
         on_progress: Option<Py<PyAny>>,
         cancel: Option<PyCancelToken>,
@@ -326,7 +333,7 @@ impl PyTranscriber {
             .collect::<PyResult<Vec<_>>>()?;
         let (opts, failure) = Args {
             language,
-            task: task.to_string(),
+            task,
             initial_prompt,
             beam_size,
             word_timestamps,

@@ -16,17 +16,19 @@ esac
 scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PATH"
 started=$(date +%s)
+# A step's heading, with the time since the suite started.
+step() { echo "== $* [$(( $(date +%s) - started )) s]"; }
 
 # The long checks: each as its own step, counted like the rest.
 long_checks() {
   local status=0
-  echo "== Fuzzing: fixed mutation runs of every target (scripts/fuzz.sh short)"
+  step "Fuzzing: fixed mutation runs of every target (scripts/fuzz.sh short)"
   if scripts/fuzz.sh short 2>&1 | tail -n 40; then echo "# pass 1"; else echo "# fail 1"; status=1; fi
-  echo "== Soak: 1000 calls per binding, RSS at the end within 5% of the RSS after 50 (scripts/soak.sh)"
+  step "Soak: 1000 calls per binding, RSS at the end within 5% of the RSS after 50 (scripts/soak.sh)"
   if scripts/soak.sh 1000; then echo "# pass 1"; else echo "# fail 1"; status=1; fi
-  echo "== Concurrency stress: 8 threads per binding for 60 s each (scripts/stress.sh)"
+  step "Concurrency stress: 8 threads per binding for 60 s each (scripts/stress.sh)"
   if scripts/stress.sh 60; then echo "# pass 1"; else echo "# fail 1"; status=1; fi
-  echo "== The C example under valgrind's memcheck (scripts/valgrind.sh)"
+  step "The C example under valgrind's memcheck (scripts/valgrind.sh)"
   if scripts/valgrind.sh; then echo "# pass 1"; else echo "# fail 1"; status=1; fi
   return $status
 }
@@ -41,27 +43,27 @@ if [ "$mode" = long-only ]; then
   exit $status
 fi
 
-echo "== faster-whisper for the parity test"
+step "faster-whisper for the parity test"
 scripts/parity_venv.sh
 
-echo "== cargo fmt --check"
+step "cargo fmt --check"
 cargo fmt --all -- --check
-echo "== cargo clippy -D warnings"
+step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --release --quiet -- -D warnings
-echo "== benchmarks build"
+step "benchmarks build"
 cargo bench --workspace --no-run --quiet
-echo "== C library (the C example tests link it)"
+step "C library (the C example tests link it)"
 cargo build --release --quiet -p stenograph-c
-echo "== PostgreSQL and a local S3 server (moto) for the queue-worker tests"
+step "PostgreSQL and a local S3 server (moto) for the queue-worker tests"
 log=$(mktemp)
 trap 'rm -f "$log"; scripts/services.sh stop' EXIT
 eval "$(scripts/services.sh start)"
 
-echo "== cargo test"
+step "cargo test"
 status=0
 cargo test --workspace --release --no-fail-fast 2>&1 | tee "$log" || status=1
 
-echo "== Code blocks of every README (Rust: the core's doc tests above; the rest: scripts/readme_blocks.py)"
+step "Code blocks of every README (Rust: the core's doc tests above; the rest: scripts/readme_blocks.py)"
 if python3 scripts/readme_blocks.py; then
   echo "# pass 1" >>"$log"
 else
@@ -69,7 +71,7 @@ else
   status=1
 fi
 
-echo "== Kubernetes manifests, KEDA objects and the Grafana dashboard (offline schemas)"
+step "Kubernetes manifests, KEDA objects and the Grafana dashboard (offline schemas)"
 if ! target/deploy-venv/bin/python -c "import kubernetes_validate, jsonschema, yaml" 2>/dev/null; then
   python3 -m venv target/deploy-venv
   target/deploy-venv/bin/pip install -q --disable-pip-version-check "kubernetes-validate==1.37.*" "jsonschema>=4" "pyyaml>=6"
@@ -81,16 +83,16 @@ else
   status=1
 fi
 
-echo "== Fuzzing: every seed and saved input through every target (scripts/fuzz.sh seeds)"
+step "Fuzzing: every seed and saved input through every target (scripts/fuzz.sh seeds)"
 if scripts/fuzz.sh seeds 2>&1 | tail -n 40; then
   echo "# pass 1" >>"$log"
 else
-  echo "FAILED: a fuzz target crashed (its input is saved as fuzz/crash-* or fuzz/leak-*)" | tee -a "$log"
+  echo "FAILED: the fuzz build or a fuzz target (above; a crashing input is saved as fuzz/crash-* or fuzz/leak-*)" | tee -a "$log"
   echo "# fail 1" >>"$log"
   status=1
 fi
 
-echo "== Python package (pip install ./bindings-python) and the FastAPI example"
+step "Python package (pip install ./bindings-python) and the FastAPI example"
 if [ ! -x target/py-venv/bin/python ]; then
   python3 -m venv target/py-venv
 fi
@@ -100,7 +102,7 @@ target/py-venv/bin/pip install -q --disable-pip-version-check --force-reinstall 
 target/py-venv/bin/python -m pytest -q -p no:cacheprovider bindings-python/tests examples/python-fastapi/tests 2>&1 \
   | tee -a "$log" || status=1
 
-echo "== Node.js package (napi build; index.js and index.d.ts must match the committed ones)"
+step "Node.js package (napi build; index.js and index.d.ts must match the committed ones)"
 (cd bindings-node && npm ci --no-audit --no-fund --loglevel=error \
   && npx napi build --platform --release --js index.js --dts index.d.ts)
 if ! git diff --quiet -- bindings-node/index.js bindings-node/index.d.ts; then
@@ -111,7 +113,7 @@ if ! git diff --quiet -- bindings-node/index.js bindings-node/index.d.ts; then
 fi
 (cd bindings-node && node --test test/) 2>&1 | tee -a "$log" || status=1
 
-echo "== npm pack, installed into a scratch project"
+step "npm pack, installed into a scratch project"
 pack="$(cd bindings-node && npm pack --silent)"
 scratch="$(mktemp -d)"
 (cd "$scratch" && npm init -y >/dev/null && npm install --no-audit --no-fund --loglevel=error "$OLDPWD/bindings-node/$pack" \
@@ -120,10 +122,10 @@ scratch="$(mktemp -d)"
   2>&1 | tee -a "$log" || status=1
 rm -rf "$scratch" "bindings-node/$pack"
 
-echo "== Node.js example service"
+step "Node.js example service"
 (cd examples/node && npm install --no-audit --no-fund --loglevel=error && node --test test/) 2>&1 | tee -a "$log" || status=1
 
-echo "== Soak: 150 calls per binding, RSS at the end within 5% of the RSS after 50 (scripts/soak.sh)"
+step "Soak: 150 calls per binding, RSS at the end within 5% of the RSS after 50 (scripts/soak.sh)"
 if scripts/soak.sh 150; then
   echo "# pass 1" >>"$log"
 else
@@ -132,7 +134,7 @@ else
   status=1
 fi
 
-echo "== Concurrency stress: 8 threads per binding for 10 s each (scripts/stress.sh)"
+step "Concurrency stress: 8 threads per binding for 10 s each (scripts/stress.sh)"
 if scripts/stress.sh 10; then
   echo "# pass 1" >>"$log"
 else

@@ -96,7 +96,9 @@ pub fn speech_set(dir: &Path) -> Vec<(Vec<f32>, &'static str)> {
 /// Greedy English transcription on one thread.
 pub fn transcribe(model: &stenograph::model::Model, samples: &[f32]) -> String {
     use whisper_rs::{FullParams, SamplingStrategy};
-    let mut state = model.context().create_state().expect("whisper state");
+    let mut state = stenograph::testing::whisper_context(model)
+        .create_state()
+        .expect("whisper state");
     let mut p = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
     p.set_language(Some("en"));
     p.set_n_threads(1);

@@ -7,16 +7,22 @@ mod status;
 mod transcriber;
 mod transcript;
 
-pub use options::{steno_options_default, StenoOptions};
-pub use status::{steno_last_error_message, steno_status_name, StenoStatus};
+pub use options::{
+    steno_options_default, StenoAbortFn, StenoOptions, StenoProgressFn, StenoSegmentFn, StenoTask,
+};
+pub use status::{steno_last_error_code, steno_last_error_message, steno_status_name, StenoStatus};
 pub use transcriber::{
-    steno_transcribe_file, steno_transcribe_memory, steno_transcribe_pcm, steno_transcriber_free,
-    steno_transcriber_new, StenoTranscriber,
+    steno_transcribe_batch_files, steno_transcribe_file, steno_transcribe_memory,
+    steno_transcribe_pcm, steno_transcribe_pcm_i16, steno_transcriber_free, steno_transcriber_new,
+    steno_transcriber_open, steno_transcriber_options_default, StenoTranscriber,
+    StenoTranscriberOptions,
 };
 pub use transcript::{
-    steno_string_free, steno_transcript_duration, steno_transcript_format, steno_transcript_free,
-    steno_transcript_language, steno_transcript_language_probability, steno_transcript_segment,
-    steno_transcript_segment_count, steno_transcript_text, steno_transcript_word, StenoFormat,
+    steno_format_content_type, steno_string_free, steno_transcript_duration,
+    steno_transcript_format, steno_transcript_free, steno_transcript_language,
+    steno_transcript_language_probability, steno_transcript_segment,
+    steno_transcript_segment_count, steno_transcript_task, steno_transcript_text,
+    steno_transcript_warning, steno_transcript_warning_count, steno_transcript_word, StenoFormat,
     StenoSegment, StenoTranscript, StenoWord,
 };
 

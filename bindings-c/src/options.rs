@@ -173,29 +173,27 @@ pub unsafe fn core_options(
     };
     // SAFETY: as documented for `opts`.
     let given_language = unsafe { opt_str(o.language, "language")? };
-    let mut out = TranscribeOptions {
-        language: language(given_language.as_deref()).map_err(from_core)?,
-        // SAFETY: as documented for `opts`.
-        initial_prompt: unsafe { opt_str(o.initial_prompt, "initial_prompt")? },
-        task: match o.task {
-            t if t == StenoTask::Transcribe as i32 => Task::Transcribe,
-            t if t == StenoTask::Translate as i32 => Task::Translate,
-            other => {
-                return Err(fail(
-                    StenoStatus::InvalidArgument,
-                    format!("{other} is not a steno_task"),
-                ))
-            }
-        },
-        decoding: Decoding::from_beam_size(o.beam_size as usize).map_err(from_core)?,
-        word_timestamps: o.word_timestamps != 0,
-        vad: o.vad != 0,
-        temperature: o.temperature,
-        temperature_fallback: o.temperature_fallback != 0,
-        condition_on_previous_text: o.condition_on_previous_text != 0,
-        max_segment_chars: (o.max_segment_chars > 0).then_some(o.max_segment_chars as usize),
-        ..TranscribeOptions::default()
+    let mut out = TranscribeOptions::default();
+    out.language = language(given_language.as_deref()).map_err(from_core)?;
+    // SAFETY: as documented for `opts`.
+    out.initial_prompt = unsafe { opt_str(o.initial_prompt, "initial_prompt")? };
+    out.task = match o.task {
+        t if t == StenoTask::Transcribe as i32 => Task::Transcribe,
+        t if t == StenoTask::Translate as i32 => Task::Translate,
+        other => {
+            return Err(fail(
+                StenoStatus::InvalidArgument,
+                format!("{other} is not a steno_task"),
+            ))
+        }
     };
+    out.decoding = Decoding::from_beam_size(o.beam_size as usize).map_err(from_core)?;
+    out.word_timestamps = o.word_timestamps != 0;
+    out.vad = o.vad != 0;
+    out.temperature = o.temperature;
+    out.temperature_fallback = o.temperature_fallback != 0;
+    out.condition_on_previous_text = o.condition_on_previous_text != 0;
+    out.max_segment_chars = (o.max_segment_chars > 0).then_some(o.max_segment_chars as usize);
     out.validate().map_err(from_core)?;
     if let Some(cb) = o.on_progress {
         let user = UserData(o.user_data);

@@ -3,7 +3,8 @@
 use std::ffi::c_char;
 
 use steno::audio::{Audio, AudioSource, AudioStream, DecodeOptions};
-use steno::transcribe::{CancelToken, Device, OnCancel, Transcriber, DEFAULT_MODEL};
+use steno::transcribe::{CancelToken, OnCancel, Transcriber, DEFAULT_MODEL};
+use steno::Device;
 
 use crate::options::{core_options, opt_str, StenoOptions};
 use crate::status::{fail, from_core, guard, StenoStatus};

@@ -14,7 +14,7 @@ pub const DEFAULT_MODEL: &str = stenograph::transcribe::DEFAULT_MODEL;
 
 /// Whether this build has a GPU back end.
 #[napi]
-pub const GPU_BUILD: bool = stenograph::transcribe::GPU_BUILD;
+pub const GPU_BUILD: bool = stenograph::GPU_BUILD;
 
 /// The HTTP content type of a transcript rendered in `format` (see `Transcript.render`).
 #[napi]

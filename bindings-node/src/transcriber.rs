@@ -9,7 +9,8 @@ use napi::threadsafe_function::{
 };
 use napi_derive::napi;
 use stenograph::audio::{Audio, AudioSource, AudioStream, DecodeOptions};
-use stenograph::transcribe::{self as core, CancelToken, Decoding, Device, MAX_BEAMS};
+use stenograph::transcribe::{self as core, CancelToken, Decoding, MAX_BEAMS};
+use stenograph::Device;
 
 use crate::errors::{to_js, Failure};
 use crate::input::{absent, audio_source, check_fields, object, string, whole, Kind};
@@ -96,10 +97,8 @@ fn core_options(
     token: &CancelToken,
     thrown: &Thrown,
 ) -> std::result::Result<core::TranscribeOptions, Failure> {
-    let mut out = core::TranscribeOptions {
-        cancel: Some(token.clone()),
-        ..core::TranscribeOptions::default()
-    };
+    let mut out = core::TranscribeOptions::default();
+    out.cancel = Some(token.clone());
     let Some(given) = given.filter(|g| !absent(g)) else {
         return Ok(out);
     };

@@ -37,7 +37,7 @@ fn _stenograph(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<transcript::PySegment>()?;
     m.add_class::<transcript::PyWord>()?;
     m.add("DEFAULT_MODEL", stenograph::transcribe::DEFAULT_MODEL)?;
-    m.add("GPU_BUILD", stenograph::transcribe::GPU_BUILD)?;
+    m.add("GPU_BUILD", stenograph::GPU_BUILD)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(fetch_model, m)?)?;
     m.add_function(wrap_pyfunction!(content_type, m)?)?;

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use pyo3::prelude::*;
 use stenograph::audio::{Audio, DecodeOptions};
 use stenograph::transcribe::{
-    language, CancelToken, Decoding, Device, OnCancel, TranscribeOptions, Transcriber, MAX_BEAMS,
+    language, CancelToken, Decoding, OnCancel, TranscribeOptions, Transcriber, MAX_BEAMS,
 };
 
 use crate::errors::to_py;
@@ -157,25 +157,24 @@ impl Args<'_, '_> {
             }) as stenograph::transcribe::SegmentCallback
         });
         // Anything not given keeps the core's default.
-        let d = TranscribeOptions::default();
-        let opts = TranscribeOptions {
-            language: language(self.language.as_deref()).map_err(to_py)?,
-            task,
-            initial_prompt: self.initial_prompt,
-            decoding,
-            temperature: self.temperature.unwrap_or(d.temperature),
-            temperature_fallback: self.temperature_fallback.unwrap_or(d.temperature_fallback),
-            word_timestamps: self.word_timestamps.unwrap_or(d.word_timestamps),
-            condition_on_previous_text: self
-                .condition_on_previous_text
-                .unwrap_or(d.condition_on_previous_text),
-            vad: self.vad.unwrap_or(d.vad),
-            max_segment_chars: max_segment_chars.map(|n| n as usize),
-            on_progress,
-            on_segment,
-            cancel: Some(cancel),
-            ..TranscribeOptions::default()
-        };
+        let mut opts = TranscribeOptions::default();
+        opts.language = language(self.language.as_deref()).map_err(to_py)?;
+        opts.task = task;
+        opts.initial_prompt = self.initial_prompt;
+        opts.decoding = decoding;
+        opts.temperature = self.temperature.unwrap_or(opts.temperature);
+        opts.temperature_fallback = self
+            .temperature_fallback
+            .unwrap_or(opts.temperature_fallback);
+        opts.word_timestamps = self.word_timestamps.unwrap_or(opts.word_timestamps);
+        opts.condition_on_previous_text = self
+            .condition_on_previous_text
+            .unwrap_or(opts.condition_on_previous_text);
+        opts.vad = self.vad.unwrap_or(opts.vad);
+        opts.max_segment_chars = max_segment_chars.map(|n| n as usize);
+        opts.on_progress = on_progress;
+        opts.on_segment = on_segment;
+        opts.cancel = Some(cancel);
         opts.validate().map_err(to_py)?;
         Ok((opts, failure))
     }
@@ -209,7 +208,7 @@ impl PyTranscriber {
         max_concurrent: Option<&Bound<'_, PyAny>>,
         threads_per_call: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let device: Device = device.parse().map_err(to_py)?;
+        let device: stenograph::Device = device.parse().map_err(to_py)?;
         let max_concurrent = whole(max_concurrent, "max_concurrent", 1, 4096)?.map(|n| n as usize);
         let threads_per_call =
             whole(threads_per_call, "threads_per_call", 1, 1024)?.map(|n| n as usize);

@@ -7,7 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import stenograph
+try:
+    import stenograph
+except ImportError as e:  # pragma: no cover - a set-up problem, not a test result
+    pytest.exit(
+        f"the stenograph package is not installed here ({e}): "
+        "run `pip install ./bindings-python` first",
+        returncode=4,
+    )
 
 SENTENCES = [
     "Please call the customer back before noon tomorrow.",

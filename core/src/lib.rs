@@ -15,11 +15,15 @@
 #![warn(missing_docs)]
 
 pub mod audio;
+mod device;
 mod error;
-pub mod eval;
 pub mod model;
+#[cfg(feature = "test-support")]
+#[doc(hidden)]
+pub mod testing;
 pub mod transcribe;
 
+pub use device::{Device, GPU_BUILD};
 pub use error::{Error, ErrorCategory, Result};
 
 /// The README's Rust examples, compiled as doc tests.

@@ -133,7 +133,8 @@ fn wav_cut_in_half() {
         other => panic!("expected one truncation warning, got {other:?}"),
     }
 
-    let strict = DecodeOptions::default().with_truncation(Truncation::Error);
+    let mut strict = DecodeOptions::default();
+    strict.truncation = Truncation::Error;
     let err = Audio::decode(AudioSource::from_bytes(half).named("half.wav"), &strict).unwrap_err();
     match &err {
         Error::Truncated {
@@ -205,7 +206,8 @@ fn too_long_declared_and_decoded() {
         other => panic!("{other}"),
     }
     // A stream with no declared length, over a small limit.
-    let opts = DecodeOptions::default().with_max_duration(Duration::from_secs(2));
+    let mut opts = DecodeOptions::default();
+    opts.max_duration = Duration::from_secs(2);
     let bytes = std::fs::read(converted("long.ogg", &["-c:a", "libvorbis"])).unwrap();
     let err = Audio::decode(AudioSource::from_stream(std::io::Cursor::new(bytes)), &opts);
     match err.unwrap_err() {
@@ -284,7 +286,8 @@ fn truncations_and_bit_flips_never_panic() {
         ("f.mkv", vec!["-c:a", "libvorbis"]),
         ("f.caf", vec![]),
     ];
-    let opts = DecodeOptions::default().with_max_duration(Duration::from_secs(60));
+    let mut opts = DecodeOptions::default();
+    opts.max_duration = Duration::from_secs(60);
     let mut outcomes = (0usize, 0usize);
     for (name, args) in formats {
         let bytes = std::fs::read(converted(name, &args)).unwrap();
@@ -356,7 +359,8 @@ fn huge_float_samples_are_clamped_not_fatal() {
 fn vorbis_codebook_panic_is_a_typed_error() {
     let bytes = include_bytes!("fixtures/vorbis-codeword-33.mka").to_vec();
     for ahead in [true, false] {
-        let opts = DecodeOptions::default().with_decode_ahead(ahead);
+        let mut opts = DecodeOptions::default();
+        opts.decode_ahead = ahead;
         let source = AudioSource::from_bytes(bytes.clone()).named("codeword33.mka");
         match Audio::decode(source, &opts) {
             Err(e) => {

@@ -10,7 +10,8 @@ use std::sync::{Arc, Mutex};
 
 use common::http::{Route, Server};
 use sha2::{Digest, Sha256};
-use stenograph::model::{download_file, write_random_model, FetchOptions, Model, Source};
+use stenograph::model::{FetchOptions, Model, Source};
+use stenograph::testing::{download_file, write_random_model};
 use stenograph::Error;
 
 fn payload() -> Arc<Vec<u8>> {
@@ -25,10 +26,9 @@ fn sha(bytes: &[u8]) -> String {
 }
 
 fn opts() -> FetchOptions {
-    FetchOptions {
-        attempts: 3,
-        ..FetchOptions::default()
-    }
+    let mut o = FetchOptions::default();
+    o.attempts = 3;
+    o
 }
 
 fn server(routes: &[(&str, Route)]) -> Server {
@@ -146,12 +146,10 @@ fn gives_up_when_the_server_is_unreachable() {
 
 fn fetch_into(cache: &Path) -> Result<std::path::PathBuf, Error> {
     let srv = server(&[]);
-    let o = FetchOptions {
-        cache_dir: Some(cache.to_path_buf()),
-        source: Source::Official,
-        base_url: srv.base.clone(),
-        ..opts()
-    };
+    let mut o = opts();
+    o.cache_dir = Some(cache.to_path_buf());
+    o.source = Source::Official;
+    o.base_url = srv.base.clone();
     Model::fetch_file("tiny.en", &o)
 }
 

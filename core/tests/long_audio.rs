@@ -14,7 +14,7 @@ use common::dir;
 use common::speech::{speak, SENTENCES};
 use common::virtual_wav::VirtualWav;
 use stenograph::audio::{Audio, AudioSource, AudioStream, DecodeOptions};
-use stenograph::eval::words;
+use stenograph::testing::eval::words;
 use stenograph::transcribe::{TranscribeOptions, Transcriber};
 
 #[global_allocator]
@@ -98,7 +98,7 @@ fn an_hour_streamed_with_sentences_at_their_places() {
             "sentence {i} at {} not {at}",
             seg.start
         );
-        let w = stenograph::eval::word_errors(SENTENCES[i], &seg.text);
+        let w = stenograph::testing::eval::word_errors(SENTENCES[i], &seg.text);
         assert!(w.0 <= 2, "sentence {i}: {:?}", seg.text);
     }
     assert_eq!(tr.segments.len(), placed.len(), "{:?}", tr.segments);

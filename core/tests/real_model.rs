@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::speech::{speech_set, transcribe};
-use stenograph::eval::{wer, words};
 use stenograph::model::{FetchOptions, Model, ModelSize};
+use stenograph::testing::eval::{wer, words};
 
 fn fetched(name: &str) -> PathBuf {
     Model::fetch_file(name, &FetchOptions::default())

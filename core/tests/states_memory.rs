@@ -23,11 +23,9 @@ fn concurrent_calls_share_the_weights() {
             0.3 * (2.0 * std::f32::consts::PI * 180.0 * t).sin() * (t * 9.0).sin().abs()
         })
         .collect();
-    let opts = TranscribeOptions {
-        vad: false,
-        language: Some("en".into()),
-        ..TranscribeOptions::default()
-    };
+    let mut opts = TranscribeOptions::default();
+    opts.vad = false;
+    opts.language = Some("en".into());
     let t = Transcriber::builder()
         .model("base")
         .max_concurrent(4)

@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 use common::speech::speak;
 use common::{dir, ffmpeg};
 use stenograph::audio::Audio;
-use stenograph::eval::{wer, words};
-use stenograph::transcribe::{CancelToken, Device, Task, TranscribeOptions, Transcriber};
+use stenograph::testing::eval::{wer, words};
+use stenograph::transcribe::{CancelToken, Task, TranscribeOptions, Transcriber};
+use stenograph::Device;
 use stenograph::Error;
 
 /// Sentences of the accuracy set: everyday call-centre speech, no numbers or names.
@@ -138,10 +139,8 @@ fn no_text_carries_over_between_calls() {
         .text;
     // The single pooled state decodes other speech, with a prompt, in between.
     let a = Audio::from_path(clip("en-us", 5)).unwrap();
-    let primed = TranscribeOptions {
-        initial_prompt: Some("Quarterly revenue, churn, renewals.".into()),
-        ..TranscribeOptions::default()
-    };
+    let mut primed = TranscribeOptions::default();
+    primed.initial_prompt = Some("Quarterly revenue, churn, renewals.".into());
     t.transcribe(&a, &primed).unwrap();
     let after = t
         .transcribe(&b, &TranscribeOptions::default())
@@ -163,19 +162,15 @@ fn the_initial_prompt_steers_the_style_of_the_transcript() {
         "{plain}"
     );
     // Whisper continues the style of its prompt: lower case, no punctuation.
-    let styled = TranscribeOptions {
-        initial_prompt: Some("i talk in lowercase with no punctuation at all ok".into()),
-        ..TranscribeOptions::default()
-    };
+    let mut styled = TranscribeOptions::default();
+    styled.initial_prompt = Some("i talk in lowercase with no punctuation at all ok".into());
     let text = t.transcribe(&audio, &styled).unwrap().text;
     assert_eq!(text, text.to_lowercase(), "{text}");
     assert!(!text.contains('.'), "{text}");
     assert!(wer([(SENTENCES[0], text.as_str())]) < 0.2, "{text}");
     // A beam wider than whisper.cpp decodes is refused up front.
-    let wide = TranscribeOptions {
-        decoding: stenograph::transcribe::Decoding::Beam(9),
-        ..TranscribeOptions::default()
-    };
+    let mut wide = TranscribeOptions::default();
+    wide.decoding = stenograph::transcribe::Decoding::Beam(9);
     let err = t.transcribe(&audio, &wide).unwrap_err();
     assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
 }
@@ -202,10 +197,8 @@ fn timestamps_hold_across_30_second_windows() {
     let (samples, starts) = long_speech();
     let duration = samples.len() as f64 / 16_000.0;
     assert!(duration > 60.0, "{duration}");
-    let opts = TranscribeOptions {
-        word_timestamps: true,
-        ..TranscribeOptions::default()
-    };
+    let mut opts = TranscribeOptions::default();
+    opts.word_timestamps = true;
     let tr = transcriber().transcribe_samples(&samples, &opts).unwrap();
     assert!((tr.duration - duration).abs() < 1e-9);
     let mut last = 0.0;
@@ -244,10 +237,8 @@ fn cancellation_stops_within_about_a_second() {
     let _quiet = TIMING.lock().unwrap_or_else(|e| e.into_inner());
     let (samples, _) = long_speech();
     let token = CancelToken::new();
-    let opts = TranscribeOptions {
-        cancel: Some(token.clone()),
-        ..TranscribeOptions::default()
-    };
+    let mut opts = TranscribeOptions::default();
+    opts.cancel = Some(token.clone());
     let cancelled_at = Arc::new(Mutex::new(None));
     let (tok, at) = (token.clone(), cancelled_at.clone());
     let canceller = std::thread::spawn(move || {
@@ -277,10 +268,8 @@ fn cancellation_stops_within_about_a_second() {
         )
         .unwrap();
     let token = CancelToken::new();
-    let file_opts = TranscribeOptions {
-        cancel: Some(token.clone()),
-        ..TranscribeOptions::default()
-    };
+    let mut file_opts = TranscribeOptions::default();
+    file_opts.cancel = Some(token.clone());
     let tok = token.clone();
     let canceller = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(1500));
@@ -315,11 +304,9 @@ fn progress_and_segment_callbacks() {
     let progress = Arc::new(Mutex::new(Vec::new()));
     let segments = Arc::new(Mutex::new(Vec::new()));
     let (p, s) = (progress.clone(), segments.clone());
-    let opts = TranscribeOptions {
-        on_progress: Some(Arc::new(move |v| p.lock().unwrap().push(v))),
-        on_segment: Some(Arc::new(move |seg| s.lock().unwrap().push(seg.clone()))),
-        ..TranscribeOptions::default()
-    };
+    let mut opts = TranscribeOptions::default();
+    opts.on_progress = Some(Arc::new(move |v| p.lock().unwrap().push(v)));
+    opts.on_segment = Some(Arc::new(move |seg| s.lock().unwrap().push(seg.clone())));
     let tr = transcriber()
         .transcribe_samples(&samples[..16_000 * 40], &opts)
         .unwrap();
@@ -386,32 +373,24 @@ fn no_speech_gives_no_text() {
 fn argument_errors() {
     let t = transcriber();
     let audio = Audio::from_path(clip("en-us", 0)).unwrap();
-    let german = TranscribeOptions {
-        language: Some("de".into()),
-        ..TranscribeOptions::default()
-    };
+    let mut german = TranscribeOptions::default();
+    german.language = Some("de".into());
     let err = t.transcribe(&audio, &german).unwrap_err();
     assert!(err.to_string().contains("English-only"), "{err}");
-    let translate = TranscribeOptions {
-        task: Task::Translate,
-        ..TranscribeOptions::default()
-    };
+    let mut translate = TranscribeOptions::default();
+    translate.task = Task::Translate;
     assert!(matches!(
         t.transcribe(&audio, &translate),
         Err(Error::InvalidArgument(_))
     ));
-    let hot = TranscribeOptions {
-        temperature: 1.5,
-        ..TranscribeOptions::default()
-    };
+    let mut hot = TranscribeOptions::default();
+    hot.temperature = 1.5;
     let err = t.transcribe(&audio, &hot).unwrap_err();
     assert!(err.to_string().contains("temperature"), "{err}");
     for (language, prompt) in [(Some("e\0n"), None), (None, Some("Acme\0 Corp"))] {
-        let nul = TranscribeOptions {
-            language: language.map(String::from),
-            initial_prompt: prompt.map(String::from),
-            ..TranscribeOptions::default()
-        };
+        let mut nul = TranscribeOptions::default();
+        nul.language = language.map(String::from);
+        nul.initial_prompt = prompt.map(String::from);
         let err = t.transcribe(&audio, &nul).unwrap_err();
         assert!(err.to_string().contains("NUL"), "{err}");
     }
@@ -454,11 +433,9 @@ fn batch_packs_clips_and_keeps_each_on_its_own_timeline() {
     inputs.push(late);
     let progress = Arc::new(Mutex::new(Vec::new()));
     let seen = progress.clone();
-    let opts = TranscribeOptions {
-        word_timestamps: true,
-        on_progress: Some(Arc::new(move |p| seen.lock().unwrap().push(p))),
-        ..TranscribeOptions::default()
-    };
+    let mut opts = TranscribeOptions::default();
+    opts.word_timestamps = true;
+    opts.on_progress = Some(Arc::new(move |p| seen.lock().unwrap().push(p)));
     let out = t.transcribe_batch(&inputs, &opts).unwrap();
     assert_eq!(out.len(), inputs.len());
 
@@ -517,30 +494,24 @@ fn batch_without_packing_and_its_errors() {
     let inputs: Vec<Audio> = (0..3)
         .map(|i| Audio::from_path(clip("en-gb", i)).unwrap())
         .collect();
-    let opts = TranscribeOptions {
-        vad: false,
-        ..TranscribeOptions::default()
-    };
+    let mut opts = TranscribeOptions::default();
+    opts.vad = false;
     let out = t.transcribe_batch(&inputs, &opts).unwrap();
     for (a, tr) in inputs.iter().zip(&out) {
         assert_eq!(tr.text, t.transcribe(a, &opts).unwrap().text);
     }
     let none: [Vec<f32>; 0] = [];
     assert!(t.transcribe_batch(&none, &opts).unwrap().is_empty());
-    let with_callback = TranscribeOptions {
-        on_segment: Some(Arc::new(|_| {})),
-        ..TranscribeOptions::default()
-    };
+    let mut with_callback = TranscribeOptions::default();
+    with_callback.on_segment = Some(Arc::new(|_| {}));
     assert!(matches!(
         t.transcribe_batch(&inputs, &with_callback),
         Err(Error::InvalidArgument(_))
     ));
     let cancel = CancelToken::new();
     cancel.cancel();
-    let cancelled = TranscribeOptions {
-        cancel: Some(cancel),
-        ..TranscribeOptions::default()
-    };
+    let mut cancelled = TranscribeOptions::default();
+    cancelled.cancel = Some(cancel);
     assert!(matches!(
         t.transcribe_batch(&inputs, &cancelled),
         Err(Error::Cancelled)
@@ -554,17 +525,13 @@ fn an_idle_cancel_token_never_aborts() {
     let t = transcriber();
     let audio = Audio::from_path(clip("en-us", 1)).unwrap();
     for vad in [true, false] {
-        let plain = TranscribeOptions {
-            vad,
-            ..TranscribeOptions::default()
-        };
+        let mut plain = TranscribeOptions::default();
+        plain.vad = vad;
         let expected = t.transcribe(&audio, &plain).unwrap().text;
         for _ in 0..6 {
-            let with_token = TranscribeOptions {
-                vad,
-                cancel: Some(CancelToken::new()),
-                ..TranscribeOptions::default()
-            };
+            let mut with_token = TranscribeOptions::default();
+            with_token.vad = vad;
+            with_token.cancel = Some(CancelToken::new());
             assert_eq!(t.transcribe(&audio, &with_token).unwrap().text, expected);
         }
     }

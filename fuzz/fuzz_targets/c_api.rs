@@ -20,7 +20,7 @@ fn model_path() -> &'static CString {
         let dir = std::env::temp_dir().join(format!("steno-fuzz-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("random.bin");
-        steno::model::write_random_model(&path, 7).unwrap();
+        steno::testing::write_random_model(&path, 7).unwrap();
         CString::new(path.to_str().unwrap()).unwrap()
     })
 }
@@ -83,11 +83,12 @@ fn exercise(t: *mut StenoTranscriber, data: &[u8]) {
     if flags & 2 != 0 {
         opts.initial_prompt = prompt.as_ptr();
     }
-    opts.translate = (flags >> 2 & 1) as i32;
-    opts.word_timestamps = (flags >> 3 & 1) as i32;
-    opts.vad = (flags >> 4 & 1) as i32;
-    opts.temperature_fallback = (flags >> 5 & 1) as i32;
-    opts.condition_on_previous_text = (flags >> 6 & 1) as i32;
+    // 0 and 1 are tasks; 2 and 3 must be refused.
+    opts.task = (flags >> 2 & 3) as i32;
+    opts.word_timestamps = (flags >> 4 & 1) as i32;
+    opts.vad = (flags >> 5 & 1) as i32;
+    opts.temperature_fallback = (flags >> 6 & 1) as i32;
+    opts.condition_on_previous_text = (flags >> 7 & 1) as i32;
     opts.beam_size = input.u32() % 9;
     opts.temperature = f32::from_bits(input.u32());
     opts.max_segment_chars = input.u32() % 200;
@@ -98,7 +99,7 @@ fn exercise(t: *mut StenoTranscriber, data: &[u8]) {
     let rest = input.0;
     // SAFETY: every pointer is valid for the length given.
     let status = unsafe {
-        match op % 3 {
+        match op % 4 {
             0 => steno_transcribe_memory(t, rest.as_ptr(), rest.len(), &opts, &mut out),
             1 => {
                 let rate = input.u32();
@@ -108,12 +109,19 @@ fn exercise(t: *mut StenoTranscriber, data: &[u8]) {
                     .chunks_exact(4)
                     .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
                     .collect();
-                let frames = if channels == 0 {
-                    pcm.len()
-                } else {
-                    pcm.len() / channels as usize
-                };
+                let frames = pcm.len() / usize::from(channels.max(1));
                 steno_transcribe_pcm(t, pcm.as_ptr(), frames, rate, channels, &opts, &mut out)
+            }
+            2 => {
+                let rate = input.u32();
+                let channels = (input.u32() % 9) as u16;
+                let pcm: Vec<i16> = input
+                    .0
+                    .chunks_exact(2)
+                    .map(|c| i16::from_le_bytes(c.try_into().unwrap()))
+                    .collect();
+                let frames = pcm.len() / usize::from(channels.max(1));
+                steno_transcribe_pcm_i16(t, pcm.as_ptr(), frames, rate, channels, &opts, &mut out)
             }
             _ => {
                 steno_transcribe_memory(t, rest.as_ptr(), rest.len(), ptr::null(), ptr::null_mut())

@@ -6,8 +6,8 @@
 
 use std::time::Instant;
 
-use stenograph::eval::{wer, words};
 use stenograph::model::{FetchOptions, Model, QuantType};
+use stenograph::testing::eval::{wer, words};
 use stenograph_benches::{speech_set, transcribe};
 
 fn main() {

@@ -91,10 +91,8 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let opts = TranscribeOptions {
-        word_timestamps: true,
-        ..TranscribeOptions::default()
-    };
+    let mut opts = TranscribeOptions::default();
+    opts.word_timestamps = true;
     let mut expected: Vec<Option<String>> = vec![None; clips.len()];
     let mut baseline = f64::NAN;
     for call in 1..=args.calls {

@@ -90,10 +90,8 @@ fn call(s: &Shared, kind: &str, rng: &mut Rng) -> Result<String, String> {
             Err(e) => Err(format!("silence: {e}")),
         },
         "bad_language" => {
-            let opts = TranscribeOptions {
-                language: Some("xx".into()),
-                ..TranscribeOptions::default()
-            };
+            let mut opts = TranscribeOptions::default();
+            opts.language = Some("xx".into());
             want_error(
                 decode_and_transcribe(s.clips[n].clone(), &opts),
                 "invalid_argument",
@@ -101,10 +99,8 @@ fn call(s: &Shared, kind: &str, rng: &mut Rng) -> Result<String, String> {
         }
         _ => {
             let token = CancelToken::new();
-            let opts = TranscribeOptions {
-                cancel: Some(token.clone()),
-                ..TranscribeOptions::default()
-            };
+            let mut opts = TranscribeOptions::default();
+            opts.cancel = Some(token.clone());
             let delay = Duration::from_millis(rng.below(400));
             let canceller = std::thread::spawn(move || {
                 std::thread::sleep(delay);

@@ -17,8 +17,8 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use stenograph::audio::{Audio, WavFormat};
-use stenograph::eval::wer;
 use stenograph::model::{FetchOptions, Model, QuantType};
+use stenograph::testing::eval::wer;
 use stenograph::transcribe::{Decoding, TranscribeOptions, Transcriber};
 use stenograph_benches::SENTENCES;
 
@@ -191,16 +191,14 @@ fn worker(model: &str, beam: usize, mode: &str, files: &[String]) {
         .max_concurrent(WORKERS)
         .build()
         .expect("transcriber");
-    let opts = TranscribeOptions {
-        language: Some("en".into()),
-        decoding: if beam > 1 {
-            Decoding::Beam(beam)
-        } else {
-            Decoding::Greedy
-        },
-        vad: mode != "novad",
-        ..TranscribeOptions::default()
+    let mut opts = TranscribeOptions::default();
+    opts.language = Some("en".into());
+    opts.decoding = if beam > 1 {
+        Decoding::Beam(beam)
+    } else {
+        Decoding::Greedy
     };
+    opts.vad = mode != "novad";
     t.transcribe_file(&files[0], &opts).expect("warm-up");
     let audio: Vec<Audio> = files.iter().map(|f| Audio::from_path(f).unwrap()).collect();
     if mode == "batch" {

@@ -8,6 +8,7 @@ use symphonia::core::codecs::audio::AudioCodecId;
 
 /// Metadata of an audio input, read from its headers without decoding the whole stream.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct AudioInfo {
     /// Container format, e.g. `wav`, `mp4`, `ogg`, `mkv`; `pcm` for raw samples.
     pub container: String,

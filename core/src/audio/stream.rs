@@ -24,17 +24,19 @@ pub enum Truncation {
     Error,
 }
 
-/// Limits and policies for decoding.
+/// Limits and policies for decoding. Fields are added over time (`#[non_exhaustive]`): start
+/// from the default and set what you need.
 ///
 /// ```
 /// use std::time::Duration;
 /// use stenograph::audio::{DecodeOptions, Truncation};
-/// let opts = DecodeOptions::default()
-///     .with_max_duration(Duration::from_secs(600))
-///     .with_truncation(Truncation::Error);
+/// let mut opts = DecodeOptions::default();
+/// opts.max_duration = Duration::from_secs(600);
+/// opts.truncation = Truncation::Error;
 /// assert_eq!(opts.max_duration.as_secs(), 600);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct DecodeOptions {
     /// Longest audio accepted, declared or decoded (default 6 h). Bounds memory: a tiny file
     /// that claims or expands to days of audio is refused early.
@@ -53,26 +55,6 @@ impl Default for DecodeOptions {
             truncation: Truncation::Warn,
             decode_ahead: true,
         }
-    }
-}
-
-impl DecodeOptions {
-    /// Sets [`max_duration`](Self::max_duration).
-    pub fn with_max_duration(mut self, max: Duration) -> Self {
-        self.max_duration = max;
-        self
-    }
-
-    /// Sets [`decode_ahead`](Self::decode_ahead).
-    pub fn with_decode_ahead(mut self, on: bool) -> Self {
-        self.decode_ahead = on;
-        self
-    }
-
-    /// Sets [`truncation`](Self::truncation).
-    pub fn with_truncation(mut self, truncation: Truncation) -> Self {
-        self.truncation = truncation;
-        self
     }
 }
 

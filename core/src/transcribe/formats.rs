@@ -10,6 +10,7 @@ use crate::{Error, Result};
 
 /// An output format of a transcript.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Format {
     /// The text on one line.
     Text,
@@ -135,11 +136,12 @@ impl Transcript {
     /// SubRip subtitles.
     ///
     /// ```
-    /// # use stenograph::transcribe::{Segment, Transcript};
-    /// let t = Transcript { text: "Hi.".into(), language: "en".into(), language_probability: 1.0,
-    ///     duration: 1.5, task: Default::default(), segments: vec![Segment { id: 0, start: 0.0,
-    ///     end: 1.5, text: " Hi.".into(), tokens: vec![], avg_logprob: 0.0, temperature: 0.0,
-    ///     compression_ratio: 1.0, no_speech_prob: 0.0, words: vec![] }], warnings: vec![] };
+    /// # use stenograph::transcribe::Transcript;
+    /// // A transcript stored as JSON earlier (`serde_json::to_string(&t)`).
+    /// let t: Transcript = serde_json::from_str(r#"{"text": "Hi.", "language": "en",
+    ///     "language_probability": 1.0, "duration": 1.5, "segments": [{"id": 0, "start": 0.0,
+    ///     "end": 1.5, "text": " Hi.", "tokens": [], "avg_logprob": 0.0,
+    ///     "compression_ratio": 1.0, "no_speech_prob": 0.0, "words": []}]}"#).unwrap();
     /// assert_eq!(t.to_srt(), "1\n00:00:00,000 --> 00:00:01,500\nHi.\n\n");
     /// ```
     pub fn to_srt(&self) -> String {

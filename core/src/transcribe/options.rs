@@ -171,19 +171,19 @@ pub type ProgressCallback = Arc<dyn Fn(u8) + Send + Sync>;
 /// A callback that receives each segment as soon as it is decoded.
 pub type SegmentCallback = Arc<dyn Fn(&Segment) + Send + Sync>;
 
-/// Options of one transcription.
+/// Options of one transcription. Fields are added over time (`#[non_exhaustive]`): start from
+/// the default and set what you need.
 ///
 /// ```
 /// use stenograph::transcribe::{Decoding, TranscribeOptions};
-/// let opts = TranscribeOptions {
-///     language: Some("en".into()),
-///     decoding: Decoding::Beam(5),
-///     word_timestamps: true,
-///     ..TranscribeOptions::default()
-/// };
+/// let mut opts = TranscribeOptions::default();
+/// opts.language = Some("en".into());
+/// opts.decoding = Decoding::Beam(5);
+/// opts.word_timestamps = true;
 /// assert!(opts.temperature_fallback);
 /// ```
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct TranscribeOptions {
     /// Spoken language as an ISO 639-1 code (`en`, `de`, …); `None` detects it (English-only
     /// models always use `en`).
@@ -240,7 +240,8 @@ impl TranscribeOptions {
     ///
     /// ```
     /// use stenograph::transcribe::TranscribeOptions;
-    /// let bad = TranscribeOptions { temperature: 1.5, ..TranscribeOptions::default() };
+    /// let mut bad = TranscribeOptions::default();
+    /// bad.temperature = 1.5;
     /// assert!(bad.validate().is_err());
     /// assert!(TranscribeOptions::default().validate().is_ok());
     /// ```

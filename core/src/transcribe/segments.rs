@@ -13,7 +13,7 @@ use flate2::write::ZlibEncoder;
 use flate2::Compression;
 use whisper_rs::whisper_rs_sys as sys;
 
-use super::options::{CancelToken, SegmentCallback};
+use super::options::{CancelToken, SegmentCallback, TranscribeOptions};
 use super::transcript::{Segment, Word};
 
 /// State shared with the segment callback for one `whisper_full` call.
@@ -37,6 +37,25 @@ pub(crate) struct Collector {
     /// End of the audio in the original's seconds: no timestamp goes past it (a trimmed
     /// encoder window lets the last timestamp token overshoot).
     pub end: f64,
+}
+
+impl Collector {
+    /// A collector for audio spanning `offset..end` seconds of the original, with the call's
+    /// filters and token; it keeps built segments and delivers none.
+    pub fn new(opts: &TranscribeOptions, offset: f64, end: f64) -> Self {
+        Self {
+            segments: Vec::new(),
+            raw: None,
+            first_id: 0,
+            max_compression_ratio: opts.compression_ratio_threshold,
+            temperature: opts.temperature,
+            word_timestamps: opts.word_timestamps,
+            on_segment: None,
+            cancel: opts.cancel.clone(),
+            offset,
+            end,
+        }
+    }
 }
 
 /// One text token of a segment, times in centiseconds of the decoded window.

@@ -7,6 +7,7 @@ use crate::audio::Warning;
 
 /// One word with its timing, from token-level timestamps.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Word {
     /// The word as decoded, with its leading space if it had one.
     pub word: String,
@@ -20,6 +21,7 @@ pub struct Word {
 
 /// A stretch of speech and its text.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Segment {
     /// Position in the transcript, from 0.
     pub id: usize,
@@ -47,6 +49,7 @@ pub struct Segment {
 
 /// A finished transcription.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Transcript {
     /// All segments' text, trimmed.
     pub text: String,

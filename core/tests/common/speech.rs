@@ -45,7 +45,9 @@ pub fn speech_set(dir: &Path) -> Vec<(PathBuf, &'static str)> {
 /// Greedy, English, one thread, no context: the settings used for parity checks.
 pub fn transcribe(model: &Model, wav: &Path) -> String {
     let audio = Audio::from_path(wav).unwrap();
-    let mut state = model.context().create_state().unwrap();
+    let mut state = stenograph::testing::whisper_context(model)
+        .create_state()
+        .unwrap();
     let mut p = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
     p.set_language(Some("en"));
     p.set_n_threads(1);

@@ -53,13 +53,13 @@ pub fn run(args: DecodeArgs) -> Result<(), Error> {
             "--max-seconds must be a positive number".into(),
         ));
     }
-    let opts = DecodeOptions::default()
-        .with_max_duration(Duration::from_secs_f64(args.max_seconds.min(1e9)))
-        .with_truncation(if args.strict {
-            Truncation::Error
-        } else {
-            Truncation::Warn
-        });
+    let mut opts = DecodeOptions::default();
+    opts.max_duration = Duration::from_secs_f64(args.max_seconds.min(1e9));
+    opts.truncation = if args.strict {
+        Truncation::Error
+    } else {
+        Truncation::Warn
+    };
     let output = args.output.expect("clap requires --output without --info");
     let to_stdout = output.as_os_str() == "-";
     if to_stdout && !args.raw {

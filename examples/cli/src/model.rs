@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use stenograph::model::{cache_dir, FetchOptions, Model, QuantType, Source, REGISTRY};
+use stenograph::model::{cache_dir, known, FetchOptions, Model, QuantType, Source};
 use stenograph::Error;
 
 #[derive(Args)]
@@ -75,10 +75,8 @@ enum ModelCommand {
 }
 
 pub fn run(args: ModelArgs) -> Result<(), Error> {
-    let mut opts = FetchOptions {
-        cache_dir: args.cache_dir.clone(),
-        ..FetchOptions::default()
-    };
+    let mut opts = FetchOptions::default();
+    opts.cache_dir = args.cache_dir.clone();
     match args.command {
         ModelCommand::Fetch {
             name,
@@ -113,7 +111,7 @@ pub fn run(args: ModelArgs) -> Result<(), Error> {
                 "{:<22} {:>8}  {:<8} OFFLINE SOURCE",
                 "NAME", "SIZE", "CACHED"
             );
-            for m in REGISTRY {
+            for m in known() {
                 let cached = dir.join(m.file).is_file();
                 println!(
                     "{:<22} {:>5} MiB  {:<8} {}",

@@ -78,18 +78,16 @@ pub fn run(args: TranscribeArgs) -> Result<(), Error> {
         .model(args.model.as_str())
         .max_concurrent(jobs)
         .build()?;
-    let base = TranscribeOptions {
-        language: language(args.language.as_deref())?,
-        task: if args.translate {
-            Task::Translate
-        } else {
-            args.task
-        },
-        initial_prompt: args.initial_prompt.clone(),
-        decoding: Decoding::from_beam_size(args.beam_size)?,
-        word_timestamps: args.word_timestamps,
-        ..TranscribeOptions::default()
+    let mut base = TranscribeOptions::default();
+    base.language = language(args.language.as_deref())?;
+    base.task = if args.translate {
+        Task::Translate
+    } else {
+        args.task
     };
+    base.initial_prompt = args.initial_prompt.clone();
+    base.decoding = Decoding::from_beam_size(args.beam_size)?;
+    base.word_timestamps = args.word_timestamps;
     base.validate()?;
     let outputs = match &args.output_dir {
         Some(dir) => {

@@ -40,7 +40,7 @@ fn list_path_inspect_and_quantize() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("stenograph model fetch tiny.en"));
 
     // A model in the cache under a registry file name is found by name.
-    stenograph::model::write_random_model(cache.join("ggml-tiny.en.bin"), 3).unwrap();
+    stenograph::testing::write_random_model(cache.join("ggml-tiny.en.bin"), 3).unwrap();
     let out = stenograph(&["model", "path", "tiny.en"], &cache);
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout)

@@ -203,7 +203,7 @@ async fn listen(host: &str, port: u16) -> Result<tokio::net::TcpListener, String
 }
 
 async fn load_model(config: &Config) -> Result<Transcriber, String> {
-    let device: stenograph::transcribe::Device = config
+    let device: stenograph::Device = config
         .device
         .parse()
         .map_err(|e: stenograph::Error| e.to_string())?;

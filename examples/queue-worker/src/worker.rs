@@ -228,24 +228,22 @@ impl Worker {
                     .await;
             }
         };
-        let opts = TranscribeOptions {
-            language: job.input.options.language.clone(),
-            task: job.input.options.task,
-            initial_prompt: job.input.options.initial_prompt.clone(),
-            word_timestamps: job.input.options.word_timestamps,
-            temperature: job.input.options.temperature.unwrap_or(0.0),
-            cancel: Some(token),
-            ..TranscribeOptions::default()
-        };
+        let mut opts = TranscribeOptions::default();
+        opts.language = job.input.options.language.clone();
+        opts.task = job.input.options.task;
+        opts.initial_prompt = job.input.options.initial_prompt.clone();
+        opts.word_timestamps = job.input.options.word_timestamps;
+        if let Some(t) = job.input.options.temperature {
+            opts.temperature = t;
+        }
+        opts.cancel = Some(token);
         let name = job
             .input
             .source_name
             .clone()
             .unwrap_or_else(|| job.id.clone());
-        let decode = DecodeOptions {
-            max_duration: self.settings.max_audio,
-            ..DecodeOptions::default()
-        };
+        let mut decode = DecodeOptions::default();
+        decode.max_duration = self.settings.max_audio;
         let transcriber = self.transcriber.clone();
         let started = Instant::now();
         let outcome = tokio::task::spawn_blocking(move || {

@@ -253,18 +253,15 @@ pub fn options(given: Given<'_>, english_only: bool) -> Result<JobOptions, ApiEr
         .initial_prompt
         .filter(|p| !p.is_empty())
         .map(str::to_string);
-    let check = |opts: TranscribeOptions| opts.validate();
-    check(TranscribeOptions {
-        initial_prompt: initial_prompt.clone(),
-        ..TranscribeOptions::default()
-    })
-    .map_err(refuse("invalid_prompt", "initial_prompt"))?;
+    let mut opts = TranscribeOptions::default();
+    opts.initial_prompt = initial_prompt.clone();
+    opts.validate()
+        .map_err(refuse("invalid_prompt", "initial_prompt"))?;
     if let Some(t) = given.temperature {
-        check(TranscribeOptions {
-            temperature: t,
-            ..TranscribeOptions::default()
-        })
-        .map_err(refuse("invalid_temperature", "temperature"))?;
+        let mut opts = TranscribeOptions::default();
+        opts.temperature = t;
+        opts.validate()
+            .map_err(refuse("invalid_temperature", "temperature"))?;
     }
     Ok(JobOptions {
         language,

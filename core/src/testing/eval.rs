@@ -3,7 +3,7 @@
 /// Lower-case words with punctuation removed (apostrophes kept).
 ///
 /// ```
-/// assert_eq!(stenograph::eval::words("Hello, World!"), ["hello", "world"]);
+/// assert_eq!(stenograph::testing::eval::words("Hello, World!"), ["hello", "world"]);
 /// ```
 pub fn words(text: &str) -> Vec<String> {
     text.split_whitespace()
@@ -21,7 +21,7 @@ pub fn words(text: &str) -> Vec<String> {
 /// hypothesis, and the number of reference words.
 ///
 /// ```
-/// assert_eq!(stenograph::eval::word_errors("a b c", "a x c d"), (2, 3));
+/// assert_eq!(stenograph::testing::eval::word_errors("a b c", "a x c d"), (2, 3));
 /// ```
 pub fn word_errors(reference: &str, hypothesis: &str) -> (usize, usize) {
     let (r, h) = (words(reference), words(hypothesis));
@@ -40,7 +40,7 @@ pub fn word_errors(reference: &str, hypothesis: &str) -> (usize, usize) {
 /// Word error rate over (reference, hypothesis) pairs: total errors over total reference words.
 ///
 /// ```
-/// let w = stenograph::eval::wer([("the cat sat", "the cat sat"), ("a dog", "a frog")]);
+/// let w = stenograph::testing::eval::wer([("the cat sat", "the cat sat"), ("a dog", "a frog")]);
 /// assert!((w - 0.2).abs() < 1e-9);
 /// ```
 pub fn wer<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> f64 {

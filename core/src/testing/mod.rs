@@ -1,0 +1,26 @@
+//! Helpers for this workspace's tests, benchmarks and fuzzers (feature `test-support`): not a
+//! stable API, and absent from normal builds.
+
+pub mod eval;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use whisper_rs::WhisperContext;
+
+use crate::error::Result;
+use crate::model::{FetchOptions, Model};
+
+pub use crate::model::random::write_random_model;
+
+/// Downloads `url` to `dest` with the same machinery as [`Model::fetch_file`]: resumes a
+/// partial download left at `dest` + `.partial`, retries broken connections, and keeps the file
+/// only if its SHA-256 is `sha256`.
+pub fn download_file(url: &str, dest: &Path, sha256: &str, opts: &FetchOptions) -> Result<()> {
+    crate::model::download_file(url, dest, sha256, opts)
+}
+
+/// The model's whisper.cpp context, for baselines that drive whisper.cpp directly.
+pub fn whisper_context(model: &Model) -> &Arc<WhisperContext> {
+    model.context()
+}

@@ -1,0 +1,159 @@
+//! A call's audio in blocks: at most 10 minutes held at a time, each block's speech found,
+//! the language settled on the first speech, the chunks decoded.
+
+use whisper_rs::WhisperState;
+
+use super::call::Call;
+use super::options::TranscribeOptions;
+use super::schedule::Job;
+use super::transcript::Transcript;
+use super::vad;
+use super::Transcriber;
+use crate::audio::{AudioStream, SAMPLE_RATE};
+use crate::error::{Error, Result};
+
+/// Samples of 16 kHz audio decoded per block of a stream: 10 minutes (38 MB).
+const BLOCK: usize = 600 * SAMPLE_RATE as usize;
+/// Room beyond [`BLOCK`] for the stream chunk that fills it (decoded chunks are far shorter).
+const BLOCK_SLACK: usize = 2 * SAMPLE_RATE as usize;
+
+impl Transcriber {
+    /// Samples held in memory, as one block, on the calling thread.
+    pub(super) fn samples_here(
+        &self,
+        samples: &[f32],
+        opts: &TranscribeOptions,
+    ) -> Result<Transcript> {
+        self.check(opts)?;
+        let mut call = Call::new(opts);
+        if !samples.is_empty() {
+            let mut state = self.inner.pool.acquire()?;
+            self.decode_block(&mut state, samples, 0, (0.0, 1.0), &mut call)?;
+        }
+        Ok(call.finish(samples.len()))
+    }
+
+    /// A decoding stream, block by block, on the calling thread.
+    pub(super) fn stream_blocks(
+        &self,
+        mut stream: AudioStream,
+        opts: &TranscribeOptions,
+    ) -> Result<Transcript> {
+        self.check(opts)?;
+        let expected = stream
+            .info()
+            .duration_seconds
+            .map(|s| (s * f64::from(SAMPLE_RATE)) as usize);
+        let mut call = Call::new(opts);
+        let mut state = self.inner.pool.acquire()?;
+        // Room for a block and the chunk that completes it, allocated once.
+        let mut block: Vec<f32> = Vec::with_capacity(BLOCK + BLOCK_SLACK);
+        let mut block_start = 0usize;
+        let mut ended = false;
+        while !ended || !block.is_empty() {
+            while !ended && block.len() < BLOCK {
+                match stream.next() {
+                    Some(chunk) => {
+                        let chunk = chunk?;
+                        block.reserve_exact(chunk.len());
+                        block.extend_from_slice(&chunk);
+                    }
+                    None => ended = true,
+                }
+            }
+            // Speech running into the block's end is kept for the next block, unless it fills
+            // the whole block.
+            let mut keep = block.len();
+            if !ended && opts.vad {
+                if let Some(last) = vad::speech_spans(&block).last() {
+                    if last.end + 2 * vad::PAD >= block.len() && last.start > 0 {
+                        keep = last.start;
+                    }
+                }
+            }
+            let total = expected.unwrap_or(0).max(block_start + block.len()) as f64;
+            let progress = (block_start as f64 / total, keep as f64 / total);
+            self.decode_block(&mut state, &block[..keep], block_start, progress, &mut call)?;
+            block.drain(..keep);
+            block_start += keep;
+            if ended && keep == 0 {
+                break;
+            }
+        }
+        let mut t = call.finish(block_start + block.len());
+        t.warnings = stream.warnings().to_vec();
+        Ok(t)
+    }
+
+    /// Decodes one block of audio starting at sample `offset` of the input: finds its speech,
+    /// settles the language on the first speech of the call, and appends the segments.
+    pub(super) fn decode_block(
+        &self,
+        state: &mut WhisperState,
+        samples: &[f32],
+        offset: usize,
+        progress: (f64, f64),
+        call: &mut Call,
+    ) -> Result<()> {
+        let opts = call.opts.clone();
+        // The stretches to decode: detected speech in chunks of at most 30 s, or everything.
+        let chunks = if opts.vad {
+            vad::chunks(samples, &vad::speech_spans(samples))
+        } else if samples.is_empty() {
+            Vec::new()
+        } else {
+            vec![vad::Span {
+                start: 0,
+                end: samples.len(),
+            }]
+        };
+        if chunks.is_empty() {
+            return Ok(());
+        }
+        if call.language.is_none() {
+            call.language = Some(self.language(state, samples, chunks[0], &opts)?);
+        }
+        let language = call.language.clone().map(|(l, _)| l).unwrap_or_default();
+        let job = Job {
+            samples,
+            chunks: &chunks,
+            opts: &opts,
+            language: &language,
+            total: chunks.iter().map(|c| c.end - c.start).sum(),
+            offset,
+            first_id: call.segments.len(),
+            progress,
+        };
+        let mut segments = self.decode_job(state, &job)?;
+        call.segments.append(&mut segments);
+        Ok(())
+    }
+
+    /// The language given, implied by an English-only model, or detected on `chunk`.
+    fn language(
+        &self,
+        state: &mut WhisperState,
+        samples: &[f32],
+        chunk: vad::Span,
+        opts: &TranscribeOptions,
+    ) -> Result<(String, f32)> {
+        let threads = self.inner.threads;
+        Ok(
+            match (&opts.language, self.inner.model.info().multilingual) {
+                (Some(l), _) => (l.clone(), 1.0),
+                (None, false) => ("en".to_string(), 1.0),
+                (None, true) => {
+                    let head = &samples[chunk.start..chunk.end.min(chunk.start + vad::MAX_CHUNK)];
+                    state
+                        .pcm_to_mel(head, threads)
+                        .and_then(|_| state.lang_detect(0, threads))
+                        .map(|(id, probs)| {
+                            let code = whisper_rs::get_lang_str(id).unwrap_or("en").to_string();
+                            (code, probs.get(id as usize).copied().unwrap_or(0.0))
+                        })
+                        .map_err(|e| Error::Inference(format!("language detection failed: {e}")))?
+                }
+            },
+        )
+    }
+}

@@ -1,0 +1,118 @@
+//! Building a [`Transcriber`]: which model, where, how many calls at once.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use super::pool::StatePool;
+use super::{Inner, Transcriber};
+use crate::device::Device;
+use crate::error::Result;
+use crate::model::Model;
+
+/// The default model name.
+pub const DEFAULT_MODEL: &str = "tiny.en";
+
+/// The model to build a [`Transcriber`] on.
+#[derive(Debug)]
+pub enum ModelRef {
+    /// A registry name (fetched into the cache if needed), a ggml path, or an export directory.
+    Name(String),
+    /// An already loaded model (its device is the one it was loaded on).
+    Loaded(Model),
+}
+
+impl From<&str> for ModelRef {
+    fn from(s: &str) -> Self {
+        ModelRef::Name(s.to_string())
+    }
+}
+
+impl From<String> for ModelRef {
+    fn from(s: String) -> Self {
+        ModelRef::Name(s)
+    }
+}
+
+impl From<&Path> for ModelRef {
+    fn from(p: &Path) -> Self {
+        ModelRef::Name(p.display().to_string())
+    }
+}
+
+impl From<Model> for ModelRef {
+    fn from(m: Model) -> Self {
+        ModelRef::Loaded(m)
+    }
+}
+
+/// Builds a [`Transcriber`].
+#[derive(Debug)]
+pub struct TranscriberBuilder {
+    model: ModelRef,
+    device: Device,
+    states: Option<usize>,
+    threads_per_state: usize,
+}
+
+impl Default for TranscriberBuilder {
+    fn default() -> Self {
+        Self {
+            model: ModelRef::Name(DEFAULT_MODEL.into()),
+            device: Device::Auto,
+            states: None,
+            threads_per_state: 1,
+        }
+    }
+}
+
+impl TranscriberBuilder {
+    /// The model: a name, a path, or a loaded [`Model`] (default `tiny.en`).
+    pub fn model(mut self, model: impl Into<ModelRef>) -> Self {
+        self.model = model.into();
+        self
+    }
+
+    /// Where to run (default [`Device::Auto`]).
+    pub fn device(mut self, device: Device) -> Self {
+        self.device = device;
+        self
+    }
+
+    /// Most transcriptions running at once, each with its own decoder state (default: the
+    /// number of CPU cores; further calls wait).
+    pub fn max_concurrent(mut self, n: usize) -> Self {
+        self.states = Some(n.max(1));
+        self
+    }
+
+    /// CPU threads inside each transcription (default 1: on small machines one thread per
+    /// call and one call per core gives the most throughput).
+    pub fn threads_per_call(mut self, n: usize) -> Self {
+        self.threads_per_state = n.max(1);
+        self
+    }
+
+    /// Loads (or fetches) the model and makes the transcriber.
+    pub fn build(self) -> Result<Transcriber> {
+        // A device this build cannot use is refused even for a model already loaded.
+        self.device.gpu()?;
+        let model = match self.model {
+            ModelRef::Loaded(m) => m,
+            ModelRef::Name(name) => Model::resolve_on(&name, self.device)?,
+        };
+        let states = self.states.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        });
+        let pool = StatePool::new(model.context().clone(), states);
+        Ok(Transcriber {
+            inner: Arc::new(Inner {
+                model,
+                pool,
+                threads: self.threads_per_state,
+                background: Default::default(),
+            }),
+        })
+    }
+}

@@ -1,0 +1,212 @@
+//! Decoding a block's chunks: in order on one state (context carries over, segments arrive as
+//! decoded), or spread over every free state and released in timeline order.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use whisper_rs::WhisperState;
+
+use super::hooks;
+use super::options::TranscribeOptions;
+use super::segments::Collector;
+use super::transcript::Segment;
+use super::vad;
+use super::window::Pass;
+use super::Transcriber;
+use crate::audio::SAMPLE_RATE;
+use crate::error::{Error, Result};
+
+/// One block's audio and settings, shared by the threads decoding its chunks.
+pub(super) struct Job<'a> {
+    pub samples: &'a [f32],
+    pub chunks: &'a [vad::Span],
+    pub opts: &'a TranscribeOptions,
+    pub language: &'a str,
+    /// Samples in all chunks.
+    pub total: usize,
+    /// Where `samples` starts in the input, in samples.
+    pub offset: usize,
+    /// Id of the first segment this job produces.
+    pub first_id: usize,
+    /// (start, width) of this job's share of the call's progress, as fractions.
+    pub progress: (f64, f64),
+}
+
+/// Chunks decoded out of order, released in timeline order.
+struct Ordered {
+    done: Vec<Option<Vec<Segment>>>,
+    flushed: usize,
+    segments: Vec<Segment>,
+    samples_done: usize,
+    total: usize,
+    first_id: usize,
+    progress: (f64, f64),
+}
+
+impl Ordered {
+    /// Moves every chunk whose predecessors are all in to the output, numbering and
+    /// delivering its segments; reports progress by chunks completed.
+    fn flush(&mut self, opts: &TranscribeOptions) {
+        while let Some(Some(segs)) = self.done.get_mut(self.flushed).map(Option::take) {
+            for mut s in segs {
+                s.id = self.first_id + self.segments.len();
+                if let (Some(cb), false) = (&opts.on_segment, opts.cancelled()) {
+                    cb(&s);
+                }
+                self.segments.push(s);
+            }
+            self.flushed += 1;
+        }
+        if let (Some(cb), false) = (&opts.on_progress, opts.cancelled()) {
+            let local = self.samples_done as f64 / self.total.max(1) as f64;
+            let (start, width) = self.progress;
+            cb(((start + width * local) * 100.0).floor().min(99.0) as u8);
+        }
+    }
+}
+
+impl Transcriber {
+    /// The job's chunks: in order on `state` when context carries over (or there is one), else
+    /// on every free state.
+    pub(super) fn decode_job(
+        &self,
+        state: &mut WhisperState,
+        job: &Job<'_>,
+    ) -> Result<Vec<Segment>> {
+        if job.opts.condition_on_previous_text || job.chunks.len() == 1 {
+            self.decode_in_order(state, job)
+        } else {
+            self.decode_in_parallel(state, job)
+        }
+    }
+
+    /// Decodes chunk `n` on `state`; segments are numbered from `first_id` and, when
+    /// `deliver` is set, handed to the segment callback as they are produced.
+    fn decode_chunk(
+        &self,
+        state: &mut WhisperState,
+        job: &Job<'_>,
+        n: usize,
+        first_id: usize,
+        deliver: bool,
+        progress_base: Option<f64>,
+    ) -> Result<Vec<Segment>> {
+        let opts = job.opts;
+        let chunk = job.chunks[n];
+        let piece = &job.samples[chunk.start..chunk.end];
+        let progress: Option<hooks::Progress> = match (opts.on_progress.clone(), progress_base) {
+            (Some(cb), Some(before)) => {
+                let weight = piece.len() as f64 / job.total as f64;
+                let (start, width) = job.progress;
+                Some(Box::new(move |p: i32| {
+                    let local = before + weight * f64::from(p.clamp(0, 100)) / 100.0;
+                    cb(((start + width * local) * 100.0).floor().min(99.0) as u8)
+                }))
+            }
+            _ => None,
+        };
+        let rate = f64::from(SAMPLE_RATE);
+        let collector = Collector {
+            first_id,
+            on_segment: opts.on_segment.clone().filter(|_| deliver),
+            ..Collector::new(
+                opts,
+                (job.offset + chunk.start) as f64 / rate,
+                (job.offset + chunk.end) as f64 / rate,
+            )
+        };
+        let pass = Pass {
+            audio: piece,
+            language: job.language,
+            // Context carries between the chunks of one call when asked.
+            keep_context: n > 0 && opts.condition_on_previous_text,
+            token_timestamps: false,
+            progress,
+        };
+        Ok(self.run_window(state, opts, pass, collector)?.segments)
+    }
+
+    /// One state, chunk after chunk: context can carry over, segments arrive as decoded.
+    fn decode_in_order(&self, state: &mut WhisperState, job: &Job<'_>) -> Result<Vec<Segment>> {
+        let mut segments = Vec::new();
+        let mut done = 0usize;
+        for (n, chunk) in job.chunks.iter().enumerate() {
+            let base = done as f64 / job.total as f64;
+            let first_id = job.first_id + segments.len();
+            let mut seg = self.decode_chunk(state, job, n, first_id, true, Some(base))?;
+            segments.append(&mut seg);
+            done += chunk.end - chunk.start;
+        }
+        Ok(segments)
+    }
+
+    /// Independent chunks on every pooled state free now; segments are delivered in timeline
+    /// order as soon as all earlier chunks are in.
+    fn decode_in_parallel(&self, first: &mut WhisperState, job: &Job<'_>) -> Result<Vec<Segment>> {
+        let shared = Mutex::new(Ordered {
+            done: vec![None; job.chunks.len()],
+            flushed: 0,
+            segments: Vec::new(),
+            samples_done: 0,
+            total: job.total,
+            first_id: job.first_id,
+            progress: job.progress,
+        });
+        self.on_free_states(first, job.chunks.len(), |state, n| {
+            let segs = self.decode_chunk(state, job, n, 0, false, None)?;
+            let mut out = shared.lock().unwrap_or_else(|e| e.into_inner());
+            out.done[n] = Some(segs);
+            out.samples_done += job.chunks[n].end - job.chunks[n].start;
+            out.flush(job.opts);
+            Ok(())
+        })?;
+        let out = shared.into_inner().unwrap_or_else(|e| e.into_inner());
+        Ok(out.segments)
+    }
+
+    /// Runs `work(state, i)` for every `i < n` on every pooled state free now (the caller's
+    /// included), each state on its own thread; the results in order of `i`.
+    pub(super) fn on_free_states<T: Send>(
+        &self,
+        first: &mut WhisperState,
+        n: usize,
+        work: impl Fn(&mut WhisperState, usize) -> Result<T> + Sync,
+    ) -> Result<Vec<T>> {
+        let mut extra = Vec::new();
+        while extra.len() + 1 < n {
+            match self.inner.pool.try_acquire()? {
+                Some(s) => extra.push(s),
+                None => break,
+            }
+        }
+        let next = AtomicUsize::new(0);
+        let done: Mutex<Vec<Option<T>>> = Mutex::new((0..n).map(|_| None).collect());
+        let results: Vec<Result<()>> = std::thread::scope(|scope| {
+            let run = |state: &mut WhisperState| -> Result<()> {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= n {
+                        return Ok(());
+                    }
+                    let out = work(state, i)?;
+                    done.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(out);
+                }
+            };
+            let handles: Vec<_> = extra
+                .into_iter()
+                .map(|mut s| scope.spawn(move || run(&mut s)))
+                .collect();
+            let mut results = vec![run(first)];
+            results.extend(handles.into_iter().map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(Error::Inference("a decoding thread failed".into())))
+            }));
+            results
+        });
+        for r in results {
+            r?;
+        }
+        let done = done.into_inner().unwrap_or_else(|e| e.into_inner());
+        Ok(done.into_iter().flatten().collect())
+    }
+}

@@ -53,7 +53,8 @@ pub struct TranscribeArgs {
     /// Text that primes the decoder (names, jargon).
     #[arg(long, visible_alias = "prompt")]
     initial_prompt: Option<String>,
-    /// Files transcribed at once (default: CPU cores).
+    /// Decoder states, one core each (default: CPU cores): one long file's chunks spread over
+    /// all of them, and up to this many files are transcribed at once.
     #[arg(long, short)]
     jobs: Option<usize>,
     /// Write each transcript into this directory instead of printing, named after its input
@@ -70,7 +71,7 @@ pub fn run(args: TranscribeArgs) -> Result<(), Error> {
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .clamp(1, args.files.len());
+        .max(1);
     if let Ok(None) = Model::cached_file(&args.model, &FetchOptions::default()) {
         eprintln!("fetching model {} into the cache…", args.model);
     }
@@ -102,7 +103,7 @@ pub fn run(args: TranscribeArgs) -> Result<(), Error> {
     let results = if args.batch {
         batched(&transcriber, &args.files, &base)?
     } else {
-        one_by_one(&transcriber, &args.files, &base, jobs)
+        one_by_one(&transcriber, &args.files, &base, jobs.min(args.files.len()))
     };
     let mut failed = None;
     let many = args.files.len() > 1;

@@ -46,6 +46,8 @@ fi
 step "faster-whisper for the parity test"
 scripts/parity_venv.sh
 
+step "Vendored whisper.cpp is the published crate plus vendor/patches (scripts/vendor.sh check)"
+scripts/vendor.sh check
 step "cargo fmt --check"
 cargo fmt --all -- --check
 step "cargo clippy -D warnings"

@@ -7,8 +7,12 @@
 //! Raw whisper.cpp is `benches/c/whisper_full_bench.c`, compiled here with `cc` against the
 //! whisper.cpp build whisper-rs-sys made for this binary.
 //!
-//! Usage: `cargo run --release -p stenograph-benches --bin transcribe_compare -- [LONG_SECONDS]`
-//! (default 300). Needs `target/parity-venv` with faster-whisper (made by scripts/test.sh).
+//! Usage: `cargo run --release -p stenograph-benches --bin transcribe_compare -- [LONG_SECONDS]
+//! [--real TSV] [--only-real]` (default 300 s). `--real` adds a long file of real recordings:
+//! the TSV's clips (columns `file`, `reference`; paths relative to the TSV) cycled with pauses
+//! of 0.4–6 s for LONG_SECONDS / 2, 20 s of faint room tone, then the same programme again
+//! under pink noise at 20 dB SNR. `--only-real` skips the synthetic sets. Needs
+//! `target/parity-venv` with faster-whisper (made by scripts/test.sh).
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -75,6 +79,85 @@ fn fixtures(dir: &Path, long_seconds: f64) -> (Vec<(PathBuf, String)>, (PathBuf,
     let long_path = dir.join("long.wav");
     write_wav(&long_path, &long);
     (clips, (long_path, text))
+}
+
+/// Deterministic pink noise (Paul Kellet's filter over a xorshift white source), unit RMS.
+fn pink_noise(n: usize, seed: u64) -> Vec<f32> {
+    let mut x = seed | 1;
+    let mut b = [0.0f64; 7];
+    let mut out: Vec<f32> = (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let white = (x >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0;
+            b[0] = 0.99886 * b[0] + white * 0.0555179;
+            b[1] = 0.99332 * b[1] + white * 0.0750759;
+            b[2] = 0.96900 * b[2] + white * 0.1538520;
+            b[3] = 0.86650 * b[3] + white * 0.3104856;
+            b[4] = 0.55000 * b[4] + white * 0.5329522;
+            b[5] = -0.7616 * b[5] - white * 0.0168980;
+            let pink = b.iter().sum::<f64>() + white * 0.5362;
+            b[6] = white * 0.115926;
+            pink as f32
+        })
+        .collect();
+    let rms = (out.iter().map(|v| (*v as f64).powi(2)).sum::<f64>() / n.max(1) as f64).sqrt();
+    out.iter_mut().for_each(|v| *v /= rms as f32);
+    out
+}
+
+fn rms(samples: &[f32]) -> f32 {
+    (samples.iter().map(|v| (*v as f64).powi(2)).sum::<f64>() / samples.len().max(1) as f64).sqrt()
+        as f32
+}
+
+/// A long file of real recordings: the TSV's clips cycled with pauses, faint room tone, then
+/// the same programme under pink noise at 20 dB SNR (relative to the speech's RMS).
+fn real_long(dir: &Path, tsv: &Path, long_seconds: f64) -> (PathBuf, String) {
+    const PAUSES: [f64; 6] = [0.4, 1.0, 2.5, 0.7, 6.0, 1.5];
+    let table = std::fs::read_to_string(tsv).expect("read --real TSV");
+    let mut lines = table.lines();
+    let header: Vec<&str> = lines.next().expect("TSV header").split('\t').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).expect(name);
+    let (file_col, ref_col) = (col("file"), col("reference"));
+    let clips: Vec<(Vec<f32>, String)> = lines
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let cells: Vec<&str> = l.split('\t').collect();
+            let path = tsv.parent().unwrap().join(cells[file_col]);
+            let audio = Audio::from_path(&path).expect("real clip");
+            (audio.into_samples(), cells[ref_col].to_string())
+        })
+        .collect();
+    let (mut programme, mut speech, mut text) = (Vec::new(), Vec::new(), String::new());
+    let mut k = 0;
+    while (programme.len() as f64) < long_seconds / 2.0 * 16_000.0 {
+        let (samples, reference) = &clips[k % clips.len()];
+        programme.extend_from_slice(samples);
+        speech.extend_from_slice(samples);
+        programme.extend(std::iter::repeat_n(
+            0.0,
+            (PAUSES[k % PAUSES.len()] * 16_000.0) as usize,
+        ));
+        text.push_str(reference);
+        text.push(' ');
+        k += 1;
+    }
+    let level = rms(&speech);
+    let mut long = programme.clone();
+    let tone = pink_noise(20 * 16_000, 7);
+    long.extend(tone.iter().map(|v| v * level * 0.003));
+    let noise = pink_noise(programme.len(), 11);
+    long.extend(
+        programme
+            .iter()
+            .zip(&noise)
+            .map(|(s, n)| s + n * level * 0.1),
+    );
+    let path = dir.join("long-real.wav");
+    write_wav(&path, &long);
+    (path, format!("{text}{text}"))
 }
 
 /// The tiny.en CTranslate2 export Stenograph's offline source imports, unpacked once.
@@ -171,8 +254,10 @@ fn build_raw_contender(dir: &Path) -> PathBuf {
             &lib,
             "-lwhisper",
             "-lggml",
+            "-lggml-blas",
             "-lggml-cpu",
             "-lggml-base",
+            "-lopenblas",
             "-lstdc++",
             "-lm",
             "-o",
@@ -244,7 +329,13 @@ fn main() {
     }
     let long_seconds: f64 = args
         .first()
+        .filter(|a| !a.starts_with("--"))
         .map_or(300.0, |s| s.parse().expect("LONG_SECONDS"));
+    let real_tsv = args
+        .iter()
+        .position(|a| a == "--real")
+        .map(|i| PathBuf::from(args.get(i + 1).expect("--real TSV")));
+    let only_real = args.iter().any(|a| a == "--only-real");
     let python = root().join("target/parity-venv/bin/python");
     assert!(
         python.exists(),
@@ -273,6 +364,29 @@ fn main() {
         .sum();
     let long_files = vec![long_path.display().to_string()];
     let long_dur = Audio::from_path(&long_path).unwrap().duration_seconds();
+    let real = real_tsv.map(|tsv| real_long(&dir, &tsv, long_seconds));
+    let real_files: Vec<String> = real.iter().map(|(p, _)| p.display().to_string()).collect();
+    let real_dur = real.as_ref().map_or(0.0, |(p, _)| {
+        Audio::from_path(p).unwrap().duration_seconds()
+    });
+    let mut sets = Vec::new();
+    if !only_real {
+        sets.push(("24 clips", &clip_files, clip_refs.clone(), clip_seconds));
+        sets.push((
+            "1 long file",
+            &long_files,
+            vec![long_text.as_str()],
+            long_dur,
+        ));
+    }
+    if let Some((_, text)) = &real {
+        sets.push((
+            "1 long real file",
+            &real_files,
+            vec![text.as_str()],
+            real_dur,
+        ));
+    }
 
     println!(
         "tiny.en, English, {WORKERS} workers x 1 thread each, model loaded and warmed up before timing\n"
@@ -281,15 +395,7 @@ fn main() {
         "| contender | decoding | audio | audio s | wall s | × real time | peak RSS MB | WER |"
     );
     println!("|---|---|---|---:|---:|---:|---:|---:|");
-    for (set, files, refs, seconds) in [
-        ("24 clips", &clip_files, clip_refs.clone(), clip_seconds),
-        (
-            "1 long file",
-            &long_files,
-            vec![long_text.as_str()],
-            long_dur,
-        ),
-    ] {
+    for (set, files, refs, seconds) in sets {
         for beam in [1usize, 5] {
             let decoding = if beam == 1 { "greedy" } else { "beam 5" };
             let mut rows: Vec<(String, Outcome)> = Vec::new();
@@ -323,16 +429,26 @@ fn main() {
             overheads.push((set, decoding, ours.0 / theirs.0 - 1.0));
             rows.push(("stenograph (f16, VAD off)".to_string(), ours));
             rows.push(("whisper.cpp C API (f16)".to_string(), theirs));
-            for ct in ["int8", "float32"] {
+            for (ct, mode) in [
+                ("int8", "sequential"),
+                ("float32", "sequential"),
+                ("int8", "batched"),
+            ] {
                 let mut fargs = vec![
                     script.display().to_string(),
                     export.display().to_string(),
                     ct.to_string(),
                     WORKERS.to_string(),
                     beam.to_string(),
+                    mode.to_string(),
                 ];
                 fargs.extend(files.iter().cloned());
-                rows.push((format!("faster-whisper ({ct})"), measure(&python, &fargs)));
+                let label = if mode == "batched" {
+                    format!("faster-whisper ({ct}, batched)")
+                } else {
+                    format!("faster-whisper ({ct})")
+                };
+                rows.push((label, measure(&python, &fargs)));
             }
             for (name, (wall, texts, rss)) in rows {
                 let w = wer(refs.iter().copied().zip(texts.iter().map(String::as_str)));

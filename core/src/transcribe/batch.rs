@@ -10,6 +10,7 @@
 use whisper_rs::WhisperState;
 
 use super::call::Call;
+use super::schedule::{MAX_TAIL_PASSES, MIN_MISSED_SPEECH};
 use super::segments::{build_segment, keep, Collector, RawSegment};
 use super::transcript::Segment;
 use super::window::Pass;
@@ -244,6 +245,54 @@ impl Transcriber {
             audio.resize(p.at, 0.0);
             audio.extend_from_slice(&inputs[p.input].as_ref()[p.span.start..p.span.end]);
         }
+        let mut raw = self.decode_raw(state, &audio, opts, language)?;
+        // As for a call's chunks: stretches after the window's last segment that whisper
+        // skipped as silence (a lone closing timestamp) are decoded again, times shifted back.
+        for _ in 0..MAX_TAIL_PASSES {
+            let Some(end_cs) = raw
+                .iter()
+                .filter(|s| !s.tokens.is_empty())
+                .map(|s| s.t1.max(s.t0))
+                .max()
+            else {
+                break;
+            };
+            let covered =
+                ((end_cs.max(0) as usize) * (SAMPLE_RATE as usize / 100)).min(audio.len());
+            let missed: usize = window
+                .pieces
+                .iter()
+                .map(|p| (p.at + p.span.end - p.span.start).saturating_sub(p.at.max(covered)))
+                .sum();
+            if missed < MIN_MISSED_SPEECH {
+                break;
+            }
+            let shift = (covered / (SAMPLE_RATE as usize / 100)) as i64;
+            let mut more = self.decode_raw(state, &audio[covered..], opts, language)?;
+            if more.iter().all(|s| s.tokens.is_empty()) {
+                break;
+            }
+            for s in &mut more {
+                s.t0 += shift;
+                s.t1 += shift;
+                for t in &mut s.tokens {
+                    t.t0 += shift;
+                    t.t1 += shift;
+                }
+            }
+            raw.extend(more);
+        }
+        Ok(raw)
+    }
+
+    /// One pass over packed audio; its segments as whisper.cpp produced them (window time).
+    fn decode_raw(
+        &self,
+        state: &mut WhisperState,
+        audio: &[f32],
+        opts: &TranscribeOptions,
+        language: &str,
+    ) -> Result<Vec<RawSegment>> {
         let seconds = audio.len() as f64 / f64::from(SAMPLE_RATE);
         let collector = Collector {
             raw: Some(Vec::new()),
@@ -251,7 +300,7 @@ impl Transcriber {
             ..Collector::new(opts, 0.0, seconds)
         };
         let pass = Pass {
-            audio: &audio,
+            audio,
             language,
             keep_context: false,
             token_timestamps: true,

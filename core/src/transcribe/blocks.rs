@@ -97,8 +97,13 @@ impl Transcriber {
     ) -> Result<()> {
         let opts = call.opts.clone();
         // The stretches to decode: detected speech in chunks of at most 30 s, or everything.
+        let speech = if opts.vad {
+            vad::speech_spans(samples)
+        } else {
+            Vec::new()
+        };
         let chunks = if opts.vad {
-            vad::chunks(samples, &vad::speech_spans(samples))
+            vad::chunks(samples, &speech)
         } else if samples.is_empty() {
             Vec::new()
         } else {
@@ -117,6 +122,7 @@ impl Transcriber {
         let job = Job {
             samples,
             chunks: &chunks,
+            speech: opts.vad.then_some(speech.as_slice()),
             opts: &opts,
             language: &language,
             total: chunks.iter().map(|c| c.end - c.start).sum(),

@@ -16,10 +16,18 @@ use super::Transcriber;
 use crate::audio::SAMPLE_RATE;
 use crate::error::{Error, Result};
 
+/// Speech (in samples) left after a window's last segment that is decoded again: 1 s.
+pub(super) const MIN_MISSED_SPEECH: usize = SAMPLE_RATE as usize;
+/// Extra passes over one window's undecoded tail.
+pub(super) const MAX_TAIL_PASSES: usize = 3;
+
 /// One block's audio and settings, shared by the threads decoding its chunks.
 pub(super) struct Job<'a> {
     pub samples: &'a [f32],
     pub chunks: &'a [vad::Span],
+    /// The detected speech the chunks were made from (with VAD): speech after a chunk's last
+    /// segment is decoded again.
+    pub speech: Option<&'a [vad::Span]>,
     pub opts: &'a TranscribeOptions,
     pub language: &'a str,
     /// Samples in all chunks.
@@ -93,6 +101,59 @@ impl Transcriber {
     ) -> Result<Vec<Segment>> {
         let opts = job.opts;
         let chunk = job.chunks[n];
+        // Context carries between the chunks of one call when asked.
+        let keep_context = n > 0 && opts.condition_on_previous_text;
+        let mut segments = self.decode_span(
+            state,
+            job,
+            chunk,
+            first_id,
+            deliver,
+            keep_context,
+            progress_base,
+        )?;
+        // Whisper can end a window early ("single timestamp ending": it takes the rest for
+        // silence) and so drop whole sentences of clear speech. Speech found after the last
+        // segment is decoded on its own, a few times at most.
+        let Some(speech) = job.speech else {
+            return Ok(segments);
+        };
+        for _ in 0..MAX_TAIL_PASSES {
+            let Some(last) = segments.last() else { break };
+            let rate = f64::from(SAMPLE_RATE);
+            let covered = ((last.end * rate).round() as usize)
+                .saturating_sub(job.offset)
+                .clamp(chunk.start, chunk.end);
+            let tail = vad::Span {
+                start: covered,
+                end: chunk.end,
+            };
+            if vad::speech_in(speech, tail) < MIN_MISSED_SPEECH {
+                break;
+            }
+            let next_id = first_id + segments.len();
+            let more = self.decode_span(state, job, tail, next_id, deliver, false, None)?;
+            if more.is_empty() {
+                break;
+            }
+            segments.extend(more);
+        }
+        Ok(segments)
+    }
+
+    /// Decodes `chunk` (a stretch of the job's samples) as one pass; see [`Self::decode_chunk`].
+    #[allow(clippy::too_many_arguments)]
+    fn decode_span(
+        &self,
+        state: &mut WhisperState,
+        job: &Job<'_>,
+        chunk: vad::Span,
+        first_id: usize,
+        deliver: bool,
+        keep_context: bool,
+        progress_base: Option<f64>,
+    ) -> Result<Vec<Segment>> {
+        let opts = job.opts;
         let piece = &job.samples[chunk.start..chunk.end];
         let progress: Option<hooks::Progress> = match (opts.on_progress.clone(), progress_base) {
             (Some(cb), Some(before)) => {
@@ -118,8 +179,7 @@ impl Transcriber {
         let pass = Pass {
             audio: piece,
             language: job.language,
-            // Context carries between the chunks of one call when asked.
-            keep_context: n > 0 && opts.condition_on_previous_text,
+            keep_context,
             token_timestamps: false,
             progress,
         };

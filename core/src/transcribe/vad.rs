@@ -95,6 +95,18 @@ pub(crate) fn speech_spans(samples: &[f32]) -> Vec<Span> {
     out
 }
 
+/// Samples of speech in `spans` that fall inside `within`.
+pub(crate) fn speech_in(spans: &[Span], within: Span) -> usize {
+    spans
+        .iter()
+        .map(|s| {
+            s.end
+                .min(within.end)
+                .saturating_sub(s.start.max(within.start))
+        })
+        .sum()
+}
+
 /// Groups speech spans into decoder chunks of at most 30 s, each starting and ending at span
 /// edges where possible; a single span longer than 30 s is cut at its quietest 16 ms frame in
 /// the last 5 s before the limit.
@@ -164,6 +176,47 @@ mod tests {
         assert_eq!(c[0].start, 0);
         assert_eq!(c.last().unwrap().end, samples.len());
         assert!(c.windows(2).all(|w| w[0].end == w[1].start));
+    }
+
+    #[test]
+    fn speech_is_counted_inside_a_stretch() {
+        let spans = [
+            Span { start: 0, end: 100 },
+            Span {
+                start: 200,
+                end: 300,
+            },
+        ];
+        assert_eq!(
+            speech_in(
+                &spans,
+                Span {
+                    start: 50,
+                    end: 250
+                }
+            ),
+            100
+        );
+        assert_eq!(
+            speech_in(
+                &spans,
+                Span {
+                    start: 100,
+                    end: 200
+                }
+            ),
+            0
+        );
+        assert_eq!(
+            speech_in(
+                &spans,
+                Span {
+                    start: 0,
+                    end: 1000
+                }
+            ),
+            200
+        );
     }
 
     #[test]

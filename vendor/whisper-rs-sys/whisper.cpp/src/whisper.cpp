@@ -2035,6 +2035,26 @@ static struct ggml_cgraph * whisper_build_graph_conv(
     return gf;
 }
 
+// Whether the encoder's attention is computed in f32 with contiguous operands: when no GPU
+// backend runs the graph and a BLAS backend is there to take the products.
+static bool whisper_encoder_attn_f32(const whisper_state & wstate) {
+    bool blas = false;
+    for (auto * backend : wstate.backends) {
+        ggml_backend_dev_t dev = ggml_backend_get_device(backend);
+        if (!dev) {
+            continue;
+        }
+        const auto type = ggml_backend_dev_type(dev);
+        if (type == GGML_BACKEND_DEVICE_TYPE_GPU || type == GGML_BACKEND_DEVICE_TYPE_IGPU) {
+            return false;
+        }
+        if (type == GGML_BACKEND_DEVICE_TYPE_ACCEL) {
+            blas = true;
+        }
+    }
+    return blas;
+}
+
 static struct ggml_cgraph * whisper_build_graph_encoder(
         whisper_context & wctx,
           whisper_state & wstate) {
@@ -2159,6 +2179,35 @@ static struct ggml_cgraph * whisper_build_graph_encoder(
                 cur = ggml_flash_attn_ext(ctx0, Q, K, V, nullptr, KQscale, 0.0f, 0.0f);
 
                 cur = ggml_reshape_2d(ctx0, cur, n_state, n_ctx);
+            } else if (whisper_encoder_attn_f32(wstate)) {
+                // No GPU: contiguous f32 Q, K and V, so that both attention products are plain
+                // matrix products the BLAS backend takes (a permuted f16 K stays on the
+                // CPU backend's dot-product path, which costs a third of the encoder).
+                struct ggml_tensor * Qc = ggml_cont(ctx0, Q);
+
+                struct ggml_tensor * K =
+                    ggml_cont(ctx0,
+                            ggml_permute(ctx0,
+                                ggml_reshape_3d(ctx0, Kcur, n_state_head, n_head, n_ctx),
+                                0, 2, 1, 3));
+
+                struct ggml_tensor * KQ = ggml_mul_mat(ctx0, K, Qc);
+
+                struct ggml_tensor * KQ_soft_max = ggml_soft_max_ext(ctx0, KQ, nullptr, KQscale, 0.0f);
+
+                struct ggml_tensor * V =
+                    ggml_cont(ctx0,
+                            ggml_permute(ctx0,
+                                ggml_reshape_3d(ctx0,
+                                    Vcur,
+                                    n_state_head, n_head, n_ctx),
+                                1, 2, 0, 3));
+
+                struct ggml_tensor * KQV = ggml_mul_mat(ctx0, V, KQ_soft_max);
+
+                struct ggml_tensor * KQV_merged = ggml_permute(ctx0, KQV, 0, 2, 1, 3);
+
+                cur = ggml_cont_2d(ctx0, KQV_merged, n_state, n_ctx);
             } else {
                 struct ggml_tensor * K =
                     ggml_permute(ctx0,

@@ -101,11 +101,18 @@ fn main() {
     }
 
     println!("cargo:rerun-if-changed=wrapper.h");
+    println!("cargo:rerun-if-changed=whisper.cpp");
 
     let out = PathBuf::from(env::var("OUT_DIR").unwrap());
     let whisper_root = out.join("whisper.cpp");
 
-    if !whisper_root.exists() {
+    // A stale copy would build old sources after an edit of ./whisper.cpp: copy afresh.
+    if whisper_root.exists() {
+        std::fs::remove_dir_all(&whisper_root).unwrap_or_else(|e| {
+            panic!("Failed to remove {}: {}", whisper_root.display(), e)
+        });
+    }
+    {
         std::fs::create_dir_all(&whisper_root).unwrap();
         fs_extra::dir::copy("./whisper.cpp", &out, &Default::default()).unwrap_or_else(|e| {
             panic!(

@@ -11,7 +11,9 @@
 //! [--real TSV] [--only-real]` (default 300 s). `--real` adds a long file of real recordings:
 //! the TSV's clips (columns `file`, `reference`; paths relative to the TSV) cycled with pauses
 //! of 0.4–6 s for LONG_SECONDS / 2, 20 s of faint room tone, then the same programme again
-//! under pink noise at 20 dB SNR. `--only-real` skips the synthetic sets. Needs
+//! under pink noise at 20 dB SNR; and a second such file (the clips and pauses in another
+//! order) to transcribe together with the first: two long calls at once. `--only-real` skips
+//! the synthetic sets. Needs
 //! `target/parity-venv` with faster-whisper (made by scripts/test.sh).
 
 use std::io::Read;
@@ -113,8 +115,9 @@ fn rms(samples: &[f32]) -> f32 {
 }
 
 /// A long file of real recordings: the TSV's clips cycled with pauses, faint room tone, then
-/// the same programme under pink noise at 20 dB SNR (relative to the speech's RMS).
-fn real_long(dir: &Path, tsv: &Path, long_seconds: f64) -> (PathBuf, String) {
+/// the same programme under pink noise at 20 dB SNR (relative to the speech's RMS). Variant 0
+/// starts at the first clip and pause; variant k at clip k and pause 3k, with other noise.
+fn real_long(dir: &Path, tsv: &Path, long_seconds: f64, variant: usize) -> (PathBuf, String) {
     const PAUSES: [f64; 6] = [0.4, 1.0, 2.5, 0.7, 6.0, 1.5];
     let table = std::fs::read_to_string(tsv).expect("read --real TSV");
     let mut lines = table.lines();
@@ -133,12 +136,12 @@ fn real_long(dir: &Path, tsv: &Path, long_seconds: f64) -> (PathBuf, String) {
     let (mut programme, mut speech, mut text) = (Vec::new(), Vec::new(), String::new());
     let mut k = 0;
     while (programme.len() as f64) < long_seconds / 2.0 * 16_000.0 {
-        let (samples, reference) = &clips[k % clips.len()];
+        let (samples, reference) = &clips[(k + variant) % clips.len()];
         programme.extend_from_slice(samples);
         speech.extend_from_slice(samples);
         programme.extend(std::iter::repeat_n(
             0.0,
-            (PAUSES[k % PAUSES.len()] * 16_000.0) as usize,
+            (PAUSES[(k + 3 * variant) % PAUSES.len()] * 16_000.0) as usize,
         ));
         text.push_str(reference);
         text.push(' ');
@@ -146,16 +149,19 @@ fn real_long(dir: &Path, tsv: &Path, long_seconds: f64) -> (PathBuf, String) {
     }
     let level = rms(&speech);
     let mut long = programme.clone();
-    let tone = pink_noise(20 * 16_000, 7);
+    let tone = pink_noise(20 * 16_000, 7 + 100 * variant as u64);
     long.extend(tone.iter().map(|v| v * level * 0.003));
-    let noise = pink_noise(programme.len(), 11);
+    let noise = pink_noise(programme.len(), 11 + 100 * variant as u64);
     long.extend(
         programme
             .iter()
             .zip(&noise)
             .map(|(s, n)| s + n * level * 0.1),
     );
-    let path = dir.join("long-real.wav");
+    let path = match variant {
+        0 => dir.join("long-real.wav"),
+        k => dir.join(format!("long-real-{}.wav", k + 1)),
+    };
     write_wav(&path, &long);
     (path, format!("{text}{text}"))
 }
@@ -364,11 +370,16 @@ fn main() {
         .sum();
     let long_files = vec![long_path.display().to_string()];
     let long_dur = Audio::from_path(&long_path).unwrap().duration_seconds();
-    let real = real_tsv.map(|tsv| real_long(&dir, &tsv, long_seconds));
-    let real_files: Vec<String> = real.iter().map(|(p, _)| p.display().to_string()).collect();
-    let real_dur = real.as_ref().map_or(0.0, |(p, _)| {
-        Audio::from_path(p).unwrap().duration_seconds()
-    });
+    let reals: Vec<(PathBuf, String)> = real_tsv
+        .iter()
+        .flat_map(|tsv| [0, 1].map(|v| real_long(&dir, tsv, long_seconds, v)))
+        .collect();
+    let real_files: Vec<String> = reals.iter().map(|(p, _)| p.display().to_string()).collect();
+    let real_refs: Vec<&str> = reals.iter().map(|(_, t)| t.as_str()).collect();
+    let real_durs: Vec<f64> = reals
+        .iter()
+        .map(|(p, _)| Audio::from_path(p).unwrap().duration_seconds())
+        .collect();
     let mut sets = Vec::new();
     if !only_real {
         sets.push(("24 clips", &clip_files, clip_refs.clone(), clip_seconds));
@@ -379,12 +390,19 @@ fn main() {
             long_dur,
         ));
     }
-    if let Some((_, text)) = &real {
+    let first_real = real_files.iter().take(1).cloned().collect::<Vec<_>>();
+    if !reals.is_empty() {
         sets.push((
             "1 long real file",
+            &first_real,
+            real_refs[..1].to_vec(),
+            real_durs[0],
+        ));
+        sets.push((
+            "2 long real files at once",
             &real_files,
-            vec![text.as_str()],
-            real_dur,
+            real_refs.clone(),
+            real_durs.iter().sum(),
         ));
     }
 

@@ -24,3 +24,18 @@ pub fn download_file(url: &str, dest: &Path, sha256: &str, opts: &FetchOptions) 
 pub fn whisper_context(model: &Model) -> &Arc<WhisperContext> {
     model.context()
 }
+
+/// The index of the largest logit (the first of equals): greedy decoding's next token.
+///
+/// ```
+/// assert_eq!(stenograph::testing::greedy_token(&[0.1, 2.0, -1.0, 2.0]), 1);
+/// ```
+pub fn greedy_token(logits: &[f32]) -> i32 {
+    let mut best = 0;
+    for (i, v) in logits.iter().enumerate() {
+        if *v > logits[best] {
+            best = i;
+        }
+    }
+    best as i32
+}

@@ -5209,6 +5209,31 @@ unsafe extern "C" {
         n_threads: ::std::os::raw::c_int,
     ) -> ::std::os::raw::c_int;
 }
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct whisper_decode_group {
+    _unused: [u8; 0],
+}
+unsafe extern "C" {
+    pub fn whisper_decode_group_init(
+        ctx: *mut whisper_context,
+        n_states_max: ::std::os::raw::c_int,
+    ) -> *mut whisper_decode_group;
+}
+unsafe extern "C" {
+    pub fn whisper_decode_group_free(group: *mut whisper_decode_group);
+}
+unsafe extern "C" {
+    pub fn whisper_decode_group_run(
+        group: *mut whisper_decode_group,
+        states: *mut *mut whisper_state,
+        tokens: *const *const whisper_token,
+        n_tokens: *const ::std::os::raw::c_int,
+        n_past: *const ::std::os::raw::c_int,
+        n_states: ::std::os::raw::c_int,
+        n_threads: ::std::os::raw::c_int,
+    ) -> ::std::os::raw::c_int;
+}
 unsafe extern "C" {
     pub fn whisper_tokenize(
         ctx: *mut whisper_context,

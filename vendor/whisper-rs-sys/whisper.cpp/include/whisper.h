@@ -339,6 +339,33 @@ extern "C" {
                                int   n_past,
                                int   n_threads);
 
+    // Decoder steps of several states run as one batch: the products with the decoder's
+    // weights are computed once for the tokens of all states, each state's attention on its
+    // own caches. One group serves steps of up to n_states_max states; it holds its own
+    // backends and compute buffers. Returns NULL on failure.
+    struct whisper_decode_group;
+
+    WHISPER_API struct whisper_decode_group * whisper_decode_group_init(
+            struct whisper_context * ctx,
+                               int   n_states_max);
+
+    WHISPER_API void whisper_decode_group_free(struct whisper_decode_group * group);
+
+    // One decoder step for n_states states at once: states[i] decodes n_tokens[i] tokens from
+    // tokens[i] after n_past[i] tokens of its own context, with the result of
+    // whisper_decode_with_state(ctx, states[i], tokens[i], n_tokens[i], n_past[i], n_threads)
+    // (the logits in whisper_get_logits_from_state(states[i])). The states must come from the
+    // group's context, be encoded, and appear once each. Not available with flash attention
+    // (returns -2). Returns 0 on success.
+    WHISPER_API int whisper_decode_group_run(
+       struct whisper_decode_group * group,
+              struct whisper_state ** states,
+         const whisper_token * const * tokens,
+                          const int * n_tokens,
+                          const int * n_past,
+                                int   n_states,
+                                int   n_threads);
+
     // Convert the provided text into tokens.
     // The tokens pointer must be large enough to hold the resulting tokens.
     // Returns the number of tokens on success, no more than n_max_tokens

@@ -951,6 +951,22 @@ struct whisper_context {
     std::string path_model; // populated by whisper_init_from_file_with_params()
 };
 
+// Runs decoder steps of several states as one batch: its own backends and scheduler, with a
+// graph sized for n_states_max states.
+struct whisper_decode_group {
+    whisper_context * ctx = nullptr;
+
+    int n_states_max = 0;
+    int graph_size   = 0;
+
+    std::vector<ggml_backend_t> backends;
+
+    ggml_backend_sched_t sched = nullptr;
+
+    std::vector<uint8_t> meta;
+    std::vector<float>   inp_mask;
+};
+
 struct whisper_global {
     // We save the log callback globally
     ggml_log_callback log_callback = whisper_log_callback_default;
@@ -1973,6 +1989,27 @@ static bool whisper_encode_external(const whisper_state & wstate) {
     return use_coreml || use_openvino;
 }
 
+static bool whisper_encoder_attn_f32(const whisper_state & wstate);
+
+// A 1-D convolution with half padding, as ggml_conv_1d_ph, computed as an f32 matrix product
+// (im2col in f32, the kernel cast to f32) so that a BLAS backend takes it; ggml_conv_1d_ph
+// builds an f16 im2col, which only the CPU backend's f16 dot products can run.
+static struct ggml_tensor * whisper_conv_1d_ph_f32(
+        struct ggml_context * ctx,
+         struct ggml_tensor * kernel,
+         struct ggml_tensor * input,
+                        int   stride) {
+    struct ggml_tensor * im2col = ggml_im2col(ctx, kernel, input, stride, 0, kernel->ne[0]/2, 0, 1, 0, false, GGML_TYPE_F32);
+
+    struct ggml_tensor * kernel_f32 = ggml_cast(ctx, kernel, GGML_TYPE_F32);
+
+    struct ggml_tensor * result = ggml_mul_mat(ctx,
+            ggml_reshape_2d(ctx, im2col, im2col->ne[0], im2col->ne[2]*im2col->ne[1]),
+            ggml_reshape_2d(ctx, kernel_f32, kernel->ne[0]*kernel->ne[1], kernel->ne[2]));
+
+    return ggml_reshape_3d(ctx, result, im2col->ne[1], kernel->ne[2], im2col->ne[2]);
+}
+
 static struct ggml_cgraph * whisper_build_graph_conv(
         whisper_context & wctx,
           whisper_state & wstate) {
@@ -2002,7 +2039,18 @@ static struct ggml_cgraph * whisper_build_graph_conv(
 
     if (!whisper_encode_external(wstate)) {
         // convolution + gelu
-        {
+        if (whisper_encoder_attn_f32(wstate)) {
+            // No GPU, a BLAS backend: both convolutions as f32 matrix products on BLAS.
+            cur = whisper_conv_1d_ph_f32(ctx0, model.e_conv_1_w, mel, 1);
+            cur = ggml_add(ctx0, cur, model.e_conv_1_b);
+
+            cur = ggml_gelu(ctx0, cur);
+
+            cur = whisper_conv_1d_ph_f32(ctx0, model.e_conv_2_w, cur, 2);
+            cur = ggml_add(ctx0, cur, model.e_conv_2_b);
+
+            cur = ggml_gelu(ctx0, cur);
+        } else {
             cur = ggml_conv_1d_ph(ctx0, model.e_conv_1_w, mel, 1, 1);
             cur = ggml_add(ctx0, cur, model.e_conv_1_b);
 
@@ -3026,6 +3074,437 @@ static bool whisper_decode_internal(
     return !(abort_callback && abort_callback(abort_callback_data));
 }
 
+// One decoder step for several states at once (see whisper_decode_states): the products with
+// the decoder's weights run once over the tokens of all parts, while each part's
+// self-attention and cross-attention run on its own state's caches, as in
+// whisper_build_graph_decoder. Each part's tokens are a contiguous range of the batch.
+struct whisper_decode_part {
+    whisper_state * state;
+    int32_t         n_tokens;
+    int32_t         offset;   // index of the part's first token in the batch
+};
+
+static struct ggml_cgraph * whisper_build_graph_decoder_parts(
+         whisper_context & wctx,
+    whisper_decode_group & group,
+    const std::vector<whisper_decode_part> & parts,
+                     int   n_tokens) {
+    const auto & model   = wctx.model;
+    const auto & hparams = model.hparams;
+
+    const int n_state = hparams.n_text_state;
+    const int n_head  = hparams.n_text_head;
+    const int n_layer = hparams.n_text_layer;
+
+    const int n_state_head = n_state/n_head;
+
+    const float KQscale = pow(float(n_state_head), -0.25);
+
+    struct ggml_init_params params = {
+        /*.mem_size   =*/ group.meta.size(),
+        /*.mem_buffer =*/ group.meta.data(),
+        /*.no_alloc   =*/ true,
+    };
+
+    struct ggml_context * ctx0 = ggml_init(params);
+
+    ggml_cgraph * gf = ggml_new_graph_custom(ctx0, group.graph_size, false);
+
+    struct ggml_tensor * embd = ggml_new_tensor_1d(ctx0, GGML_TYPE_I32, n_tokens);
+    ggml_set_name(embd, "embd");
+    ggml_set_input(embd);
+
+    struct ggml_tensor * position = ggml_new_tensor_1d(ctx0, GGML_TYPE_I32, n_tokens);
+    ggml_set_name(position, "position");
+    ggml_set_input(position);
+
+    std::vector<struct ggml_tensor *> KQ_masks(parts.size());
+    for (size_t p = 0; p < parts.size(); ++p) {
+        KQ_masks[p] = ggml_new_tensor_3d(ctx0, GGML_TYPE_F32, parts[p].state->kv_self.n, parts[p].n_tokens, 1);
+        ggml_format_name(KQ_masks[p], "KQ_mask_%d", (int) p);
+        ggml_set_input(KQ_masks[p]);
+    }
+
+    // the columns of `t` (n_state x n_tokens) that belong to part p
+    auto part_cols = [&](struct ggml_tensor * t, size_t p) {
+        return ggml_view_2d(ctx0, t, t->ne[0], parts[p].n_tokens, t->nb[1], parts[p].offset*t->nb[1]);
+    };
+
+    // the same columns seen as n_state_head x n_head x n_tokens, permuted for attention
+    auto part_heads = [&](struct ggml_tensor * t, size_t p) {
+        return ggml_permute(ctx0,
+                ggml_view_3d(ctx0, t, n_state_head, n_head, parts[p].n_tokens,
+                    ggml_element_size(t)*n_state_head, t->nb[1], parts[p].offset*t->nb[1]),
+                0, 2, 1, 3);
+    };
+
+    // token encoding + position encoding
+    struct ggml_tensor * cur =
+        ggml_add(ctx0,
+                ggml_get_rows(ctx0, model.d_te, embd),
+                ggml_get_rows(ctx0, model.d_pe, position));
+
+    struct ggml_tensor * inpL = cur;
+
+    for (int il = 0; il < n_layer; ++il) {
+        const auto & layer = model.layers_decoder[il];
+
+        // norm
+        {
+            cur = ggml_norm(ctx0, inpL, hparams.eps);
+
+            // cur = ln_0_w*cur + ln_0_b
+            cur = ggml_add(ctx0,
+                    ggml_mul(ctx0,
+                        cur,
+                        layer.attn_ln_0_w),
+                    layer.attn_ln_0_b);
+        }
+
+        // self-attention
+        {
+            struct ggml_tensor * Qcur = ggml_mul_mat(ctx0,
+                    layer.attn_q_w,
+                    cur);
+
+            Qcur = ggml_add(ctx0,
+                        Qcur,
+                        layer.attn_q_b);
+
+            Qcur = ggml_scale(ctx0, Qcur, KQscale);
+
+            // note: no bias for Key
+            struct ggml_tensor * Kcur = ggml_mul_mat(ctx0,
+                    layer.attn_k_w,
+                    cur);
+
+            Kcur = ggml_scale(ctx0, Kcur, KQscale);
+
+            struct ggml_tensor * Vcur = ggml_mul_mat(ctx0,
+                    layer.attn_v_w,
+                    cur);
+
+            Vcur = ggml_add(ctx0,
+                        Vcur,
+                        layer.attn_v_b);
+
+            struct ggml_tensor * out = nullptr;
+
+            for (size_t p = 0; p < parts.size(); ++p) {
+                auto & kv_self = parts[p].state->kv_self;
+
+                const int n_ctx    = kv_self.size;
+                const int n_kv     = kv_self.n;
+                const int kv_head  = kv_self.head;
+                const int n_tok    = parts[p].n_tokens;
+
+                // store key and value to the part's memory
+                {
+                    struct ggml_tensor * k = ggml_view_1d(ctx0, kv_self.k, n_tok*n_state,
+                            (ggml_element_size(kv_self.k)*n_state)*(il*n_ctx + kv_head));
+
+                    struct ggml_tensor * v = ggml_view_2d(ctx0, kv_self.v, n_tok, n_state,
+                            (   n_ctx)*ggml_element_size(kv_self.v),
+                            (il*n_ctx)*ggml_element_size(kv_self.v)*n_state + kv_head*ggml_element_size(kv_self.v));
+
+                    ggml_build_forward_expand(gf, ggml_cpy(ctx0, part_cols(Kcur, p), k));
+                    ggml_build_forward_expand(gf, ggml_cpy(ctx0, ggml_transpose(ctx0, part_cols(Vcur, p)), v));
+                }
+
+                struct ggml_tensor * Q = part_heads(Qcur, p);
+
+                struct ggml_tensor * K =
+                    ggml_view_3d(ctx0, kv_self.k,
+                            n_state_head, n_kv, n_head,
+                            ggml_element_size(kv_self.k)*n_state,
+                            ggml_element_size(kv_self.k)*n_state_head,
+                            ggml_element_size(kv_self.k)*n_state*n_ctx*il);
+
+                // K * Q
+                struct ggml_tensor * KQ = ggml_mul_mat(ctx0, K, Q);
+
+                struct ggml_tensor * KQ_soft_max = ggml_soft_max_ext(ctx0, KQ, KQ_masks[p], 1.0f, 0.0f);
+
+                struct ggml_tensor * V =
+                    ggml_view_3d(ctx0, kv_self.v,
+                            n_kv, n_state_head, n_head,
+                            n_ctx*ggml_element_size(kv_self.v),
+                            n_ctx*ggml_element_size(kv_self.v)*n_state_head,
+                            n_ctx*ggml_element_size(kv_self.v)*n_state*il);
+
+                struct ggml_tensor * KQV = ggml_mul_mat(ctx0, V, KQ_soft_max);
+
+                struct ggml_tensor * KQV_merged = ggml_permute(ctx0, KQV, 0, 2, 1, 3);
+
+                struct ggml_tensor * part_out = ggml_cont_2d(ctx0, KQV_merged, n_state, n_tok);
+
+                out = out ? ggml_concat(ctx0, out, part_out, 1) : part_out;
+            }
+
+            cur = out;
+        }
+
+        // projection
+        {
+            cur = ggml_mul_mat(ctx0,
+                    layer.attn_ln_1_w,
+                    cur);
+
+            cur = ggml_add(ctx0,
+                    cur,
+                    layer.attn_ln_1_b);
+        }
+
+        // add the input
+        struct ggml_tensor * inpCA = ggml_add(ctx0, cur, inpL);
+
+        // norm
+        {
+            cur = ggml_norm(ctx0, inpCA, hparams.eps); // note: we use inpCA here
+
+            // cur = ln_0_w*cur + ln_0_b
+            cur = ggml_add(ctx0,
+                    ggml_mul(ctx0,
+                        cur,
+                        layer.cross_attn_ln_0_w),
+                    layer.cross_attn_ln_0_b);
+        }
+
+        // cross-attention, each part on its own state's encoder output
+        {
+            struct ggml_tensor * Qcur = ggml_mul_mat(ctx0,
+                    layer.cross_attn_q_w,
+                    cur);
+
+            Qcur = ggml_add(ctx0,
+                        Qcur,
+                        layer.cross_attn_q_b);
+
+            struct ggml_tensor * out = nullptr;
+
+            for (size_t p = 0; p < parts.size(); ++p) {
+                const auto & wstate = *parts[p].state;
+
+                const int n_audio_ctx = wstate.exp_n_audio_ctx > 0 ? wstate.exp_n_audio_ctx : hparams.n_audio_ctx;
+
+                struct ggml_tensor * Q = part_heads(Qcur, p);
+
+                struct ggml_tensor * Kcross =
+                    ggml_view_3d(ctx0, wstate.kv_cross.k,
+                            n_state_head, n_audio_ctx, n_head,
+                            ggml_element_size(wstate.kv_cross.k)*n_state,
+                            ggml_element_size(wstate.kv_cross.k)*n_state_head,
+                            ggml_element_size(wstate.kv_cross.k)*n_state*n_audio_ctx*il);
+
+                struct ggml_tensor * Vcross =
+                    ggml_view_3d(ctx0, wstate.kv_cross.v,
+                            n_audio_ctx, n_state_head, n_head,
+                            n_audio_ctx*ggml_element_size(wstate.kv_cross.v),
+                            n_audio_ctx*ggml_element_size(wstate.kv_cross.v)*n_state_head,
+                            n_audio_ctx*ggml_element_size(wstate.kv_cross.v)*n_state*il);
+
+                // K * Q
+                struct ggml_tensor * KQ = ggml_mul_mat(ctx0, Kcross, Q);
+
+                struct ggml_tensor * KQ_soft_max = ggml_soft_max_ext(ctx0, KQ, nullptr, KQscale, 0.0f);
+
+                struct ggml_tensor * KQV = ggml_mul_mat(ctx0, Vcross, KQ_soft_max);
+
+                struct ggml_tensor * KQV_merged = ggml_permute(ctx0, KQV, 0, 2, 1, 3);
+
+                struct ggml_tensor * part_out = ggml_cont_2d(ctx0, KQV_merged, n_state, parts[p].n_tokens);
+
+                out = out ? ggml_concat(ctx0, out, part_out, 1) : part_out;
+            }
+
+            cur = out;
+        }
+
+        // projection
+        {
+            cur = ggml_mul_mat(ctx0,
+                    layer.cross_attn_ln_1_w,
+                    cur);
+
+            cur = ggml_add(ctx0,
+                    cur,
+                    layer.cross_attn_ln_1_b);
+        }
+
+        // add the input
+        cur = ggml_add(ctx0, cur, inpCA);
+
+        struct ggml_tensor * inpFF = cur;
+
+        // feed-forward network
+        {
+            // norm
+            {
+                cur = ggml_norm(ctx0, inpFF, hparams.eps);
+
+                // cur = mlp_ln_w*cur + mlp_ln_b
+                cur = ggml_add(ctx0,
+                        ggml_mul(ctx0,
+                            cur,
+                            layer.mlp_ln_w),
+                        layer.mlp_ln_b);
+            }
+
+            // fully connected
+            cur = ggml_mul_mat(ctx0,
+                    layer.mlp_0_w,
+                    cur);
+
+            cur = ggml_add(ctx0,
+                    cur,
+                    layer.mlp_0_b);
+
+            // GELU activation
+            cur = ggml_gelu(ctx0, cur);
+
+            // projection
+            cur = ggml_mul_mat(ctx0,
+                    layer.mlp_1_w,
+                    cur);
+
+            cur = ggml_add(ctx0,
+                    cur,
+                    layer.mlp_1_b);
+        }
+
+        inpL = ggml_add(ctx0, cur, inpFF);
+    }
+
+    cur = inpL;
+
+    // norm
+    {
+        cur = ggml_norm(ctx0, cur, hparams.eps);
+
+        cur = ggml_add(ctx0,
+                ggml_mul(ctx0,
+                    cur,
+                    model.d_ln_w),
+                model.d_ln_b);
+    }
+
+    struct ggml_tensor * logits = ggml_mul_mat(ctx0, model.d_te, cur);
+
+    ggml_build_forward_expand(gf, logits);
+
+    ggml_free(ctx0);
+
+    return gf;
+}
+
+static bool whisper_decode_parts(
+         whisper_context & wctx,
+    whisper_decode_group & group,
+    const std::vector<whisper_decode_part> & parts,
+               const int   n_threads) {
+    const int64_t t_start_us = ggml_time_us();
+
+    const int n_vocab = wctx.model.hparams.n_vocab;
+
+    int n_tokens = 0;
+    for (const auto & part : parts) {
+        n_tokens += part.n_tokens;
+    }
+
+    // find a KV slot for each part's batch in its own state
+    for (const auto & part : parts) {
+        auto & kv_self = part.state->kv_self;
+
+        if (!whisper_kv_cache_find_slot(kv_self, part.state->batch)) {
+            return false;
+        }
+
+        const uint32_t pad = whisper_kv_cache_get_padding(wctx);
+        kv_self.n = std::min(kv_self.size, std::max(pad, GGML_PAD(whisper_kv_cache_cell_max(kv_self), pad)));
+    }
+
+    auto & sched = group.sched;
+
+    ggml_cgraph * gf = whisper_build_graph_decoder_parts(wctx, group, parts, n_tokens);
+
+    if (!ggml_backend_sched_alloc_graph(sched, gf)) {
+        return false;
+    }
+
+    // set the inputs
+    {
+        std::vector<int32_t> tokens(n_tokens);
+        std::vector<int32_t> positions(n_tokens);
+        for (const auto & part : parts) {
+            const auto & batch = part.state->batch;
+            for (int i = 0; i < part.n_tokens; ++i) {
+                tokens   [part.offset + i] = batch.token[i];
+                positions[part.offset + i] = batch.pos[i];
+            }
+        }
+
+        ggml_backend_tensor_set(ggml_graph_get_tensor(gf, "embd"),     tokens.data(),    0, n_tokens*sizeof(int32_t));
+        ggml_backend_tensor_set(ggml_graph_get_tensor(gf, "position"), positions.data(), 0, n_tokens*sizeof(int32_t));
+    }
+
+    for (size_t p = 0; p < parts.size(); ++p) {
+        char name[GGML_MAX_NAME];
+        snprintf(name, sizeof(name), "KQ_mask_%d", (int) p);
+        struct ggml_tensor * KQ_mask = ggml_graph_get_tensor(gf, name);
+
+        const auto & kv_self = parts[p].state->kv_self;
+        const auto & batch   = parts[p].state->batch;
+
+        const int32_t n_kv = kv_self.n;
+
+        group.inp_mask.resize(ggml_nelements(KQ_mask));
+
+        float * data = group.inp_mask.data();
+        memset(data, 0, ggml_nbytes(KQ_mask));
+
+        for (int j = 0; j < parts[p].n_tokens; ++j) {
+            const whisper_pos    pos    = batch.pos[j];
+            const whisper_seq_id seq_id = batch.seq_id[j][0];
+
+            for (int i = 0; i < n_kv; ++i) {
+                if (!kv_self.cells[i].has_seq_id(seq_id) || kv_self.cells[i].pos > pos) {
+                    data[j*n_kv + i] = -INFINITY;
+                }
+            }
+        }
+
+        ggml_backend_tensor_set(KQ_mask, data, 0, ggml_nbytes(KQ_mask));
+    }
+
+    struct ggml_tensor * logits = ggml_graph_node(gf, -1);
+
+    if (!ggml_graph_compute_helper(sched, gf, n_threads)) {
+        return false;
+    }
+
+    for (const auto & part : parts) {
+        auto & logits_out = part.state->logits;
+        const auto & batch = part.state->batch;
+
+        logits_out.resize(part.n_tokens*n_vocab);
+        for (int i = 0; i < part.n_tokens; i++) {
+            if (batch.logits[i] == 0) {
+                continue;
+            }
+            ggml_backend_tensor_get(logits, logits_out.data() + (n_vocab*i), sizeof(float)*(n_vocab*(part.offset + i)), sizeof(float)*n_vocab);
+        }
+    }
+
+    // each state is charged its share of the step
+    const int64_t t_us = ggml_time_us() - t_start_us;
+    for (const auto & part : parts) {
+        part.state->t_batchd_us += t_us*part.n_tokens/n_tokens;
+        part.state->n_batchd    += part.n_tokens;
+    }
+
+    return true;
+}
+
 //  500 -> 00:05.000
 // 6000 -> 01:00.000
 static std::string to_timestamp(int64_t t, bool comma = false) {
@@ -3091,10 +3570,16 @@ static void dft(const float* in, int N, float* out) {
         float re = 0;
         float im = 0;
 
+        // idx = (k * n * sin_cos_step) % SIN_COS_N_COUNT, kept by addition (no division per term)
+        const int step = (k * sin_cos_step) % SIN_COS_N_COUNT;
+        int idx = 0;
         for (int n = 0; n < N; n++) {
-            int idx = (k * n * sin_cos_step) % (SIN_COS_N_COUNT); // t = 2*M_PI*k*n/N
-            re += in[n]*global_cache.cos_vals[idx]; // cos(t)
+            re += in[n]*global_cache.cos_vals[idx]; // cos(t), t = 2*M_PI*k*n/N
             im -= in[n]*global_cache.sin_vals[idx]; // sin(t)
+            idx += step;
+            if (idx >= SIN_COS_N_COUNT) {
+                idx -= SIN_COS_N_COUNT;
+            }
         }
 
         out[k*2 + 0] = re;
@@ -3162,6 +3647,26 @@ static void log_mel_spectrogram_worker_thread(int ith, const float * hann, const
     // make sure n_fft == 1 + (WHISPER_N_FFT / 2), bin_0 to bin_nyquist
     assert(n_fft == 1 + (frame_size / 2));
 
+    // Each mel filter is non-zero over a few bins only: the groups of 4 bins (as summed below)
+    // that hold its non-zero weights. Groups of zeros add exactly 0, so the sums are unchanged.
+    const int n_groups = n_fft / 4;
+    std::vector<int> group_lo(mel.n_mel, 0);
+    std::vector<int> group_hi(mel.n_mel, 0);
+    for (int j = 0; j < mel.n_mel; j++) {
+        int lo = n_groups;
+        int hi = 0;
+        for (int g = 0; g < n_groups; g++) {
+            for (int k = 4*g; k < 4*g + 4; k++) {
+                if (filters.data[j * n_fft + k] != 0.0f) {
+                    lo = std::min(lo, g);
+                    hi = g + 1;
+                }
+            }
+        }
+        group_lo[j] = std::min(lo, hi);
+        group_hi[j] = hi;
+    }
+
     // calculate FFT only when fft_in are not all zero
     for (; i < std::min(n_samples / frame_step + 1, mel.n_len); i += n_threads) {
         const int offset = i * frame_step;
@@ -3189,8 +3694,8 @@ static void log_mel_spectrogram_worker_thread(int ith, const float * hann, const
         for (int j = 0; j < mel.n_mel; j++) {
             double sum = 0.0;
             // unroll loop (suggested by GH user @lunixbochs)
-            int k = 0;
-            for (k = 0; k < n_fft - 3; k += 4) {
+            int k = 4*group_lo[j];
+            for (; k < 4*group_hi[j]; k += 4) {
                 sum +=
                         fft_out[k + 0] * filters.data[j * n_fft + k + 0] +
                         fft_out[k + 1] * filters.data[j * n_fft + k + 1] +
@@ -3198,7 +3703,7 @@ static void log_mel_spectrogram_worker_thread(int ith, const float * hann, const
                         fft_out[k + 3] * filters.data[j * n_fft + k + 3];
             }
             // handle n_fft remainder
-            for (; k < n_fft; k++) {
+            for (k = 4*n_groups; k < n_fft; k++) {
                 sum += fft_out[k] * filters.data[j * n_fft + k];
             }
             sum = log10(std::max(sum, 1e-10));
@@ -4001,6 +4506,101 @@ int whisper_decode(struct whisper_context * ctx, const whisper_token * tokens, i
     }
 
     return whisper_decode_with_state(ctx, ctx->state, tokens, n_tokens, n_past, n_threads);
+}
+
+struct whisper_decode_group * whisper_decode_group_init(struct whisper_context * ctx, int n_states_max) {
+    if (ctx == nullptr || n_states_max < 1) {
+        WHISPER_LOG_ERROR("%s: a context and n_states_max >= 1 are needed\n", __func__);
+        return nullptr;
+    }
+
+    auto * group = new whisper_decode_group;
+
+    group->ctx          = ctx;
+    group->n_states_max = n_states_max;
+    group->graph_size   = WHISPER_MAX_NODES + n_states_max*ctx->model.hparams.n_text_layer*64;
+
+    try {
+        group->backends = whisper_backend_init(ctx->params);
+    } catch (const std::exception & e) {
+        WHISPER_LOG_ERROR("%s: %s\n", __func__, e.what());
+        delete group;
+        return nullptr;
+    }
+
+    group->sched = ggml_backend_sched_new(group->backends.data(), nullptr, group->backends.size(), group->graph_size, false, true);
+    group->meta.resize(ggml_tensor_overhead()*group->graph_size + ggml_graph_overhead_custom(group->graph_size, false));
+
+    return group;
+}
+
+void whisper_decode_group_free(struct whisper_decode_group * group) {
+    if (group == nullptr) {
+        return;
+    }
+
+    ggml_backend_sched_free(group->sched);
+
+    for (auto & backend : group->backends) {
+        ggml_backend_free(backend);
+    }
+
+    delete group;
+}
+
+int whisper_decode_group_run(
+        struct whisper_decode_group * group,
+               struct whisper_state ** states,
+          const whisper_token * const * tokens,
+                           const int * n_tokens,
+                           const int * n_past,
+                                 int   n_states,
+                                 int   n_threads) {
+    if (group == nullptr || states == nullptr || tokens == nullptr || n_tokens == nullptr || n_past == nullptr) {
+        WHISPER_LOG_ERROR("%s: null argument\n", __func__);
+        return -1;
+    }
+    if (n_states < 1 || n_states > group->n_states_max) {
+        WHISPER_LOG_ERROR("%s: %d states, the group takes 1 to %d\n", __func__, n_states, group->n_states_max);
+        return -1;
+    }
+    if (group->ctx->params.flash_attn) {
+        WHISPER_LOG_ERROR("%s: not available with flash attention\n", __func__);
+        return -2;
+    }
+
+    const int n_text_ctx = group->ctx->model.hparams.n_text_ctx;
+
+    std::vector<whisper_decode_part> parts(n_states);
+
+    int offset = 0;
+    for (int i = 0; i < n_states; ++i) {
+        whisper_state * state = states[i];
+        if (state == nullptr || tokens[i] == nullptr || n_tokens[i] < 1 || n_past[i] < 0 || n_tokens[i] > n_text_ctx || n_past[i] + n_tokens[i] > (int) state->kv_self.size) {
+            WHISPER_LOG_ERROR("%s: state %d: bad state, tokens or positions\n", __func__, i);
+            return -1;
+        }
+        for (int j = 0; j < i; ++j) {
+            if (states[j] == state) {
+                WHISPER_LOG_ERROR("%s: state %d appears twice\n", __func__, i);
+                return -1;
+            }
+        }
+
+        whisper_batch_prep_legacy(state->batch, tokens[i], n_tokens[i], n_past[i], 0);
+
+        whisper_kv_cache_seq_rm(state->kv_self, 0, n_past[i], -1);
+
+        parts[i] = { state, n_tokens[i], offset };
+        offset += n_tokens[i];
+    }
+
+    if (!whisper_decode_parts(*group->ctx, *group, parts, n_threads)) {
+        WHISPER_LOG_ERROR("%s: failed to eval\n", __func__);
+        return 1;
+    }
+
+    return 0;
 }
 
 int whisper_tokenize(struct whisper_context * ctx, const char * text, whisper_token * tokens, int n_max_tokens) {

@@ -14,6 +14,11 @@ mkdir -p "$prefix/lib/pkgconfig" "$prefix/include"
 install -m 0755 target/release/libstenograph.so "$prefix/lib/libstenograph.so"
 install -m 0644 target/release/libstenograph.a "$prefix/lib/libstenograph.a"
 install -m 0644 include/stenograph.h "$prefix/include/stenograph.h"
-sed -e "s|@PREFIX@|$prefix|" -e "s|@VERSION@|$version|" bindings-c/stenograph.pc.in \
+# whisper.cpp built with oneDNN's int8 GEMM (when libdnnl-dev is installed) needs it linked too.
+dnnl_libs=""
+if nm -u target/release/libstenograph.a 2>/dev/null | grep dnnl_gemm_u8s8s32 >/dev/null; then
+  dnnl_libs=" -ldnnl -lgomp"
+fi
+sed -e "s|@PREFIX@|$prefix|" -e "s|@VERSION@|$version|" -e "s|@DNNL_LIBS@|$dnnl_libs|" bindings-c/stenograph.pc.in \
   >"$prefix/lib/pkgconfig/stenograph.pc"
 echo "installed stenograph $version under $prefix"

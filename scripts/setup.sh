@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what building and testing Stenograph needs on Debian/Ubuntu: a C toolchain, cmake and
-# libclang (bundled libopus, whisper.cpp), OpenBLAS (the encoder's matrix products), and the audio tools the tests use to make fixtures
+# libclang (bundled libopus, whisper.cpp), OpenBLAS (the encoder's matrix products) and oneDNN (int8
+# products for q8_0 models), and the audio tools the tests use to make fixtures
 # (ffmpeg, sox, espeak-ng), and Python for the faster-whisper parity check. Idempotent: does nothing when everything is present.
 set -euo pipefail
 
-packages=(build-essential cmake pkg-config libclang-dev clang libopenblas-dev ffmpeg sox libsox-fmt-all espeak-ng valgrind postgresql curl
+packages=(build-essential cmake pkg-config libclang-dev clang libopenblas-dev libdnnl-dev ffmpeg sox libsox-fmt-all espeak-ng valgrind postgresql curl
   python3 python3-venv python3-pip ca-certificates)
 
 # Node.js for the Node package (Debian's nodejs when no node is installed).

@@ -47,6 +47,12 @@ fn main() {
         } else {
             println!("cargo:rustc-link-lib=openblas");
         }
+        if use_dnnl() {
+            // oneDNN as Debian and Ubuntu build it runs on OpenMP; its thread count is set
+            // through libgomp.
+            println!("cargo:rustc-link-lib=dnnl");
+            println!("cargo:rustc-link-lib=gomp");
+        }
     }
     #[cfg(feature = "cuda")]
     {
@@ -260,6 +266,7 @@ fn main() {
         }
         config.define("BLAS_INCLUDE_DIRS", env::var("BLAS_INCLUDE_DIRS").unwrap());
         println!("cargo:rerun-if-env-changed=BLAS_INCLUDE_DIRS");
+        config.define("GGML_BLAS_DNNL", if use_dnnl() { "ON" } else { "OFF" });
     }
 
     if cfg!(feature = "metal") {
@@ -399,4 +406,26 @@ fn get_whisper_cpp_version(whisper_root: &std::path::Path) -> std::io::Result<Op
     }
 
     Ok(None)
+}
+
+/// Whether the BLAS backend gets oneDNN's int8 GEMM for q8_0 weights: `GGML_BLAS_DNNL=ON|OFF`
+/// decides; unset, it is on for a native x86-64 build when oneDNN's header is found next to
+/// the BLAS headers or in /usr/include.
+#[allow(dead_code)]
+fn use_dnnl() -> bool {
+    println!("cargo:rerun-if-env-changed=GGML_BLAS_DNNL");
+    match env::var("GGML_BLAS_DNNL") {
+        Ok(v) => matches!(v.to_ascii_uppercase().as_str(), "ON" | "1" | "TRUE" | "YES"),
+        Err(_) => {
+            let native = env::var("TARGET").ok() == env::var("HOST").ok();
+            if !native || env::var("CARGO_CFG_TARGET_ARCH").as_deref() != Ok("x86_64") {
+                return false;
+            }
+            let mut dirs = vec![PathBuf::from("/usr/include")];
+            if let Ok(d) = env::var("BLAS_INCLUDE_DIRS") {
+                dirs.insert(0, PathBuf::from(d));
+            }
+            dirs.iter().any(|d| d.join("dnnl.h").exists())
+        }
+    }
 }

@@ -2,7 +2,7 @@
 //! windows decoded one by one (`whisper_decode_with_state`): time per decoded token and memory
 //! per window, for 1 to 16 windows per step. Prints a Markdown table.
 //!
-//! Usage: `cargo run --release -p stenograph-benches --bin decode_group_report -- [MODEL]
+//! Usage: `cargo run --release -p stenograph-benches --bin decode_group_report -- [MODEL|FILE]
 //! [STEPS] [THREADS] [WINDOWS]` (default tiny.en, 64 steps per window, 1 thread, rows for 1 to
 //! 16 windows; WINDOWS gives one row, batched only, for profiling). Each window is a full
 //! 30 s encoder window of speech; every window runs exactly STEPS steps (the greedy token fed
@@ -55,7 +55,12 @@ fn main() {
             .collect()
     };
 
-    let path = Model::fetch_file(&model, &FetchOptions::default()).expect("model");
+    // A ggml file, or a registry name fetched into the cache.
+    let path = if std::path::Path::new(&model).is_file() {
+        std::path::PathBuf::from(&model)
+    } else {
+        Model::fetch_file(&model, &FetchOptions::default()).expect("model")
+    };
     let path = CString::new(path.to_str().unwrap()).unwrap();
     let sizes: Vec<usize> = only.map_or(vec![1, 2, 4, 8, 16], |n| vec![n]);
     let most = *sizes.last().unwrap();

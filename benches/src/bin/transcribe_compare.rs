@@ -264,6 +264,9 @@ fn build_raw_contender(dir: &Path) -> PathBuf {
             "-lggml-cpu",
             "-lggml-base",
             "-lopenblas",
+            // whisper.cpp's BLAS backend with oneDNN's int8 GEMM (built when libdnnl-dev is there).
+            "-ldnnl",
+            "-lgomp",
             "-lstdc++",
             "-lm",
             "-o",

@@ -1556,7 +1556,29 @@ inline static void ggml_vec_sum_bf16_ggf(const int n, float * s, const ggml_bf16
 inline static void ggml_vec_max_f32(const int n, float * s, const float * x) {
 #ifndef GGML_USE_ACCELERATE
     float max = -INFINITY;
-    for (int i = 0; i < n; ++i) {
+    int i = 0;
+#if defined(__AVX512F__)
+    if (n >= 16) {
+        __m512 vmax = _mm512_set1_ps(-INFINITY);
+        for (; i + 16 <= n; i += 16) {
+            vmax = _mm512_max_ps(vmax, _mm512_loadu_ps(x + i));
+        }
+        max = _mm512_reduce_max_ps(vmax);
+    }
+#elif defined(__AVX__)
+    if (n >= 8) {
+        __m256 vmax = _mm256_set1_ps(-INFINITY);
+        for (; i + 8 <= n; i += 8) {
+            vmax = _mm256_max_ps(vmax, _mm256_loadu_ps(x + i));
+        }
+        float lanes[8];
+        _mm256_storeu_ps(lanes, vmax);
+        for (int j = 0; j < 8; ++j) {
+            max = MAX(max, lanes[j]);
+        }
+    }
+#endif
+    for (; i < n; ++i) {
         max = MAX(max, x[i]);
     }
     *s = max;

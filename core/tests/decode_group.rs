@@ -7,6 +7,7 @@ mod common;
 use std::ffi::{CStr, CString};
 use std::path::PathBuf;
 
+use common::raw::{cpu_context, encoded_state};
 use common::speech::speak;
 use stenograph::audio::Audio;
 use stenograph::model::{FetchOptions, Model};
@@ -39,31 +40,15 @@ impl Windows {
     /// tiny.en on the CPU without flash attention, one state per clip, each clip encoded.
     fn encode(clips: &[Vec<f32>]) -> Self {
         let path: PathBuf = Model::fetch_file("tiny.en", &FetchOptions::default()).unwrap();
-        let path = CString::new(path.to_str().unwrap()).unwrap();
-        // SAFETY: plain C calls on valid arguments; every result is checked before use.
-        unsafe {
-            let mut params = sys::whisper_context_default_params();
-            params.use_gpu = false;
-            params.flash_attn = false;
-            let ctx = sys::whisper_init_from_file_with_params_no_state(path.as_ptr(), params);
-            assert!(!ctx.is_null(), "tiny.en loads");
-            let mut windows = Windows {
-                ctx,
-                states: Vec::new(),
-            };
-            for clip in clips {
-                let state = sys::whisper_init_state(ctx);
-                assert!(!state.is_null());
-                windows.states.push(state);
-                let n = clip.len() as i32;
-                assert_eq!(
-                    sys::whisper_pcm_to_mel_with_state(ctx, state, clip.as_ptr(), n, 1),
-                    0
-                );
-                assert_eq!(sys::whisper_encode_with_state(ctx, state, 0, 1), 0);
-            }
-            windows
+        let mut windows = Windows {
+            ctx: cpu_context(&path),
+            states: Vec::new(),
+        };
+        for clip in clips {
+            let state = encoded_state(windows.ctx, clip);
+            windows.states.push(state);
         }
+        windows
     }
 
     fn n_vocab(&self) -> usize {

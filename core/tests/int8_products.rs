@@ -4,34 +4,15 @@
 
 mod common;
 
-use std::ffi::{c_char, CStr, CString};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
+use common::raw::{blas_report, built_with_onednn, cosine, first_logits};
 use common::speech::{speak, speech_set, transcribe};
 use stenograph::audio::Audio;
 use stenograph::model::{FetchOptions, Model, QuantType};
 use stenograph::testing::eval::wer;
 use stenograph::testing::greedy_token;
-use whisper_rs::whisper_rs_sys as sys;
-
-/// What the BLAS backend reports for its int8 products, or `None` when it has none.
-fn int8_gemm() -> Option<String> {
-    // SAFETY: registry lookups by name; the function, when there, returns a static string.
-    unsafe {
-        let reg = sys::ggml_backend_reg_by_name(c"BLAS".as_ptr());
-        if reg.is_null() {
-            return None;
-        }
-        let f =
-            sys::ggml_backend_reg_get_proc_address(reg, c"ggml_backend_blas_int8_gemm".as_ptr());
-        if f.is_null() {
-            return None;
-        }
-        let f: extern "C" fn() -> *const c_char = std::mem::transmute(f);
-        Some(CStr::from_ptr(f()).to_string_lossy().into_owned())
-    }
-}
 
 /// tiny.en and its q8_0 quantization (made once per test binary).
 fn models() -> &'static (PathBuf, PathBuf) {
@@ -44,56 +25,10 @@ fn models() -> &'static (PathBuf, PathBuf) {
     })
 }
 
-/// The logits after the prompt (start of transcript, no timestamps) over one encoded window.
-fn first_logits(model: &Path, clip: &[f32]) -> Vec<f32> {
-    let path = CString::new(model.to_str().unwrap()).unwrap();
-    // SAFETY: plain C calls on valid arguments; every result is checked before use, and the
-    // state and context are freed once.
-    unsafe {
-        let mut params = sys::whisper_context_default_params();
-        params.use_gpu = false;
-        params.flash_attn = false;
-        let ctx = sys::whisper_init_from_file_with_params_no_state(path.as_ptr(), params);
-        assert!(!ctx.is_null());
-        let state = sys::whisper_init_state(ctx);
-        assert!(!state.is_null());
-        let n = clip.len() as i32;
-        assert_eq!(
-            sys::whisper_pcm_to_mel_with_state(ctx, state, clip.as_ptr(), n, 1),
-            0
-        );
-        assert_eq!(sys::whisper_encode_with_state(ctx, state, 0, 1), 0);
-        let prompt = [sys::whisper_token_sot(ctx), sys::whisper_token_not(ctx)];
-        assert_eq!(
-            sys::whisper_decode_with_state(ctx, state, prompt.as_ptr(), 2, 0, 1),
-            0
-        );
-        let n_vocab = sys::whisper_n_vocab(ctx) as usize;
-        let logits = sys::whisper_get_logits_from_state(state);
-        let last = std::slice::from_raw_parts(logits.add(n_vocab), n_vocab).to_vec();
-        sys::whisper_free_state(state);
-        sys::whisper_free(ctx);
-        last
-    }
-}
-
-fn cosine(a: &[f32], b: &[f32]) -> f64 {
-    let dot: f64 = a.iter().zip(b).map(|(x, y)| *x as f64 * *y as f64).sum();
-    let na: f64 = a.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
-    let nb: f64 = b.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
-    dot / (na * nb)
-}
-
 #[test]
 fn builds_with_onednn_have_int8_products() {
-    // whisper-rs-sys's build script turns them on for a native x86-64 build when oneDNN's
-    // header is installed (scripts/setup.sh installs libdnnl-dev); GGML_BLAS_DNNL=ON|OFF at
-    // build time decides instead.
-    let expected = match option_env!("GGML_BLAS_DNNL") {
-        Some(v) => matches!(v.to_ascii_uppercase().as_str(), "ON" | "1" | "TRUE" | "YES"),
-        None => cfg!(target_arch = "x86_64") && Path::new("/usr/include/dnnl.h").exists(),
-    };
-    let found = int8_gemm();
+    let expected = built_with_onednn();
+    let found = blas_report(c"ggml_backend_blas_int8_gemm");
     assert_eq!(found.is_some(), expected, "int8 GEMM: {found:?}");
     if let Some(name) = found {
         assert!(name.starts_with("oneDNN int8 GEMM"), "{name}");

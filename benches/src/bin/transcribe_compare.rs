@@ -250,29 +250,29 @@ fn build_raw_contender(dir: &Path) -> PathBuf {
     let source = root().join("benches/c/whisper_full_bench.c");
     let include = format!("-I{}", out.join("include").display());
     let lib = format!("-L{}", out.join("lib").display());
-    run(
-        "cc",
-        &[
-            "-O2",
-            "-pthread",
-            &include,
-            source.to_str().unwrap(),
-            &lib,
-            "-lwhisper",
-            "-lggml",
-            "-lggml-blas",
-            "-lggml-cpu",
-            "-lggml-base",
-            "-lopenblas",
-            // whisper.cpp's BLAS backend with oneDNN's int8 GEMM (built when libdnnl-dev is there).
-            "-ldnnl",
-            "-lgomp",
-            "-lstdc++",
-            "-lm",
-            "-o",
-            exe.to_str().unwrap(),
-        ],
-    );
+    // whisper.cpp's BLAS backend calls oneDNN when it was built with it (libdnnl-dev there).
+    let blas = std::fs::read(out.join("lib/libggml-blas.a")).unwrap_or_default();
+    let onednn: &[&str] = if blas.windows(5).any(|w| w == b"dnnl_") {
+        &["-ldnnl", "-lgomp"]
+    } else {
+        &[]
+    };
+    let mut args = vec![
+        "-O2",
+        "-pthread",
+        &include,
+        source.to_str().unwrap(),
+        &lib,
+        "-lwhisper",
+        "-lggml",
+        "-lggml-blas",
+        "-lggml-cpu",
+        "-lggml-base",
+        "-lopenblas",
+    ];
+    args.extend_from_slice(onednn);
+    args.extend_from_slice(&["-lstdc++", "-lm", "-o", exe.to_str().unwrap()]);
+    run("cc", &args);
     exe
 }
 

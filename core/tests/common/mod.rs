@@ -4,6 +4,7 @@
 
 pub mod counting;
 pub mod http;
+pub mod raw;
 pub mod speech;
 pub mod virtual_wav;
 

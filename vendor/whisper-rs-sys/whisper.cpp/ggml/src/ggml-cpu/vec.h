@@ -992,10 +992,46 @@ inline static void ggml_vec_gelu_erf_f16(const int n, ggml_fp16_t * y, const ggm
     }
 }
 
+#if defined(__ARM_FEATURE_SVE) && defined(__aarch64__)
+#elif defined(__ARM_NEON) && defined(__aarch64__)
+#elif defined(__AVX512F__) && defined(__AVX512DQ__)
+#define GGML_VEC_GELU_AVX512
+inline static __m512 ggml_v_expf(__m512 x);
+#elif defined(__AVX2__) && defined(__FMA__)
+#define GGML_VEC_GELU_AVX2
+inline static __m256 ggml_v_expf(__m256 x);
+#endif
+
 #ifdef GGML_GELU_FP16
 inline static void ggml_vec_gelu_f32(const int n, float * y, const float * x) {
+    int i0 = 0;
+    // with vector exp: 0.5*x*(1 + tanh(z)) = x/(1 + exp(-2z)), z = sqrt(2/pi)*x*(1 + a*x^2),
+    // in f32 instead of the f16 table (large |x| come out as 0 and x, as from the table)
+#if defined(GGML_VEC_GELU_AVX512)
+    {
+        const __m512 c   = _mm512_set1_ps(-2.0f*SQRT_2_OVER_PI);
+        const __m512 a   = _mm512_set1_ps(GELU_COEF_A);
+        const __m512 one = _mm512_set1_ps(1.0f);
+        for (; i0 + 16 <= n; i0 += 16) {
+            const __m512 v = _mm512_loadu_ps(x + i0);
+            const __m512 z = _mm512_mul_ps(_mm512_mul_ps(c, v), _mm512_fmadd_ps(_mm512_mul_ps(a, v), v, one));
+            _mm512_storeu_ps(y + i0, _mm512_div_ps(v, _mm512_add_ps(one, ggml_v_expf(z))));
+        }
+    }
+#elif defined(GGML_VEC_GELU_AVX2)
+    {
+        const __m256 c   = _mm256_set1_ps(-2.0f*SQRT_2_OVER_PI);
+        const __m256 a   = _mm256_set1_ps(GELU_COEF_A);
+        const __m256 one = _mm256_set1_ps(1.0f);
+        for (; i0 + 8 <= n; i0 += 8) {
+            const __m256 v = _mm256_loadu_ps(x + i0);
+            const __m256 z = _mm256_mul_ps(_mm256_mul_ps(c, v), _mm256_fmadd_ps(_mm256_mul_ps(a, v), v, one));
+            _mm256_storeu_ps(y + i0, _mm256_div_ps(v, _mm256_add_ps(one, ggml_v_expf(z))));
+        }
+    }
+#endif
     uint16_t t;
-    for (int i = 0; i < n; ++i) {
+    for (int i = i0; i < n; ++i) {
         if (x[i] <= -10.0f) {
             y[i] = 0.0f;
         } else if (x[i] >= 10.0f) {

@@ -1,6 +1,11 @@
-//! ggml CPU kernels changed by the vendored patches, run through ggml's own graph API and
-//! checked against the formulas they implement.
+//! CPU kernels changed by the vendored patches, checked against the formulas they implement:
+//! ggml's GELU through ggml's own graph API, whisper.cpp's log-softmax over the vocabulary
+//! through the token probabilities `whisper_full` reports.
 
+mod common;
+
+use stenograph::audio::Audio;
+use stenograph::model::{FetchOptions, Model};
 use whisper_rs::whisper_rs_sys as sys;
 
 /// ggml's GELU (tanh form) over `xs`, computed by the CPU backend on one thread.
@@ -75,4 +80,40 @@ fn gelu_matches_its_formula() {
     );
     assert!(far[..16].iter().all(|y| *y == 0.0), "{far:?}");
     assert!(far[16..].iter().all(|y| *y == 100.0), "{far:?}");
+}
+
+#[test]
+fn token_probabilities_are_the_softmax_of_the_logits() {
+    let path = Model::fetch_file("tiny.en", &FetchOptions::default()).unwrap();
+    let model = Model::load(path).unwrap();
+    let audio = Audio::from_path(common::speech_wav()).unwrap();
+    let mut state = stenograph::testing::whisper_context(&model)
+        .create_state()
+        .unwrap();
+    state
+        .full(common::speech::parity_params(), audio.samples())
+        .unwrap();
+    let mut probs = Vec::new();
+    for segment in state.as_iter() {
+        for j in 0..segment.n_tokens() {
+            let d = segment.get_token(j).unwrap().token_data();
+            // Each token's probability is exp of its log-probability, and both are those of a
+            // distribution: log p <= 0, 0 < p <= 1.
+            assert!(d.plog <= 0.0, "log p {} > 0", d.plog);
+            assert!(d.p > 0.0 && d.p <= 1.0, "p {}", d.p);
+            let expected = (d.plog as f64).exp();
+            assert!(
+                (d.p as f64 - expected).abs() <= 4e-7 * expected + 1e-37,
+                "p {} against exp(log p) {expected}",
+                d.p
+            );
+            probs.push(d.p);
+        }
+    }
+    assert!(probs.len() >= 10, "{} tokens", probs.len());
+    // Clear synthetic speech: the greedy tokens are mostly sure ones, as they are only with the
+    // logits normalized over the whole vocabulary.
+    probs.sort_by(f32::total_cmp);
+    let median = probs[probs.len() / 2];
+    assert!(median > 0.5, "median token probability {median}: {probs:?}");
 }

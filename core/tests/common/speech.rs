@@ -42,12 +42,9 @@ pub fn speech_set(dir: &Path) -> Vec<(PathBuf, &'static str)> {
         .collect()
 }
 
-/// Greedy, English, one thread, no context: the settings used for parity checks.
-pub fn transcribe(model: &Model, wav: &Path) -> String {
-    let audio = Audio::from_path(wav).unwrap();
-    let mut state = stenograph::testing::whisper_context(model)
-        .create_state()
-        .unwrap();
+/// whisper.cpp's parameters for parity checks: greedy, English, one thread, no context, no
+/// temperature fallback, nothing printed.
+pub fn parity_params() -> FullParams<'static, 'static> {
     let mut p = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
     p.set_language(Some("en"));
     p.set_n_threads(1);
@@ -56,7 +53,16 @@ pub fn transcribe(model: &Model, wav: &Path) -> String {
     p.set_print_progress(false);
     p.set_print_realtime(false);
     p.set_print_timestamps(false);
-    state.full(p, audio.samples()).unwrap();
+    p
+}
+
+/// Transcribes with [`parity_params`].
+pub fn transcribe(model: &Model, wav: &Path) -> String {
+    let audio = Audio::from_path(wav).unwrap();
+    let mut state = stenograph::testing::whisper_context(model)
+        .create_state()
+        .unwrap();
+    state.full(parity_params(), audio.samples()).unwrap();
     state
         .as_iter()
         .map(|s| s.to_str_lossy().unwrap().into_owned())

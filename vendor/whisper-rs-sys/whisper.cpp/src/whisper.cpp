@@ -34,6 +34,10 @@
 #include <thread>
 #include <vector>
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#endif
+
 #ifdef _MSC_VER
 #include <codecvt>
 #endif
@@ -6748,13 +6752,72 @@ static const std::vector<std::string> non_speech_tokens = {
     "♪♪♪","♩", "♪", "♫", "♬", "♭", "♮", "♯"
 };
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+// exp over AVX-512 vectors: Cephes' expf polynomial on x - n*ln(2), scaled by 2^n (within 4e-7;
+// inputs below -87.3 give the smallest normal float, not 0)
+__attribute__((target("avx512f")))
+static inline __m512 whisper_v_expf(__m512 x) {
+    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.3365f)), _mm512_set1_ps(88.7228f));
+    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    return _mm512_scalef_ps(p, n);
+}
+
+// sum of exp(x[i] - x_max) over the finite x[i], from i0 on; returns where it stopped
+__attribute__((target("avx512f")))
+static int whisper_sum_exp_avx512(const float * x, int n, float x_max, float & sum) {
+    const __m512 vmax = _mm512_set1_ps(x_max);
+    const __m512 ninf = _mm512_set1_ps(-INFINITY);
+    __m512 acc = _mm512_setzero_ps();
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m512 v = _mm512_loadu_ps(x + i);
+        const __mmask16 finite = _mm512_cmp_ps_mask(v, ninf, _CMP_GT_OQ);
+        acc = _mm512_mask_add_ps(acc, finite, acc, whisper_v_expf(_mm512_sub_ps(v, vmax)));
+    }
+    sum += _mm512_reduce_add_ps(acc);
+    return i;
+}
+
+// y[i] = exp(x[i]) where logits[i] is finite, else 0; returns where it stopped
+__attribute__((target("avx512f")))
+static int whisper_exp_avx512(const float * logits, const float * x, float * y, int n) {
+    const __m512 ninf = _mm512_set1_ps(-INFINITY);
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __mmask16 finite = _mm512_cmp_ps_mask(_mm512_loadu_ps(logits + i), ninf, _CMP_NEQ_OQ);
+        _mm512_storeu_ps(y + i, _mm512_maskz_mov_ps(finite, whisper_v_expf(_mm512_loadu_ps(x + i))));
+    }
+    return i;
+}
+
+static bool whisper_has_avx512(void) {
+    static const bool has = __builtin_cpu_supports("avx512f");
+    return has;
+}
+#endif
+
 static void whisper_compute_logprobs(
                 const std::vector<float> & logits,
                               const int    n_logits,
                       std::vector<float> & logprobs) {
     const float logit_max = *std::max_element(logits.begin(), logits.end());
     float logsumexp = 0.0f;
-    for (int i = 0; i < n_logits; ++i) {
+    int i0 = 0;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if (whisper_has_avx512()) {
+        i0 = whisper_sum_exp_avx512(logits.data(), n_logits, logit_max, logsumexp);
+    }
+#endif
+    for (int i = i0; i < n_logits; ++i) {
         if (logits[i] > -INFINITY) {
             logsumexp += expf(logits[i] - logit_max);
         }
@@ -6775,7 +6838,13 @@ static void whisper_compute_probs(
                   const int    n_logits,
     const std::vector<float> & logprobs,
           std::vector<float> & probs)     {
-    for (int i = 0; i < n_logits; ++i) {
+    int i0 = 0;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if (whisper_has_avx512()) {
+        i0 = whisper_exp_avx512(logits.data(), logprobs.data(), probs.data(), n_logits);
+    }
+#endif
+    for (int i = i0; i < n_logits; ++i) {
         if (logits[i] == -INFINITY) {
             probs[i] = 0.0f;
         } else {

@@ -1,6 +1,7 @@
-//! CPU kernels changed by the vendored patches, checked against the formulas they implement:
-//! ggml's GELU through ggml's own graph API, whisper.cpp's log-softmax over the vocabulary
-//! through the token probabilities `whisper_full` reports.
+//! CPU kernels changed by the vendored patches or the build, checked against the formulas they
+//! implement: ggml's GELU and its matrix products (llamafile's tiled kernels) through ggml's own
+//! graph API, whisper.cpp's log-softmax over the vocabulary through the token probabilities
+//! `whisper_full` reports.
 
 mod common;
 
@@ -116,4 +117,125 @@ fn token_probabilities_are_the_softmax_of_the_logits() {
     probs.sort_by(f32::total_cmp);
     let median = probs[probs.len() / 2];
     assert!(median > 0.5, "median token probability {median}: {probs:?}");
+}
+
+/// A small deterministic generator of values in [-1, 1).
+fn values(n: usize, seed: u64) -> Vec<f32> {
+    let mut x = seed;
+    (0..n)
+        .map(|_| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((x >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+        })
+        .collect()
+}
+
+/// `rows` rows of `k` values stored as ggml type `ty` (q8_0 or f16), and what they hold read
+/// back as f32.
+fn stored(ty: sys::ggml_type, xs: &[f32], rows: usize, k: usize) -> (Vec<u8>, Vec<f32>) {
+    // SAFETY: the buffers are sized by ggml's own row size for `ty`.
+    unsafe {
+        let mut bytes = vec![0u8; sys::ggml_row_size(ty, k as i64) * rows];
+        if ty == sys::ggml_type_GGML_TYPE_F16 {
+            sys::ggml_fp32_to_fp16_row(xs.as_ptr(), bytes.as_mut_ptr().cast(), xs.len() as i64);
+            let back = bytes
+                .chunks_exact(2)
+                .map(|h| sys::ggml_fp16_to_fp32(u16::from_le_bytes([h[0], h[1]])))
+                .collect();
+            return (bytes, back);
+        }
+        assert_eq!(ty, sys::ggml_type_GGML_TYPE_Q8_0);
+        let written = sys::ggml_quantize_chunk(
+            ty,
+            xs.as_ptr(),
+            bytes.as_mut_ptr().cast(),
+            0,
+            rows as i64,
+            k as i64,
+            std::ptr::null(),
+        );
+        assert_eq!(written, bytes.len());
+        // A q8_0 block: an f16 scale, then 32 signed bytes.
+        let back = bytes
+            .chunks_exact(34)
+            .flat_map(|b| {
+                let d = sys::ggml_fp16_to_fp32(u16::from_le_bytes([b[0], b[1]]));
+                b[2..].iter().map(move |&q| d * q as i8 as f32)
+            })
+            .collect();
+        (bytes, back)
+    }
+}
+
+/// ggml's product of `m` weight rows stored as `ty` with `n` f32 activation rows (all `k` long),
+/// computed by the CPU backend on two threads: `n × m` results, row by row.
+fn ggml_product(ty: sys::ggml_type, w: &[u8], x: &[f32], m: usize, n: usize, k: usize) -> Vec<f32> {
+    // SAFETY: as in `ggml_gelu`; the tensors' sizes are those of the slices copied into them.
+    unsafe {
+        let ctx = sys::ggml_init(sys::ggml_init_params {
+            mem_size: 16 << 20,
+            mem_buffer: std::ptr::null_mut(),
+            no_alloc: false,
+        });
+        assert!(!ctx.is_null());
+        let a = sys::ggml_new_tensor_2d(ctx, ty, k as i64, m as i64);
+        let b = sys::ggml_new_tensor_2d(ctx, sys::ggml_type_GGML_TYPE_F32, k as i64, n as i64);
+        assert!(!a.is_null() && !b.is_null());
+        std::slice::from_raw_parts_mut(sys::ggml_get_data(a).cast::<u8>(), w.len())
+            .copy_from_slice(w);
+        std::slice::from_raw_parts_mut(sys::ggml_get_data_f32(b), x.len()).copy_from_slice(x);
+        let y = sys::ggml_mul_mat(ctx, a, b);
+        let graph = sys::ggml_new_graph(ctx);
+        sys::ggml_build_forward_expand(graph, y);
+        assert_eq!(
+            sys::ggml_graph_compute_with_ctx(ctx, graph, 2),
+            sys::ggml_status_GGML_STATUS_SUCCESS
+        );
+        let out = std::slice::from_raw_parts(sys::ggml_get_data_f32(y), m * n).to_vec();
+        sys::ggml_free(ctx);
+        out
+    }
+}
+
+#[test]
+fn matrix_products_match_their_operands() {
+    // The build gives ggml's CPU backend llamafile's tiled kernels unless GGML_LLAMAFILE=OFF.
+    let tiled = !matches!(
+        option_env!("GGML_LLAMAFILE")
+            .map(str::to_ascii_uppercase)
+            .as_deref(),
+        Some("OFF" | "0" | "FALSE" | "NO")
+    );
+    // SAFETY: a plain query of the build.
+    assert_eq!(unsafe { sys::ggml_cpu_has_llamafile() } == 1, tiled);
+    let (m, k) = (72, 384);
+    for ty in [sys::ggml_type_GGML_TYPE_Q8_0, sys::ggml_type_GGML_TYPE_F16] {
+        let (w, w_back) = stored(ty, &values(m * k, 1), m, k);
+        // One activation row (a greedy decoder), and several (beams, batched tokens), including
+        // counts that leave a partial tile.
+        for n in [1, 2, 3, 5, 8, 13] {
+            let x = values(n * k, 7 + n as u64);
+            // ggml converts the activations to the weights' dot-product type first.
+            let (_, x_back) = stored(ty, &x, n, k);
+            let got = ggml_product(ty, &w, &x, m, n, k);
+            for j in 0..n {
+                for i in 0..m {
+                    let (wr, xr) = (&w_back[i * k..][..k], &x_back[j * k..][..k]);
+                    let exact: f64 = wr.iter().zip(xr).map(|(a, b)| *a as f64 * *b as f64).sum();
+                    let scale: f64 = wr
+                        .iter()
+                        .zip(xr)
+                        .map(|(a, b)| (*a as f64 * *b as f64).abs())
+                        .sum();
+                    let g = got[j * m + i] as f64;
+                    assert!(
+                        (g - exact).abs() <= 2e-5 * scale + 1e-6,
+                        "type {ty}, {n} rows: result ({j}, {i}) {g} against {exact}"
+                    );
+                }
+            }
+        }
+    }
 }

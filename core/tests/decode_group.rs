@@ -1,6 +1,7 @@
 //! The vendored whisper.cpp's batched decoder (`whisper_decode_group_run`, patch 0005): decoder
-//! steps of several windows run as one batch give bit for bit the logits, and so the greedy
-//! tokens, that each window gets when decoded alone.
+//! steps of several windows run as one batch give the greedy tokens, and the logits (bit for
+//! bit with ggml's row-by-row products, to f16 rounding with llamafile's tiled ones), that each
+//! window gets when decoded alone.
 
 mod common;
 
@@ -179,7 +180,7 @@ fn together(w: &Windows, group: *mut sys::whisper_decode_group) -> Run {
 }
 
 #[test]
-fn batched_steps_equal_single_window_steps_bit_for_bit() {
+fn batched_steps_equal_single_window_steps() {
     let dir = common::dir();
     let texts = [
         "Please call the customer back before noon tomorrow.",
@@ -209,6 +210,13 @@ fn batched_steps_equal_single_window_steps_bit_for_bit() {
     let group = unsafe { sys::whisper_decode_group_init(w.ctx, 4) };
     assert!(!group.is_null());
     let batched = together(&w, group);
+    // ggml's row-by-row dot products give every window's logits bit for bit. llamafile's tiled
+    // kernels (in the build by default) sum a product's terms in an order that depends on how
+    // many rows share a tile; the last-bit differences move some activations across an f16
+    // rounding step (the products take f16 or q8_0 activations), so the logits agree to about
+    // that precision (measured: 3.5e-4 of the largest logit).
+    // SAFETY: a plain query of the build.
+    let tiled = unsafe { sys::ggml_cpu_has_llamafile() } == 1;
     // The windows end at different steps, so later steps run with fewer states.
     let lengths: Vec<usize> = reference.iter().map(|(_, t)| t.len()).collect();
     assert!(
@@ -220,8 +228,17 @@ fn batched_steps_equal_single_window_steps_bit_for_bit() {
     {
         assert_eq!(tokens, ref_tokens, "window {i}: the same greedy tokens");
         for (k, (a, b)) in ref_steps.iter().zip(steps).enumerate() {
-            let same = a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits());
-            assert!(same, "window {i} step {k}: the same logits, bit for bit");
+            if tiled {
+                let scale = a.iter().fold(0f32, |m, x| m.max(x.abs()));
+                let worst = a.iter().zip(b).fold(0f32, |m, (x, y)| m.max((x - y).abs()));
+                assert!(
+                    worst <= 1e-3 * scale,
+                    "window {i} step {k}: logits {worst} apart (largest {scale})"
+                );
+            } else {
+                let same = a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits());
+                assert!(same, "window {i} step {k}: the same logits, bit for bit");
+            }
         }
     }
 

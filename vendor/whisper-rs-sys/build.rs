@@ -269,6 +269,11 @@ fn main() {
         config.define("GGML_BLAS_DNNL", if use_dnnl() { "ON" } else { "OFF" });
     }
 
+    // ggml's tiled matrix kernels (llamafile's tinyBLAS) for the CPU backend's products: a
+    // block of weight rows is loaded once for several activation rows (beam-search decoders,
+    // batched tokens). GGML_LLAMAFILE=OFF in the environment leaves them out.
+    config.define("GGML_LLAMAFILE", "ON");
+
     if cfg!(feature = "metal") {
         config.define("GGML_METAL", "ON");
         config.define("GGML_METAL_NDEBUG", "ON");

@@ -7140,6 +7140,36 @@ static bool whisper_sequence_tokens_equal(const whisper_sequence & a, const whis
     return true;
 }
 
+// Draws an index with probability proportional to `probs[i]` (entries that are not positive,
+// such as suppressed tokens, never drawn): one uniform number from `rng`, one pass over the
+// cumulative sums. std::discrete_distribution builds a table of the whole vocabulary for
+// every draw instead.
+static int whisper_sample_index(const std::vector<float> & probs, std::mt19937 & rng) {
+    const int n = (int) probs.size();
+    double total = 0.0;
+    int last = 0;
+    for (int i = 0; i < n; ++i) {
+        if (probs[i] > 0.0f) {
+            total += probs[i];
+            last = i;
+        }
+    }
+    if (!(total > 0.0)) {
+        return 0;
+    }
+    const double u = std::uniform_real_distribution<double>(0.0, total)(rng);
+    double acc = 0.0;
+    for (int i = 0; i < n; ++i) {
+        if (probs[i] > 0.0f) {
+            acc += probs[i];
+            if (u < acc) {
+                return i;
+            }
+        }
+    }
+    return last;
+}
+
 static whisper_token_data whisper_sample_token(
             whisper_context & ctx,
       const whisper_decoder & decoder,
@@ -7184,9 +7214,7 @@ static whisper_token_data whisper_sample_token(
             }
         }
     } else {
-        std::discrete_distribution<> dist(probs.begin(), probs.end());
-
-        result.id   = dist(decoder.rng);
+        result.id   = whisper_sample_index(probs, decoder.rng);
         result.p    = probs[result.id];
         result.plog = logprobs[result.id];
     }
@@ -7199,10 +7227,14 @@ static whisper_token_data whisper_sample_token(
     return result;
 }
 
+// The k candidate tokens a beam-search decoder extends its sequence with: at temperature 0
+// the k most likely tokens (as in OpenAI's beam search), otherwise k draws from the
+// probabilities.
 static std::vector<whisper_token_data> whisper_sample_token_topk(
             whisper_context & ctx,
             whisper_decoder & decoder,
-                        int   k) {
+                        int   k,
+                       bool   best) {
     const auto & vocab = ctx.vocab;
 
     const auto & probs    = decoder.probs;
@@ -7210,24 +7242,6 @@ static std::vector<whisper_token_data> whisper_sample_token_topk(
     const auto & logprobs = decoder.logprobs;
 
     const int n_logits = vocab.n_vocab;
-
-    auto & logits_id = decoder.logits_id;
-
-    logits_id.resize(n_logits);
-    for (int i = 0; i < n_logits; ++i) {
-        logits_id[i].first = logits[i];
-        logits_id[i].second = i;
-    }
-
-    {
-        using pair_type = std::remove_reference<decltype(logits_id)>::type::value_type;
-        std::partial_sort(
-                logits_id.begin(),
-                logits_id.begin() + k, logits_id.end(),
-                [](const pair_type & a, const pair_type & b) {
-            return a.first > b.first;
-        });
-    }
 
     std::vector<whisper_token_data> result;
     result.reserve(k);
@@ -7257,17 +7271,40 @@ static std::vector<whisper_token_data> whisper_sample_token_topk(
         ptsum = sum_ts;
     }
 
-    std::discrete_distribution<> dist(probs.begin(), probs.end());
+    std::vector<int> ids;
+    if (best) {
+        // One pass keeping the k largest logits, sorted, the lower id first among equals;
+        // suppressed tokens (-inf) are never candidates.
+        ids.reserve(k + 1);
+        for (int i = 0; i < n_logits; ++i) {
+            const float l = logits[i];
+            if (l == -INFINITY || std::isnan(l)) {
+                continue;
+            }
+            if ((int) ids.size() == k && !(l > logits[ids.back()])) {
+                continue;
+            }
+            int pos = (int) ids.size();
+            while (pos > 0 && l > logits[ids[pos - 1]]) {
+                --pos;
+            }
+            ids.insert(ids.begin() + pos, i);
+            if ((int) ids.size() > k) {
+                ids.pop_back();
+            }
+        }
+    } else {
+        for (int i = 0; i < k; ++i) {
+            ids.push_back(whisper_sample_index(probs, decoder.rng));
+        }
+    }
 
-    for (int i = 0; i < k; ++i) {
-        const auto id = dist(decoder.rng);
-        //printf("XXX %d %d %f %f %f %f\n", id, tid, probs[id], logprobs[id], pt, ptsum);
-
+    for (const int id : ids) {
         result.push_back({ id, tid, probs[id], logprobs[id], pt, ptsum, -1, -1, -1, 0.0f, });
 
-        if (result[i].id >= vocab.token_beg) {
-            result[i].tid = result[i].id;
-            result[i].pt  = result[i].p;
+        if (result.back().id >= vocab.token_beg) {
+            result.back().tid = result.back().id;
+            result.back().pt  = result.back().p;
         }
     }
 
@@ -7608,8 +7645,11 @@ int whisper_full_with_state(
         decoder.logits.resize  (ctx->vocab.n_vocab);
         decoder.logprobs.resize(ctx->vocab.n_vocab);
         decoder.logits_id.reserve(ctx->model.hparams.n_vocab);
+    }
 
-        decoder.rng = std::mt19937(j);
+    // Every call samples from the same seeds, whatever earlier calls drew on this state.
+    for (int j = 0; j < n_decoders; j++) {
+        state->decoders[j].rng = std::mt19937(j);
     }
 
     // the accumulated text context split into static (prompt_past0) and dynamic (prompt_past1)
@@ -7940,7 +7980,13 @@ int whisper_full_with_state(
                                     } break;
                                 case whisper_sampling_strategy::WHISPER_SAMPLING_BEAM_SEARCH:
                                     {
-                                        const auto tokens_new = whisper_sample_token_topk(*ctx, decoder, params.beam_search.beam_size);
+                                        // Every decoder starts from the same prompt: at temperature 0 the
+                                        // first step's candidates come from the first decoder alone,
+                                        // so the beams start on distinct tokens.
+                                        if (i == 0 && t_cur < 1e-6f && j > 0) {
+                                            break;
+                                        }
+                                        const auto tokens_new = whisper_sample_token_topk(*ctx, decoder, params.beam_search.beam_size, t_cur < 1e-6f);
 
                                         for (const auto & token : tokens_new) {
                                             bc_per_dec[j].push_back({ j, decoder.seek_delta, decoder.has_ts, decoder.sequence, decoder.grammar, });

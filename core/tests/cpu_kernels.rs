@@ -215,7 +215,7 @@ fn matrix_products_match_their_operands() {
         let (w, w_back) = stored(ty, &values(m * k, 1), m, k);
         // One activation row (a greedy decoder), and several (beams, batched tokens), including
         // counts that leave a partial tile.
-        for n in [1, 2, 3, 5, 8, 13] {
+        for n in [1, 2, 3, 5, 6, 8, 13] {
             let x = values(n * k, 7 + n as u64);
             // ggml converts the activations to the weights' dot-product type first.
             let (_, x_back) = stored(ty, &x, n, k);

@@ -1367,6 +1367,21 @@ class tinyBLAS_Q0_AVX {
   private:
     void mnpack(int64_t m0, int64_t m, int64_t n0, int64_t n) {
         int64_t mc, nc, mp, np;
+#if VECTOR_REGISTERS == 32 && defined(__AVX2__) && defined(__F16C__)
+        // Five or six activation rows (a beam search's decoders) in one tile: split as 4 + 1
+        // or 4 + 2, the weights would be read twice and the narrow tile costs nearly as much
+        // as the wide one.
+        if (m - m0 >= 4 && (n - n0 == 5 || n - n0 == 6)) {
+            if (n - n0 == 5) {
+                gemm4xN<5>(m0, m, n0, n);
+            } else {
+                gemm4xN<6>(m0, m, n0, n);
+            }
+            mp = m0 + (m - m0) / 4 * 4;
+            mnpack(mp, m, n0, n);
+            return;
+        }
+#endif
         switch ((MIN(m - m0, 4) << 4) | MIN(n - n0, 4)) {
 #if VECTOR_REGISTERS == 32
         case 0x44:

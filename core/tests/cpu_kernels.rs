@@ -239,3 +239,79 @@ fn matrix_products_match_their_operands() {
         }
     }
 }
+
+/// ggml's `soft_max_ext` of `rows` rows of `x` (`n` wide) with scale `scale` and, when given,
+/// an additive f32 mask of the same shape, on the CPU backend with two threads.
+fn ggml_softmax(x: &[f32], mask: Option<&[f32]>, n: usize, rows: usize, scale: f32) -> Vec<f32> {
+    // SAFETY: as in `ggml_gelu`; the tensors' sizes are those of the slices copied into them.
+    unsafe {
+        let ctx = sys::ggml_init(sys::ggml_init_params {
+            mem_size: 16 << 20,
+            mem_buffer: std::ptr::null_mut(),
+            no_alloc: false,
+        });
+        assert!(!ctx.is_null());
+        let f32t = sys::ggml_type_GGML_TYPE_F32;
+        let a = sys::ggml_new_tensor_2d(ctx, f32t, n as i64, rows as i64);
+        std::slice::from_raw_parts_mut(sys::ggml_get_data_f32(a), x.len()).copy_from_slice(x);
+        let m = match mask {
+            Some(mask) => {
+                let m = sys::ggml_new_tensor_2d(ctx, f32t, n as i64, rows as i64);
+                std::slice::from_raw_parts_mut(sys::ggml_get_data_f32(m), mask.len())
+                    .copy_from_slice(mask);
+                m
+            }
+            None => std::ptr::null_mut(),
+        };
+        let y = sys::ggml_soft_max_ext(ctx, a, m, scale, 0.0);
+        let graph = sys::ggml_new_graph(ctx);
+        sys::ggml_build_forward_expand(graph, y);
+        assert_eq!(
+            sys::ggml_graph_compute_with_ctx(ctx, graph, 2),
+            sys::ggml_status_GGML_STATUS_SUCCESS
+        );
+        let out = std::slice::from_raw_parts(sys::ggml_get_data_f32(y), x.len()).to_vec();
+        sys::ggml_free(ctx);
+        out
+    }
+}
+
+#[test]
+fn softmax_matches_its_formula() {
+    // Rows as wide as a trimmed encoder window's attention (not a multiple of 16) and a
+    // decoder's causal mask.
+    let (n, rows, scale) = (1_037, 6, 0.125f32);
+    let x: Vec<f32> = values(n * rows, 3).iter().map(|v| v * 40.0).collect();
+    let causal: Vec<f32> = (0..rows)
+        .flat_map(|r| {
+            (0..n).map(move |i| {
+                if i <= 500 + r * 100 {
+                    0.0
+                } else {
+                    f32::NEG_INFINITY
+                }
+            })
+        })
+        .collect();
+    for mask in [None, Some(causal.as_slice())] {
+        let y = ggml_softmax(&x, mask, n, rows, scale);
+        for r in 0..rows {
+            let z: Vec<f64> = (0..n)
+                .map(|i| {
+                    x[r * n + i] as f64 * scale as f64 + mask.map_or(0.0, |m| m[r * n + i] as f64)
+                })
+                .collect();
+            let max = z.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            let sum: f64 = z.iter().map(|v| (v - max).exp()).sum();
+            for i in 0..n {
+                let expected = (z[i] - max).exp() / sum;
+                let got = y[r * n + i] as f64;
+                assert!(
+                    (got - expected).abs() <= 2e-6 * expected + 1e-9,
+                    "row {r} entry {i} (mask {}): {got} against {expected}",
+                    mask.is_some()
+                );
+            }
+        }
+    }
+}

@@ -5195,7 +5195,6 @@ static void ggml_compute_forward_soft_max_f32(
     const float m0 = powf(2.0f, -(max_bias       ) / n_head_log2);
     const float m1 = powf(2.0f, -(max_bias / 2.0f) / n_head_log2);
 
-    float * wp = (float *) params->wdata + (ne00 + CACHE_LINE_SIZE_F32) * ith;
 
     const bool use_f16 = (src1 && src1->type == GGML_TYPE_F16);
 
@@ -5220,16 +5219,20 @@ static void ggml_compute_forward_soft_max_f32(
                 ggml_fp16_t * mp_f16 = src1 ? (ggml_fp16_t *)((char *) src1->data + i11*nb11 + i12*nb12 + i13*nb13) : NULL;
                 float       * mp_f32 = src1 ? (float       *)((char *) src1->data + i11*nb11 + i12*nb12 + i13*nb13) : NULL;
 
-                ggml_vec_cpy_f32  (ne00, wp, sp);
-                ggml_vec_scale_f32(ne00, wp, scale);
+                // The scaled (and masked) row goes straight to the destination, where the
+                // exponentials then replace it: one pass less than copying it to a scratch row
+                // first, and the same operations in the same order.
+                for (int i = 0; i < ne00; ++i) {
+                    dp[i] = sp[i]*scale;
+                }
                 if (mp_f32) {
                     if (use_f16) {
                         for (int i = 0; i < ne00; ++i) {
-                            wp[i] += slope*GGML_CPU_FP16_TO_FP32(mp_f16[i]);
+                            dp[i] += slope*GGML_CPU_FP16_TO_FP32(mp_f16[i]);
                         }
                     } else {
                         for (int i = 0; i < ne00; ++i) {
-                            wp[i] += slope*mp_f32[i];
+                            dp[i] += slope*mp_f32[i];
                         }
                     }
                 }
@@ -5237,19 +5240,19 @@ static void ggml_compute_forward_soft_max_f32(
 #ifndef NDEBUG
                 for (int i = 0; i < ne00; ++i) {
                     //printf("p[%d] = %f\n", i, p[i]);
-                    assert(!isnan(wp[i]));
+                    assert(!isnan(dp[i]));
                 }
 #endif
 
                 float max = -INFINITY;
-                ggml_vec_max_f32(ne00, &max, wp);
+                ggml_vec_max_f32(ne00, &max, dp);
 
                 // if we have sinks, make a correction as if they were included in the softmax
                 if (sk) {
                     max = MAX(max, sk[i02]);
                 }
 
-                ggml_float sum = ggml_vec_soft_max_f32(ne00, dp, wp, max);
+                ggml_float sum = ggml_vec_soft_max_f32(ne00, dp, dp, max);
                 assert(sum > 0.0);
 
                 if (sk) {

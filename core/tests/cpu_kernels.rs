@@ -9,30 +9,53 @@ use stenograph::audio::Audio;
 use stenograph::model::{FetchOptions, Model};
 use whisper_rs::whisper_rs_sys as sys;
 
+/// A ggml context owning 16 MiB for a test's tensors; freed by [`compute_and_free`].
+fn ggml_context() -> *mut sys::ggml_context {
+    // SAFETY: a plain allocation by ggml, checked before use.
+    let ctx = unsafe {
+        sys::ggml_init(sys::ggml_init_params {
+            mem_size: 16 << 20,
+            mem_buffer: std::ptr::null_mut(),
+            no_alloc: false,
+        })
+    };
+    assert!(!ctx.is_null());
+    ctx
+}
+
+/// Computes `y` (an f32 tensor of `n` values in `ctx`) on the CPU backend with `threads`
+/// threads, returns its values and frees `ctx`.
+///
+/// # Safety
+/// `ctx` is a live context from [`ggml_context`] that holds `y`; it is not used afterwards.
+unsafe fn compute_and_free(
+    ctx: *mut sys::ggml_context,
+    y: *mut sys::ggml_tensor,
+    n: usize,
+    threads: i32,
+) -> Vec<f32> {
+    let graph = sys::ggml_new_graph(ctx);
+    sys::ggml_build_forward_expand(graph, y);
+    assert_eq!(
+        sys::ggml_graph_compute_with_ctx(ctx, graph, threads),
+        sys::ggml_status_GGML_STATUS_SUCCESS
+    );
+    let out = std::slice::from_raw_parts(sys::ggml_get_data_f32(y), n).to_vec();
+    sys::ggml_free(ctx);
+    out
+}
+
 /// ggml's GELU (tanh form) over `xs`, computed by the CPU backend on one thread.
 fn ggml_gelu(xs: &[f32]) -> Vec<f32> {
     // SAFETY: a ggml context owning its memory; tensors and graph live in it until it is
     // freed at the end; every pointer is checked before use.
     unsafe {
-        let ctx = sys::ggml_init(sys::ggml_init_params {
-            mem_size: 16 << 20,
-            mem_buffer: std::ptr::null_mut(),
-            no_alloc: false,
-        });
-        assert!(!ctx.is_null());
+        let ctx = ggml_context();
         let x = sys::ggml_new_tensor_1d(ctx, sys::ggml_type_GGML_TYPE_F32, xs.len() as i64);
         assert!(!x.is_null());
         std::slice::from_raw_parts_mut(sys::ggml_get_data_f32(x), xs.len()).copy_from_slice(xs);
         let y = sys::ggml_gelu(ctx, x);
-        let graph = sys::ggml_new_graph(ctx);
-        sys::ggml_build_forward_expand(graph, y);
-        assert_eq!(
-            sys::ggml_graph_compute_with_ctx(ctx, graph, 1),
-            sys::ggml_status_GGML_STATUS_SUCCESS
-        );
-        let out = std::slice::from_raw_parts(sys::ggml_get_data_f32(y), xs.len()).to_vec();
-        sys::ggml_free(ctx);
-        out
+        compute_and_free(ctx, y, xs.len(), 1)
     }
 }
 
@@ -174,12 +197,7 @@ fn stored(ty: sys::ggml_type, xs: &[f32], rows: usize, k: usize) -> (Vec<u8>, Ve
 fn ggml_product(ty: sys::ggml_type, w: &[u8], x: &[f32], m: usize, n: usize, k: usize) -> Vec<f32> {
     // SAFETY: as in `ggml_gelu`; the tensors' sizes are those of the slices copied into them.
     unsafe {
-        let ctx = sys::ggml_init(sys::ggml_init_params {
-            mem_size: 16 << 20,
-            mem_buffer: std::ptr::null_mut(),
-            no_alloc: false,
-        });
-        assert!(!ctx.is_null());
+        let ctx = ggml_context();
         let a = sys::ggml_new_tensor_2d(ctx, ty, k as i64, m as i64);
         let b = sys::ggml_new_tensor_2d(ctx, sys::ggml_type_GGML_TYPE_F32, k as i64, n as i64);
         assert!(!a.is_null() && !b.is_null());
@@ -187,15 +205,7 @@ fn ggml_product(ty: sys::ggml_type, w: &[u8], x: &[f32], m: usize, n: usize, k: 
             .copy_from_slice(w);
         std::slice::from_raw_parts_mut(sys::ggml_get_data_f32(b), x.len()).copy_from_slice(x);
         let y = sys::ggml_mul_mat(ctx, a, b);
-        let graph = sys::ggml_new_graph(ctx);
-        sys::ggml_build_forward_expand(graph, y);
-        assert_eq!(
-            sys::ggml_graph_compute_with_ctx(ctx, graph, 2),
-            sys::ggml_status_GGML_STATUS_SUCCESS
-        );
-        let out = std::slice::from_raw_parts(sys::ggml_get_data_f32(y), m * n).to_vec();
-        sys::ggml_free(ctx);
-        out
+        compute_and_free(ctx, y, m * n, 2)
     }
 }
 
@@ -245,12 +255,7 @@ fn matrix_products_match_their_operands() {
 fn ggml_softmax(x: &[f32], mask: Option<&[f32]>, n: usize, rows: usize, scale: f32) -> Vec<f32> {
     // SAFETY: as in `ggml_gelu`; the tensors' sizes are those of the slices copied into them.
     unsafe {
-        let ctx = sys::ggml_init(sys::ggml_init_params {
-            mem_size: 16 << 20,
-            mem_buffer: std::ptr::null_mut(),
-            no_alloc: false,
-        });
-        assert!(!ctx.is_null());
+        let ctx = ggml_context();
         let f32t = sys::ggml_type_GGML_TYPE_F32;
         let a = sys::ggml_new_tensor_2d(ctx, f32t, n as i64, rows as i64);
         std::slice::from_raw_parts_mut(sys::ggml_get_data_f32(a), x.len()).copy_from_slice(x);
@@ -264,15 +269,7 @@ fn ggml_softmax(x: &[f32], mask: Option<&[f32]>, n: usize, rows: usize, scale: f
             None => std::ptr::null_mut(),
         };
         let y = sys::ggml_soft_max_ext(ctx, a, m, scale, 0.0);
-        let graph = sys::ggml_new_graph(ctx);
-        sys::ggml_build_forward_expand(graph, y);
-        assert_eq!(
-            sys::ggml_graph_compute_with_ctx(ctx, graph, 2),
-            sys::ggml_status_GGML_STATUS_SUCCESS
-        );
-        let out = std::slice::from_raw_parts(sys::ggml_get_data_f32(y), x.len()).to_vec();
-        sys::ggml_free(ctx);
-        out
+        compute_and_free(ctx, y, x.len(), 2)
     }
 }
 

@@ -93,6 +93,8 @@ else
   echo "# fail 1" >>"$log"
   status=1
 fi
+# The sanitizer build is not needed again in the default suite; its disk is.
+[ "$mode" = long ] || rm -rf fuzz/target
 
 step "Python package (pip install ./bindings-python) and the FastAPI example"
 if [ ! -x target/py-venv/bin/python ]; then

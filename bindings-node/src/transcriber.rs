@@ -318,7 +318,7 @@ impl Transcribe {
                     .collect::<std::result::Result<Vec<_>, _>>()?;
                 let mut transcripts = self.transcriber.transcribe_batch(&audio, &opts)?;
                 for (t, a) in transcripts.iter_mut().zip(&audio) {
-                    t.warnings = a.warnings().to_vec();
+                    t.warnings.splice(0..0, a.warnings().iter().cloned());
                 }
                 transcripts
             }

@@ -354,7 +354,7 @@ impl PyTranscriber {
                 .collect::<stenograph::Result<Vec<_>>>()?;
             let mut transcripts = t.transcribe_batch(&audio, &opts)?;
             for (t, a) in transcripts.iter_mut().zip(&audio) {
-                t.warnings = a.warnings().to_vec();
+                t.warnings.splice(0..0, a.warnings().iter().cloned());
             }
             Ok(transcripts)
         })?;

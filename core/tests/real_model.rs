@@ -7,6 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::parity_python;
 use common::speech::{speech_set, transcribe};
 use stenograph::model::{FetchOptions, Model, ModelSize};
 use stenograph::testing::eval::{wer, words};
@@ -43,25 +44,6 @@ fn tiny_en_transcribes_speech() {
     // A random-weight model scores near 100%; tiny.en measured 17.9% here (numbers written as
     // digits count as errors, and espeak-ng is hard to hear).
     assert!(w < 0.25, "WER {w:.3}: {hyps:?}");
-}
-
-/// The Python interpreter with faster-whisper: `STENOGRAPH_PARITY_PYTHON`, else
-/// `target/parity-venv`, made by `scripts/parity_venv.sh` when missing.
-fn parity_python() -> PathBuf {
-    if let Some(p) = std::env::var_os("STENOGRAPH_PARITY_PYTHON") {
-        return PathBuf::from(p);
-    }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let out = Command::new("bash")
-        .arg(root.join("scripts/parity_venv.sh"))
-        .output()
-        .expect("bash runs scripts/parity_venv.sh");
-    assert!(
-        out.status.success(),
-        "scripts/parity_venv.sh: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    root.join("target/parity-venv/bin/python")
 }
 
 /// The CTranslate2 export of tiny.en from the offline source, unpacked.

@@ -45,6 +45,12 @@ pub enum Warning {
         /// How many packets were dropped.
         count: usize,
     },
+    /// Speech was found with the built-in earshot detector, because the Silero VAD weights
+    /// could not be had; quiet speech under noise may have been missed.
+    BuiltInVad {
+        /// Why Silero was not used.
+        reason: String,
+    },
 }
 
 impl fmt::Display for Warning {
@@ -62,6 +68,12 @@ impl fmt::Display for Warning {
                 write!(f, " ({reason})")
             }
             Warning::SkippedPackets { count } => write!(f, "{count} damaged packet(s) skipped"),
+            Warning::BuiltInVad { reason } => write!(
+                f,
+                "speech found with the built-in detector, which misses more quiet speech under \
+                 noise: the Silero VAD weights are unavailable ({reason}; set \
+                 STENOGRAPH_VAD_MODEL to a silero_vad_v6.onnx)"
+            ),
         }
     }
 }

@@ -13,6 +13,7 @@ mod quantize;
 #[cfg(feature = "test-support")]
 pub(crate) mod random;
 mod registry;
+mod vad_weights;
 mod vocab;
 
 use std::io::Cursor;
@@ -27,6 +28,7 @@ pub use download::{FetchOptions, Progress, ProgressFn, Source, OFFICIAL_BASE_URL
 pub use ggml::Hparams;
 pub use quantize::QuantType;
 pub use registry::{known, KnownModel, PypiSource, Wheel};
+pub use vad_weights::{fetch_vad_weights, VAD_ENV, VAD_FILE};
 
 use crate::device::Device;
 use crate::error::{Error, Result};

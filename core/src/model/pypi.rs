@@ -22,7 +22,7 @@ fn wanted(name: &str) -> bool {
 }
 
 /// Finds a wheel's download URL in the project's simple-index page (PEP 691 JSON).
-fn wheel_url(agent: &ureq::Agent, index: &str, wheel: &Wheel) -> Result<String> {
+pub(crate) fn wheel_url(agent: &ureq::Agent, index: &str, wheel: &Wheel) -> Result<String> {
     let page = format!("{}/{}/", index.trim_end_matches('/'), wheel.project);
     let fail = |reason: String| Error::Download {
         what: page.clone(),

@@ -9,7 +9,6 @@
 
 use whisper_rs::WhisperState;
 
-use super::call::Call;
 use super::schedule::{MAX_TAIL_PASSES, MIN_MISSED_SPEECH};
 use super::segments::{build_segment, keep, Collector, RawSegment};
 use super::transcript::Segment;
@@ -166,9 +165,9 @@ impl Transcriber {
         let mut first = self.inner.pool.acquire()?;
         let out = self.on_free_states(&mut first, inputs.len(), |state, i| {
             let samples = inputs[i].as_ref();
-            let mut call = Call::new(&single);
+            let mut call = self.call(&single);
             if !samples.is_empty() {
-                self.decode_block(state, samples, 0, (0.0, 1.0), &mut call)?;
+                self.decode_block(state, samples, None, 0, (0.0, 1.0), &mut call)?;
             }
             let n = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
             report(opts, n, inputs.len());
@@ -192,7 +191,7 @@ impl Transcriber {
             .enumerate()
             .flat_map(|(i, a)| {
                 let samples = a.as_ref();
-                vad::chunks(samples, &vad::speech_spans(samples))
+                vad::chunks(samples, &vad::speech_spans(&self.inner.vad, samples))
                     .into_iter()
                     .map(move |c| (i, c))
             })
@@ -223,7 +222,7 @@ impl Transcriber {
                 for (id, s) in segments.iter_mut().enumerate() {
                     s.id = id;
                 }
-                let mut call = Call::new(opts);
+                let mut call = self.call(opts);
                 call.language = Some((language.to_string(), 1.0));
                 call.segments = segments;
                 call.finish_quietly(a.as_ref().len())

@@ -25,10 +25,10 @@ impl Transcriber {
         opts: &TranscribeOptions,
     ) -> Result<Transcript> {
         self.check(opts)?;
-        let mut call = Call::new(opts);
+        let mut call = self.call(opts);
         if !samples.is_empty() {
             let mut state = self.inner.pool.acquire()?;
-            self.decode_block(&mut state, samples, 0, (0.0, 1.0), &mut call)?;
+            self.decode_block(&mut state, samples, None, 0, (0.0, 1.0), &mut call)?;
         }
         Ok(call.finish(samples.len()))
     }
@@ -44,7 +44,7 @@ impl Transcriber {
             .info()
             .duration_seconds
             .map(|s| (s * f64::from(SAMPLE_RATE)) as usize);
-        let mut call = Call::new(opts);
+        let mut call = self.call(opts);
         let mut state = self.inner.pool.acquire()?;
         // Room for a block and the chunk that completes it, allocated once.
         let mut block: Vec<f32> = Vec::with_capacity(BLOCK + BLOCK_SLACK);
@@ -63,17 +63,30 @@ impl Transcriber {
             }
             // Speech running into the block's end is kept for the next block, unless it fills
             // the whole block.
+            // The detectors are causal, so the spans before the one kept are those of the
+            // block's first `keep` samples.
             let mut keep = block.len();
-            if !ended && opts.vad {
-                if let Some(last) = vad::speech_spans(&block).last() {
-                    if last.end + 2 * vad::PAD >= block.len() && last.start > 0 {
+            let mut speech = None;
+            if opts.vad {
+                let mut spans = vad::speech_spans(&self.inner.vad, &block);
+                if let Some(&last) = spans.last() {
+                    if !ended && last.end + 2 * vad::PAD >= block.len() && last.start > 0 {
                         keep = last.start;
+                        spans.pop();
                     }
                 }
+                speech = Some(spans);
             }
             let total = expected.unwrap_or(0).max(block_start + block.len()) as f64;
             let progress = (block_start as f64 / total, keep as f64 / total);
-            self.decode_block(&mut state, &block[..keep], block_start, progress, &mut call)?;
+            self.decode_block(
+                &mut state,
+                &block[..keep],
+                speech,
+                block_start,
+                progress,
+                &mut call,
+            )?;
             block.drain(..keep);
             block_start += keep;
             if ended && keep == 0 {
@@ -81,26 +94,28 @@ impl Transcriber {
             }
         }
         let mut t = call.finish(block_start + block.len());
-        t.warnings = stream.warnings().to_vec();
+        t.warnings.splice(0..0, stream.warnings().iter().cloned());
         Ok(t)
     }
 
-    /// Decodes one block of audio starting at sample `offset` of the input: finds its speech,
-    /// settles the language on the first speech of the call, and appends the segments.
+    /// Decodes one block of audio starting at sample `offset` of the input: finds its speech
+    /// (unless `speech` holds it already), settles the language on the first speech of the
+    /// call, and appends the segments.
     pub(super) fn decode_block(
         &self,
         state: &mut WhisperState,
         samples: &[f32],
+        speech: Option<Vec<vad::Span>>,
         offset: usize,
         progress: (f64, f64),
         call: &mut Call,
     ) -> Result<()> {
         let opts = call.opts.clone();
         // The stretches to decode: detected speech in chunks of at most 30 s, or everything.
-        let speech = if opts.vad {
-            vad::speech_spans(samples)
-        } else {
-            Vec::new()
+        let speech = match speech {
+            Some(found) => found,
+            None if opts.vad => vad::speech_spans(&self.inner.vad, samples),
+            None => Vec::new(),
         };
         let chunks = if opts.vad {
             vad::chunks(samples, &speech)

@@ -1,13 +1,14 @@
 //! Building a [`Transcriber`]: which model, where, how many calls at once.
 
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use super::pool::StatePool;
+use super::vad::{Detector, Silero};
 use super::{Inner, Transcriber};
 use crate::device::Device;
 use crate::error::Result;
-use crate::model::Model;
+use crate::model::{fetch_vad_weights, FetchOptions, Model, VAD_ENV};
 
 /// The default model name.
 pub const DEFAULT_MODEL: &str = "tiny.en";
@@ -52,6 +53,19 @@ pub struct TranscriberBuilder {
     device: Device,
     states: Option<usize>,
     threads_per_state: usize,
+    vad_weights: Option<PathBuf>,
+}
+
+/// The Silero network found in the cache or fetched, shared by every transcriber of the
+/// process, or why it could not be had (looked for once per process).
+fn default_silero() -> &'static std::result::Result<Arc<Silero>, String> {
+    static NET: OnceLock<std::result::Result<Arc<Silero>, String>> = OnceLock::new();
+    NET.get_or_init(|| {
+        fetch_vad_weights(&FetchOptions::default())
+            .and_then(|path| Silero::load(&path))
+            .map(Arc::new)
+            .map_err(|e| e.to_string())
+    })
 }
 
 impl Default for TranscriberBuilder {
@@ -61,6 +75,7 @@ impl Default for TranscriberBuilder {
             device: Device::Auto,
             states: None,
             threads_per_state: 1,
+            vad_weights: None,
         }
     }
 }
@@ -92,6 +107,16 @@ impl TranscriberBuilder {
         self
     }
 
+    /// The Silero VAD v6 weights (`silero_vad_v6.onnx`) to find speech with. Default:
+    /// `$STENOGRAPH_VAD_MODEL`, else the model cache, else fetched from PyPI (faster-whisper's
+    /// wheel); if none of these works, the built-in earshot detector, and every transcript made
+    /// with VAD on carries a [`Warning::BuiltInVad`](crate::audio::Warning::BuiltInVad).
+    /// Weights named here or in `$STENOGRAPH_VAD_MODEL` that do not load fail the build.
+    pub fn vad_weights(mut self, path: impl Into<PathBuf>) -> Self {
+        self.vad_weights = Some(path.into());
+        self
+    }
+
     /// Loads (or fetches) the model and makes the transcriber.
     pub fn build(self) -> Result<Transcriber> {
         // A device this build cannot use is refused even for a model already loaded.
@@ -105,11 +130,25 @@ impl TranscriberBuilder {
                 .map(|n| n.get())
                 .unwrap_or(1)
         });
+        let named = self.vad_weights.or_else(|| {
+            std::env::var_os(VAD_ENV)
+                .filter(|p| !p.is_empty())
+                .map(PathBuf::from)
+        });
+        let (vad, vad_fallback) = match named {
+            Some(path) => (Detector::Silero(Arc::new(Silero::load(&path)?)), None),
+            None => match default_silero() {
+                Ok(net) => (Detector::Silero(net.clone()), None),
+                Err(reason) => (Detector::Earshot, Some(reason.clone())),
+            },
+        };
         let pool = StatePool::new(model.context().clone(), states);
         Ok(Transcriber {
             inner: Arc::new(Inner {
                 model,
                 pool,
+                vad,
+                vad_fallback,
                 threads: self.threads_per_state,
                 background: Default::default(),
             }),

@@ -2,7 +2,7 @@
 
 use super::options::TranscribeOptions;
 use super::transcript::{Segment, Transcript};
-use crate::audio::SAMPLE_RATE;
+use crate::audio::{Warning, SAMPLE_RATE};
 
 /// One call's options, language (once settled) and segments.
 pub(super) struct Call {
@@ -10,14 +10,17 @@ pub(super) struct Call {
     /// The language code and its probability, once settled on the call's first speech.
     pub language: Option<(String, f32)>,
     pub segments: Vec<Segment>,
+    /// Warnings the transcript will carry.
+    pub warnings: Vec<Warning>,
 }
 
 impl Call {
-    pub fn new(opts: &TranscribeOptions) -> Self {
+    pub fn new(opts: &TranscribeOptions, warnings: Vec<Warning>) -> Self {
         Self {
             opts: opts.clone(),
             language: None,
             segments: Vec::new(),
+            warnings,
         }
     }
 
@@ -52,7 +55,7 @@ impl Call {
             duration: samples as f64 / f64::from(SAMPLE_RATE),
             task: self.opts.task,
             segments: self.segments,
-            warnings: Vec::new(),
+            warnings: self.warnings,
         }
     }
 }

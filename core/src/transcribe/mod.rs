@@ -26,6 +26,7 @@ pub use options::{
     MAX_BEAMS, MAX_PROMPT_BYTES,
 };
 pub use transcript::{Segment, Transcript, Word};
+pub use vad::Silero;
 pub use watch::OnCancel;
 
 use crate::audio::{Audio, AudioSource, AudioStream, DecodeOptions};
@@ -36,6 +37,10 @@ use pool::StatePool;
 struct Inner {
     model: Model,
     pool: StatePool,
+    /// Finds the speech to decode.
+    vad: vad::Detector,
+    /// Why the built-in detector is in use, when it is.
+    vad_fallback: Option<String>,
     threads: usize,
     /// Threads of calls made with a cancel token; they may run on after returning
     /// `Cancelled`, until whisper.cpp ends its current pass.
@@ -82,7 +87,7 @@ impl Transcriber {
     /// Transcribes decoded audio.
     pub fn transcribe(&self, audio: &Audio, opts: &TranscribeOptions) -> Result<Transcript> {
         let mut t = self.transcribe_samples(audio.samples(), opts)?;
-        t.warnings = audio.warnings().to_vec();
+        t.warnings.splice(0..0, audio.warnings().iter().cloned());
         Ok(t)
     }
 
@@ -131,6 +136,17 @@ impl Transcriber {
         }
         self.check(opts)?;
         self.detached(opts, move |t, opts| t.stream_blocks(stream, opts))
+    }
+
+    /// A new call's record, with the warnings every transcript of these options carries.
+    fn call(&self, opts: &TranscribeOptions) -> call::Call {
+        let warnings = match &self.inner.vad_fallback {
+            Some(reason) if opts.vad => vec![crate::audio::Warning::BuiltInVad {
+                reason: reason.clone(),
+            }],
+            _ => Vec::new(),
+        };
+        call::Call::new(opts, warnings)
     }
 
     /// Checks options against the model before any work.

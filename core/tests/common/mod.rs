@@ -41,6 +41,25 @@ pub fn ffmpeg(input: &Path, output: &Path, args: &[&str]) {
     run("ffmpeg", &all);
 }
 
+/// The Python interpreter with faster-whisper: `STENOGRAPH_PARITY_PYTHON`, else
+/// `target/parity-venv`, made by `scripts/parity_venv.sh` when missing.
+pub fn parity_python() -> PathBuf {
+    if let Some(p) = std::env::var_os("STENOGRAPH_PARITY_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = Command::new("bash")
+        .arg(root.join("scripts/parity_venv.sh"))
+        .output()
+        .expect("bash runs scripts/parity_venv.sh");
+    assert!(
+        out.status.success(),
+        "scripts/parity_venv.sh: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    root.join("target/parity-venv/bin/python")
+}
+
 /// Fixture directory shared by all tests in one test binary.
 pub fn dir() -> &'static Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();

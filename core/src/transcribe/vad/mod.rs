@@ -3,18 +3,22 @@
 //!
 //! whisper.cpp's own VAD does not run under `whisper_full_with_state`, and Whisper invents text
 //! ("Thank you.", "you") for silence, noise and music; so only detected speech is decoded.
-//! Detection is the pure-Rust `earshot` network (16 ms frames at 16 kHz).
+//! Detection is the Silero VAD network ([`Silero`], 32 ms chunks), or, where its weights are
+//! not to be had, the smaller pure-Rust `earshot` network (16 ms frames), which misses quiet
+//! speech under noise that Silero finds.
 
-use earshot::Detector;
+mod onnx;
+mod silero;
 
-/// Samples per detector frame (16 ms at 16 kHz).
-const FRAME: usize = 256;
-/// Frame score at which a frame counts as speech.
-const THRESHOLD: f32 = 0.5;
-/// Speech shorter than this (in frames) is dropped as a click or cough: 160 ms.
-const MIN_SPEECH_FRAMES: usize = 10;
-/// Silence shorter than this (in frames) does not end a span: 500 ms.
-const MIN_SILENCE_FRAMES: usize = 31;
+use std::sync::Arc;
+
+use earshot::Detector as Earshot;
+pub use silero::Silero;
+
+/// Speech shorter than this is dropped as a click or cough: 160 ms.
+const MIN_SPEECH: usize = 2_560;
+/// Silence shorter than this does not end a span: about half a second (31 earshot frames).
+const MIN_SILENCE: usize = 7_936;
 /// Audio kept around each span, in samples: 250 ms, so word edges are not clipped.
 pub(crate) const PAD: usize = 4_000;
 /// Longest chunk handed to the decoder: one 30 s window.
@@ -27,21 +31,45 @@ pub(crate) struct Span {
     pub end: usize,
 }
 
-/// Frames fed to the detector before scoring (2 s): it adapts to the background first, so a
-/// steady hum or tone at the start is not taken for speech while it adapts.
+/// The network that scores frames for speech.
+#[derive(Clone, Debug)]
+pub(crate) enum Detector {
+    /// Silero VAD v6.
+    Silero(Arc<Silero>),
+    /// earshot, built in.
+    Earshot,
+}
+
+/// Frame scores and how to read them.
+struct Scores {
+    /// Speech score of each frame.
+    scores: Vec<f32>,
+    /// Samples per frame.
+    frame: usize,
+    /// Score at which speech starts.
+    on: f32,
+    /// Score below which speech that has started counts as paused.
+    off: f32,
+}
+
+/// earshot's frame: 16 ms at 16 kHz.
+const EARSHOT_FRAME: usize = 256;
+
+/// Frames fed to earshot before scoring (2 s): it adapts to the background first, so a steady
+/// hum or tone at the start is not taken for speech while it adapts.
 const WARM_UP_FRAMES: usize = 125;
 
-/// Speech score of every 16 ms frame.
-fn frame_scores(samples: &[f32]) -> Vec<f32> {
-    let mut detector = Detector::default();
-    let mut frame = [0.0f32; FRAME];
-    for c in samples.chunks(FRAME).take(WARM_UP_FRAMES) {
+/// earshot's score of every 16 ms frame.
+fn earshot_scores(samples: &[f32]) -> Vec<f32> {
+    let mut detector = Earshot::default();
+    let mut frame = [0.0f32; EARSHOT_FRAME];
+    for c in samples.chunks(EARSHOT_FRAME).take(WARM_UP_FRAMES) {
         frame[..c.len()].copy_from_slice(c);
         frame[c.len()..].fill(0.0);
         detector.predict_f32(&frame);
     }
     samples
-        .chunks(FRAME)
+        .chunks(EARSHOT_FRAME)
         .map(|c| {
             frame[..c.len()].copy_from_slice(c);
             frame[c.len()..].fill(0.0);
@@ -50,33 +78,63 @@ fn frame_scores(samples: &[f32]) -> Vec<f32> {
         .collect()
 }
 
+impl Detector {
+    fn scores(&self, samples: &[f32]) -> Scores {
+        match self {
+            // Silero's own recipe: start at 0.5, hold the span until the score drops below
+            // 0.35.
+            Detector::Silero(net) => Scores {
+                scores: net.probabilities(samples),
+                frame: silero::CHUNK,
+                on: 0.5,
+                off: 0.35,
+            },
+            Detector::Earshot => Scores {
+                scores: earshot_scores(samples),
+                frame: EARSHOT_FRAME,
+                on: 0.5,
+                off: 0.5,
+            },
+        }
+    }
+}
+
 /// Spans of speech, padded, merged where they touch.
-pub(crate) fn speech_spans(samples: &[f32]) -> Vec<Span> {
-    let scores = frame_scores(samples);
+pub(crate) fn speech_spans(detector: &Detector, samples: &[f32]) -> Vec<Span> {
+    let Scores {
+        scores,
+        frame,
+        on,
+        off,
+    } = detector.scores(samples);
+    let (min_speech, min_silence) = (MIN_SPEECH.div_ceil(frame), MIN_SILENCE.div_ceil(frame));
     let mut spans: Vec<Span> = Vec::new();
     let mut start: Option<usize> = None;
     let mut silence = 0;
     for (i, &s) in scores.iter().enumerate() {
-        if s >= THRESHOLD {
-            if start.is_none() {
+        match start {
+            None if s >= on => {
                 start = Some(i);
-            }
-            silence = 0;
-        } else if let Some(st) = start {
-            silence += 1;
-            if silence >= MIN_SILENCE_FRAMES {
-                let end = i + 1 - silence;
-                if end - st >= MIN_SPEECH_FRAMES {
-                    spans.push(Span { start: st, end });
-                }
-                start = None;
                 silence = 0;
+            }
+            None => {}
+            Some(_) if s >= off => silence = 0,
+            Some(st) => {
+                silence += 1;
+                if silence >= min_silence {
+                    let end = i + 1 - silence;
+                    if end - st >= min_speech {
+                        spans.push(Span { start: st, end });
+                    }
+                    start = None;
+                    silence = 0;
+                }
             }
         }
     }
     if let Some(st) = start {
         let end = scores.len() - silence;
-        if end - st >= MIN_SPEECH_FRAMES {
+        if end - st >= min_speech {
             spans.push(Span { start: st, end });
         }
     }
@@ -84,8 +142,8 @@ pub(crate) fn speech_spans(samples: &[f32]) -> Vec<Span> {
     let mut out: Vec<Span> = Vec::new();
     for s in spans {
         let span = Span {
-            start: (s.start * FRAME).saturating_sub(PAD),
-            end: (s.end * FRAME + PAD).min(samples.len()),
+            start: (s.start * frame).saturating_sub(PAD),
+            end: (s.end * frame + PAD).min(samples.len()),
         };
         match out.last_mut() {
             Some(last) if span.start <= last.end => last.end = last.end.max(span.end),
@@ -117,10 +175,10 @@ pub(crate) fn chunks(samples: &[f32], spans: &[Span]) -> Vec<Span> {
         while s.end - start > MAX_CHUNK {
             let search = (start + MAX_CHUNK - 5 * 16_000)..(start + MAX_CHUNK);
             let cut = search
-                .step_by(FRAME)
+                .step_by(EARSHOT_FRAME)
                 .min_by(|&a, &b| {
                     let e = |i: usize| {
-                        samples[i..(i + FRAME).min(samples.len())]
+                        samples[i..(i + EARSHOT_FRAME).min(samples.len())]
                             .iter()
                             .map(|x| x * x)
                             .sum::<f32>()
@@ -150,13 +208,16 @@ mod tests {
 
     #[test]
     fn silence_holds_no_speech_and_a_tone_little() {
-        assert!(speech_spans(&vec![0.0; 16_000 * 5]).is_empty());
+        assert!(speech_spans(&Detector::Earshot, &vec![0.0; 16_000 * 5]).is_empty());
         // A steady tone can pass for speech while the detector adapts to it (well under a
         // second after the warm-up); the decoder then finds no words in it.
         let tone: Vec<f32> = (0..16_000 * 10)
             .map(|i| 0.3 * (i as f32 * 2.0 * std::f32::consts::PI * 440.0 / 16_000.0).sin())
             .collect();
-        let flagged: usize = speech_spans(&tone).iter().map(|s| s.end - s.start).sum();
+        let flagged: usize = speech_spans(&Detector::Earshot, &tone)
+            .iter()
+            .map(|s| s.end - s.start)
+            .sum();
         assert!(
             flagged < 16_000 * 3 / 2,
             "{flagged} samples of tone taken for speech"

@@ -6,7 +6,10 @@ use std::time::Instant;
 
 use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use stenograph::model::{cache_dir, known, FetchOptions, Model, QuantType, Source};
+use stenograph::model::{
+    cache_dir, fetch_vad_weights, known, FetchOptions, Model, QuantType, Source,
+};
+use stenograph::transcribe::Silero;
 use stenograph::Error;
 
 #[derive(Args)]
@@ -41,6 +44,9 @@ enum ModelCommand {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Download the Silero VAD weights that transcription finds speech with into the cache
+    /// (faster-whisper's wheel on PyPI, verified), for machines that run without network.
+    FetchVad,
     /// Show known models and which are cached.
     List,
     /// Print the cached file of a model (fails if it is not fetched yet).
@@ -102,6 +108,12 @@ pub fn run(args: ModelArgs) -> Result<(), Error> {
                 info.tensor_type,
                 start.elapsed().as_secs_f64()
             );
+            println!("{}", path.display());
+        }
+        ModelCommand::FetchVad => {
+            let path = fetch_vad_weights(&opts)?;
+            Silero::load(&path)?;
+            eprintln!("Silero VAD weights ready");
             println!("{}", path.display());
         }
         ModelCommand::List => {

@@ -114,3 +114,41 @@ fn errors_are_clear() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no model.bin"));
 }
+
+#[test]
+fn vad_weights_are_fetched_into_the_cache_and_then_used_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let offline = |cache: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_stenograph"))
+            .args(["model", "fetch-vad"])
+            .env("STENOGRAPH_CACHE_DIR", cache)
+            .env("STENOGRAPH_PYPI_INDEX", "http://127.0.0.1:9/simple")
+            .output()
+            .expect("run stenograph")
+    };
+    // No index to reach and nothing cached: a clear error naming what was tried.
+    let out = offline(dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("127.0.0.1:9"), "{err}");
+
+    let out = stenograph(&["model", "fetch-vad"], dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert_eq!(
+        path,
+        dir.path().join("silero_vad_v6.onnx").display().to_string()
+    );
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), 1_245_151);
+    // Once cached, no network is needed.
+    let out = offline(dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

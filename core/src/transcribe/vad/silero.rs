@@ -350,7 +350,20 @@ impl Silero {
             } else {
                 std::thread::scope(|scope| {
                     for (&(f, n), s) in batches.iter().zip(scratch.iter_mut()) {
-                        scope.spawn(move || self.lstm_inputs(samples, f, n, s));
+                        // A thread the system refuses: that batch runs here instead.
+                        let (tx, rx) = std::sync::mpsc::channel::<&mut Scratch>();
+                        let spawned = std::thread::Builder::new()
+                            .spawn_scoped(scope, move || {
+                                if let Ok(s) = rx.recv() {
+                                    self.lstm_inputs(samples, f, n, s);
+                                }
+                            })
+                            .is_ok();
+                        if spawned {
+                            let _ = tx.send(s);
+                        } else {
+                            self.lstm_inputs(samples, f, n, s);
+                        }
                     }
                 });
             }

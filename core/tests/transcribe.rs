@@ -233,6 +233,65 @@ fn timestamps_hold_across_30_second_windows() {
 }
 
 #[test]
+fn speech_joined_across_long_pauses_keeps_its_own_times() {
+    // Sentences parted by 3–9 s of silence: the decoder gets their speech back to back in one
+    // window, and every time must come back to where the words were said.
+    let pauses = [3.0, 9.0, 5.0, 7.0, 4.0, 8.0];
+    let mut samples = vec![0.0f32; 16_000];
+    let mut placed = Vec::new();
+    for (n, pause) in pauses.iter().enumerate() {
+        let audio = Audio::from_path(clip("en-us", n)).unwrap();
+        let start = samples.len() as f64 / 16_000.0;
+        samples.extend_from_slice(audio.samples());
+        placed.push((n, start, samples.len() as f64 / 16_000.0));
+        samples.extend(std::iter::repeat_n(0.0, (pause * 16_000.0) as usize));
+    }
+    let mut opts = TranscribeOptions::default();
+    opts.word_timestamps = true;
+    let tr = transcriber().transcribe_samples(&samples, &opts).unwrap();
+    for s in &tr.segments {
+        eprintln!("{:7.2} {:7.2} {}", s.start, s.end, s.text);
+    }
+    eprintln!("placed: {placed:?}");
+    let all_words: Vec<_> = tr.segments.iter().flat_map(|s| &s.words).collect();
+    // No word is placed in a pause (the edges of speech get 0.4 s of slack).
+    for w in &all_words {
+        assert!(w.end >= w.start, "{w:?}");
+        let mid = (w.start + w.end) / 2.0;
+        assert!(
+            placed
+                .iter()
+                .any(|&(_, a, b)| mid > a - 0.4 && mid < b + 0.4),
+            "{w:?} lies in a pause; placed {placed:?}"
+        );
+    }
+    // Every sentence is found, its first word where it was said.
+    for &(n, start, end) in &placed {
+        let first = words(SENTENCES[n])[0].clone();
+        let w = all_words
+            .iter()
+            .find(|w| words(&w.word).first() == Some(&first) && w.start > start - 1.0)
+            .unwrap_or_else(|| panic!("sentence {n} not found"));
+        assert!(
+            (w.start - start).abs() < 0.6 && w.start < end,
+            "sentence {n} starts at {} not {start}",
+            w.start
+        );
+    }
+    let mut last = 0.0;
+    for s in &tr.segments {
+        assert!(s.start >= last - 1e-9 && s.end >= s.start, "{s:?}");
+        last = s.end;
+    }
+    let heard: Vec<_> = placed.iter().map(|&(n, _, _)| SENTENCES[n]).collect();
+    assert!(
+        wer([(heard.join(" ").as_str(), tr.text.as_str())]) < 0.15,
+        "{}",
+        tr.text
+    );
+}
+
+#[test]
 fn cancellation_stops_within_about_a_second() {
     let _quiet = TIMING.lock().unwrap_or_else(|e| e.into_inner());
     let (samples, _) = long_speech();

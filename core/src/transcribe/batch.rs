@@ -11,6 +11,7 @@ use whisper_rs::WhisperState;
 
 use super::schedule::{MAX_TAIL_PASSES, MIN_MISSED_SPEECH};
 use super::segments::{build_segment, keep, Collector, RawSegment};
+use super::timeline::{Edge, Timeline};
 use super::transcript::Segment;
 use super::window::Pass;
 use super::{vad, TranscribeOptions, Transcriber, Transcript};
@@ -296,7 +297,7 @@ impl Transcriber {
         let collector = Collector {
             raw: Some(Vec::new()),
             word_timestamps: true,
-            ..Collector::new(opts, 0.0, seconds)
+            ..Collector::new(opts, Timeline::shifted(0.0, seconds))
         };
         let pass = Pass {
             audio,
@@ -375,12 +376,15 @@ fn place(
                 .unwrap_or(seg.tokens.len());
             let tokens = &seg.tokens[from..to];
             let p = window.pieces[k];
-            let to_s = |t: i64| p.input_seconds(t);
+            let to_s = |t: i64, _: Edge| p.input_seconds(t);
             // A segment that stays whole keeps whisper's own segment times.
             let (start, end) = if from == 0 && to == seg.tokens.len() {
-                (to_s(seg.t0), to_s(seg.t1))
+                (to_s(seg.t0, Edge::Start), to_s(seg.t1, Edge::End))
             } else {
-                (to_s(tokens[0].t0), to_s(tokens[tokens.len() - 1].t1))
+                (
+                    to_s(tokens[0].t0, Edge::Start),
+                    to_s(tokens[tokens.len() - 1].t1, Edge::End),
+                )
             };
             let mut segment = build_segment(
                 tokens,

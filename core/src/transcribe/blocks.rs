@@ -118,20 +118,21 @@ impl Transcriber {
             None => Vec::new(),
         };
         let chunks = if opts.vad {
-            vad::chunks(samples, &speech)
+            vad::speech_chunks(samples, &speech)
         } else if samples.is_empty() {
             Vec::new()
         } else {
-            vec![vad::Span {
+            vec![vad::Chunk::whole(vad::Span {
                 start: 0,
                 end: samples.len(),
-            }]
+            })]
         };
         if chunks.is_empty() {
             return Ok(());
         }
         if call.language.is_none() {
-            call.language = Some(self.language(state, samples, chunks[0], &opts)?);
+            let first = chunks[0].audio(samples);
+            call.language = Some(self.language(state, &first, &opts)?);
         }
         let language = call.language.clone().map(|(l, _)| l).unwrap_or_default();
         let job = Job {
@@ -140,7 +141,7 @@ impl Transcriber {
             speech: opts.vad.then_some(speech.as_slice()),
             opts: &opts,
             language: &language,
-            total: chunks.iter().map(|c| c.end - c.start).sum(),
+            total: chunks.iter().map(vad::Chunk::len).sum(),
             offset,
             first_id: call.segments.len(),
             progress,
@@ -150,12 +151,12 @@ impl Transcriber {
         Ok(())
     }
 
-    /// The language given, implied by an English-only model, or detected on `chunk`.
+    /// The language given, implied by an English-only model, or detected on the first 30 s of
+    /// `speech`.
     fn language(
         &self,
         state: &mut WhisperState,
-        samples: &[f32],
-        chunk: vad::Span,
+        speech: &[f32],
         opts: &TranscribeOptions,
     ) -> Result<(String, f32)> {
         let threads = self.inner.threads;
@@ -164,7 +165,7 @@ impl Transcriber {
                 (Some(l), _) => (l.clone(), 1.0),
                 (None, false) => ("en".to_string(), 1.0),
                 (None, true) => {
-                    let head = &samples[chunk.start..chunk.end.min(chunk.start + vad::MAX_CHUNK)];
+                    let head = &speech[..speech.len().min(vad::MAX_CHUNK)];
                     state
                         .pcm_to_mel(head, threads)
                         .and_then(|_| state.lang_detect(0, threads))

@@ -11,6 +11,7 @@ mod pool;
 mod schedule;
 mod segments;
 mod templates;
+mod timeline;
 mod transcript;
 mod vad;
 mod watch;

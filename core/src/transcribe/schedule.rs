@@ -9,6 +9,7 @@ use whisper_rs::WhisperState;
 use super::hooks;
 use super::options::TranscribeOptions;
 use super::segments::Collector;
+use super::timeline::Timeline;
 use super::transcript::Segment;
 use super::vad;
 use super::window::Pass;
@@ -24,7 +25,7 @@ pub(super) const MAX_TAIL_PASSES: usize = 3;
 /// One block's audio and settings, shared by the threads decoding its chunks.
 pub(super) struct Job<'a> {
     pub samples: &'a [f32],
-    pub chunks: &'a [vad::Span],
+    pub chunks: &'a [vad::Chunk],
     /// The detected speech the chunks were made from (with VAD): speech after a chunk's last
     /// segment is decoded again.
     pub speech: Option<&'a [vad::Span]>,
@@ -100,7 +101,7 @@ impl Transcriber {
         progress_base: Option<f64>,
     ) -> Result<Vec<Segment>> {
         let opts = job.opts;
-        let chunk = job.chunks[n];
+        let chunk = &job.chunks[n];
         // Context carries between the chunks of one call when asked.
         let keep_context = n > 0 && opts.condition_on_previous_text;
         let mut segments = self.decode_span(
@@ -121,18 +122,16 @@ impl Transcriber {
         for _ in 0..MAX_TAIL_PASSES {
             let Some(last) = segments.last() else { break };
             let rate = f64::from(SAMPLE_RATE);
+            let extent = chunk.extent();
             let covered = ((last.end * rate).round() as usize)
                 .saturating_sub(job.offset)
-                .clamp(chunk.start, chunk.end);
-            let tail = vad::Span {
-                start: covered,
-                end: chunk.end,
-            };
-            if vad::speech_in(speech, tail) < MIN_MISSED_SPEECH {
+                .clamp(extent.start, extent.end);
+            let tail = chunk.from(covered);
+            if vad::speech_in(speech, tail.extent()) < MIN_MISSED_SPEECH {
                 break;
             }
             let next_id = first_id + segments.len();
-            let more = self.decode_span(state, job, tail, next_id, deliver, false, None)?;
+            let more = self.decode_span(state, job, &tail, next_id, deliver, false, None)?;
             if more.is_empty() {
                 break;
             }
@@ -141,20 +140,22 @@ impl Transcriber {
         Ok(segments)
     }
 
-    /// Decodes `chunk` (a stretch of the job's samples) as one pass; see [`Self::decode_chunk`].
+    /// Decodes `chunk` (stretches of the job's samples, joined) as one pass; see
+    /// [`Self::decode_chunk`].
     #[allow(clippy::too_many_arguments)]
     fn decode_span(
         &self,
         state: &mut WhisperState,
         job: &Job<'_>,
-        chunk: vad::Span,
+        chunk: &vad::Chunk,
         first_id: usize,
         deliver: bool,
         keep_context: bool,
         progress_base: Option<f64>,
     ) -> Result<Vec<Segment>> {
         let opts = job.opts;
-        let piece = &job.samples[chunk.start..chunk.end];
+        let audio = chunk.audio(job.samples);
+        let piece: &[f32] = &audio;
         let progress: Option<hooks::Progress> = match (opts.on_progress.clone(), progress_base) {
             (Some(cb), Some(before)) => {
                 let weight = piece.len() as f64 / job.total as f64;
@@ -170,11 +171,7 @@ impl Transcriber {
         let collector = Collector {
             first_id,
             on_segment: opts.on_segment.clone().filter(|_| deliver),
-            ..Collector::new(
-                opts,
-                (job.offset + chunk.start) as f64 / rate,
-                (job.offset + chunk.end) as f64 / rate,
-            )
+            ..Collector::new(opts, Timeline::joined(&chunk.pieces, job.offset, rate))
         };
         let pass = Pass {
             audio: piece,
@@ -195,7 +192,7 @@ impl Transcriber {
             let first_id = job.first_id + segments.len();
             let mut seg = self.decode_chunk(state, job, n, first_id, true, Some(base))?;
             segments.append(&mut seg);
-            done += chunk.end - chunk.start;
+            done += chunk.len();
         }
         Ok(segments)
     }
@@ -216,7 +213,7 @@ impl Transcriber {
             let segs = self.decode_chunk(state, job, n, 0, false, None)?;
             let mut out = shared.lock().unwrap_or_else(|e| e.into_inner());
             out.done[n] = Some(segs);
-            out.samples_done += job.chunks[n].end - job.chunks[n].start;
+            out.samples_done += job.chunks[n].len();
             out.flush(job.opts);
             Ok(())
         })?;

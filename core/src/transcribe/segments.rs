@@ -14,7 +14,9 @@ use flate2::Compression;
 use whisper_rs::whisper_rs_sys as sys;
 
 use super::options::{CancelToken, SegmentCallback, TranscribeOptions};
+use super::timeline::{Edge, Timeline};
 use super::transcript::{Segment, Word};
+use super::vad;
 
 /// State shared with the segment callback for one `whisper_full` call.
 pub(crate) struct Collector {
@@ -32,17 +34,14 @@ pub(crate) struct Collector {
     pub on_segment: Option<SegmentCallback>,
     /// The call's cancel token: no segment is delivered once it is cancelled.
     pub cancel: Option<CancelToken>,
-    /// Seconds added to every timestamp (where this audio starts in the original).
-    pub offset: f64,
-    /// End of the audio in the original's seconds: no timestamp goes past it (a trimmed
-    /// encoder window lets the last timestamp token overshoot).
-    pub end: f64,
+    /// Where the window's audio lies in the original: timestamps are moved there.
+    pub timeline: Timeline,
 }
 
 impl Collector {
-    /// A collector for audio spanning `offset..end` seconds of the original, with the call's
-    /// filters and token; it keeps built segments and delivers none.
-    pub fn new(opts: &TranscribeOptions, offset: f64, end: f64) -> Self {
+    /// A collector for audio placed in the original by `timeline`, with the call's filters and
+    /// token; it keeps built segments and delivers none.
+    pub fn new(opts: &TranscribeOptions, timeline: Timeline) -> Self {
         Self {
             segments: Vec::new(),
             raw: None,
@@ -52,8 +51,7 @@ impl Collector {
             word_timestamps: opts.word_timestamps,
             on_segment: None,
             cancel: opts.cancel.clone(),
-            offset,
-            end,
+            timeline,
         }
     }
 }
@@ -110,12 +108,14 @@ pub(crate) unsafe extern "C" fn on_new_segments(
                 out.push(raw);
                 continue;
             }
-            let (offset, end) = (collector.offset, collector.end);
-            let to_s = |t: i64| (t as f64 / 100.0 + offset).min(end);
+            let timeline = &collector.timeline;
+            // Joined stretches are speech with `PAD` of quiet on each side.
+            let snap = vad::PAD as f64 / f64::from(crate::audio::SAMPLE_RATE);
+            let to_s = |t: i64, edge: Edge| timeline.original(t as f64 / 100.0, edge, snap);
             let mut segment = build_segment(
                 &raw.tokens,
-                to_s(raw.t0),
-                to_s(raw.t1),
+                to_s(raw.t0, Edge::Start),
+                to_s(raw.t1, Edge::End),
                 raw.no_speech_prob,
                 &to_s,
                 collector.word_timestamps,
@@ -192,14 +192,14 @@ unsafe fn read_raw(
     }
 }
 
-/// Builds a segment (id 0) from text tokens; `to_s` turns token centiseconds into seconds
-/// of the original audio.
+/// Builds a segment (id 0) from text tokens; `to_s` turns token centiseconds (a word's start
+/// or end) into seconds of the original audio.
 pub(crate) fn build_segment(
     tokens: &[RawToken],
     start: f64,
     end: f64,
     no_speech_prob: f32,
-    to_s: &dyn Fn(i64) -> f64,
+    to_s: &dyn Fn(i64, Edge) -> f64,
     word_timestamps: bool,
 ) -> Segment {
     let bytes: Vec<u8> = tokens
@@ -222,14 +222,15 @@ pub(crate) fn build_segment(
         for t in tokens {
             if t.bytes.first() == Some(&b' ') || words.is_empty() {
                 finish(&mut words, &mut word_bytes, &mut word_probs);
+                let start = to_s(t.t0, Edge::Start);
                 words.push(Word {
                     word: String::new(),
-                    start: to_s(t.t0),
-                    end: to_s(t.t1),
+                    start,
+                    end: to_s(t.t1, Edge::End).max(start),
                     probability: 0.0,
                 });
             } else if let Some(w) = words.last_mut() {
-                w.end = to_s(t.t1);
+                w.end = to_s(t.t1, Edge::End).max(w.start);
             }
             word_bytes.extend_from_slice(&t.bytes);
             word_probs.push(t.p);
@@ -239,7 +240,7 @@ pub(crate) fn build_segment(
     Segment {
         id: 0,
         start,
-        end,
+        end: end.max(start),
         compression_ratio: compression_ratio(&text),
         text,
         avg_logprob: if tokens.is_empty() {

@@ -1,5 +1,5 @@
-//! Voice activity detection: which parts of the audio hold speech, cut into chunks of at most
-//! 30 s for the decoder.
+//! Voice activity detection: which parts of the audio hold speech, gathered into decoder
+//! windows of at most 30 s of speech.
 //!
 //! whisper.cpp's own VAD does not run under `whisper_full_with_state`, and Whisper invents text
 //! ("Thank you.", "you") for silence, noise and music; so only detected speech is decoded.
@@ -10,6 +10,7 @@
 mod onnx;
 mod silero;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use earshot::Detector as Earshot;
@@ -165,10 +166,9 @@ pub(crate) fn speech_in(spans: &[Span], within: Span) -> usize {
         .sum()
 }
 
-/// Groups speech spans into decoder chunks of at most 30 s, each starting and ending at span
-/// edges where possible; a single span longer than 30 s is cut at its quietest 16 ms frame in
+/// Speech spans cut to at most 30 s each: a longer span is cut at its quietest 16 ms frame in
 /// the last 5 s before the limit.
-pub(crate) fn chunks(samples: &[f32], spans: &[Span]) -> Vec<Span> {
+fn pieces(samples: &[f32], spans: &[Span]) -> Vec<Span> {
     let mut pieces: Vec<Span> = Vec::new();
     for s in spans {
         let mut start = s.start;
@@ -191,12 +191,86 @@ pub(crate) fn chunks(samples: &[f32], spans: &[Span]) -> Vec<Span> {
         }
         pieces.push(Span { start, end: s.end });
     }
-    // Pack neighbouring pieces into one chunk while the chunk (gaps included) fits 30 s.
+    pieces
+}
+
+/// Groups speech spans into stretches of at most 30 s (gaps included), each starting and
+/// ending at span edges where possible (see [`pieces`]).
+pub(crate) fn chunks(samples: &[f32], spans: &[Span]) -> Vec<Span> {
     let mut out: Vec<Span> = Vec::new();
-    for p in pieces {
+    for p in pieces(samples, spans) {
         match out.last_mut() {
             Some(last) if p.end - last.start <= MAX_CHUNK => last.end = p.end,
             _ => out.push(p),
+        }
+    }
+    out
+}
+
+/// What one decoder window holds: stretches of the input decoded back to back, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Chunk {
+    /// The stretches, in order, none overlapping.
+    pub pieces: Vec<Span>,
+}
+
+impl Chunk {
+    /// A chunk of one stretch.
+    pub fn whole(span: Span) -> Self {
+        Self { pieces: vec![span] }
+    }
+
+    /// From the start of the first stretch to the end of the last.
+    pub fn extent(&self) -> Span {
+        Span {
+            start: self.pieces.first().map_or(0, |p| p.start),
+            end: self.pieces.last().map_or(0, |p| p.end),
+        }
+    }
+
+    /// Samples decoded: the stretches' lengths.
+    pub fn len(&self) -> usize {
+        self.pieces.iter().map(|p| p.end - p.start).sum()
+    }
+
+    /// The chunk's audio: its stretches of `samples`, joined.
+    pub fn audio<'a>(&self, samples: &'a [f32]) -> Cow<'a, [f32]> {
+        match self.pieces.as_slice() {
+            [one] => Cow::Borrowed(&samples[one.start..one.end]),
+            pieces => Cow::Owned(
+                pieces
+                    .iter()
+                    .flat_map(|p| samples[p.start..p.end].iter().copied())
+                    .collect(),
+            ),
+        }
+    }
+
+    /// What is left of the chunk from sample `at` of the input on.
+    pub fn from(&self, at: usize) -> Self {
+        Self {
+            pieces: self
+                .pieces
+                .iter()
+                .filter(|p| p.end > at)
+                .map(|p| Span {
+                    start: p.start.max(at),
+                    end: p.end,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Groups speech spans into decoder windows of at most 30 s of speech: the silence between
+/// spans is left out (each span keeps its [`PAD`] on both sides, so joined spans are parted by
+/// half a second or more), and one window holds as much speech as fits.
+pub(crate) fn speech_chunks(samples: &[f32], spans: &[Span]) -> Vec<Chunk> {
+    let mut out: Vec<Chunk> = Vec::new();
+    for p in pieces(samples, spans) {
+        match out.last_mut() {
+            Some(last) if last.len() + (p.end - p.start) <= MAX_CHUNK => last.pieces.push(p),
+            _ => out.push(Chunk::whole(p)),
         }
     }
     out
@@ -310,5 +384,53 @@ mod tests {
                 }
             ]
         );
+    }
+
+    #[test]
+    fn speech_chunks_leave_the_silence_out() {
+        let samples = vec![0.0f32; 16_000 * 120];
+        let span = |a: f64, b: f64| Span {
+            start: (a * 16_000.0) as usize,
+            end: (b * 16_000.0) as usize,
+        };
+        // 12 s + 12 s fit one window across a 20 s pause; the third span would take it past
+        // 30 s of speech, so it starts the next.
+        let spans = [span(0.0, 12.0), span(32.0, 44.0), span(50.0, 60.0)];
+        let c = speech_chunks(&samples, &spans);
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[0].pieces, vec![spans[0], spans[1]]);
+        assert_eq!(c[0].len(), 24 * 16_000);
+        assert_eq!(c[0].extent(), span(0.0, 44.0));
+        assert_eq!(c[1], Chunk::whole(spans[2]));
+        assert!(c.iter().all(|c| c.len() <= MAX_CHUNK));
+        // A span longer than a window is still cut into windows.
+        let long = speech_chunks(&samples, &[span(0.0, 70.0)]);
+        assert_eq!(long.len(), 3);
+        assert!(long
+            .iter()
+            .all(|c| c.len() <= MAX_CHUNK && c.pieces.len() == 1));
+    }
+
+    #[test]
+    fn what_is_left_of_a_chunk() {
+        let a = Span { start: 0, end: 100 };
+        let b = Span {
+            start: 300,
+            end: 400,
+        };
+        let c = Chunk { pieces: vec![a, b] };
+        assert_eq!(
+            c.from(50).pieces,
+            vec![
+                Span {
+                    start: 50,
+                    end: 100
+                },
+                b
+            ]
+        );
+        assert_eq!(c.from(200).pieces, vec![b]);
+        assert_eq!(c.from(350).len(), 50);
+        assert!(c.from(400).pieces.is_empty());
     }
 }

@@ -7,7 +7,7 @@ mod ct2;
 mod download;
 pub(crate) mod ggml;
 mod hf;
-mod mel;
+pub(crate) mod mel;
 mod pypi;
 mod quantize;
 #[cfg(feature = "test-support")]

@@ -13,6 +13,11 @@ use crate::model::{FetchOptions, Model};
 
 pub use crate::model::random::write_random_model;
 
+/// Whisper's mel filters for a 400-point FFT of 16 kHz audio: `n_mels` rows of 201 weights.
+pub fn mel_filters(n_mels: usize) -> Vec<f32> {
+    crate::model::mel::mel_filters(n_mels)
+}
+
 /// Downloads `url` to `dest` with the same machinery as [`Model::fetch_file`]: resumes a
 /// partial download left at `dest` + `.partial`, retries broken connections, and keeps the file
 /// only if its SHA-256 is `sha256`.

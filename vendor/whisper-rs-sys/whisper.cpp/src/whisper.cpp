@@ -452,6 +452,9 @@ struct whisper_vocab {
     id token_not        = 50362; // no timestamps
     id token_beg        = 50363; // begin timestamps
 
+    // the tokens suppressed with suppress_nst, found once when the vocabulary is loaded
+    std::vector<id> non_speech;
+
     bool is_multilingual() const {
         return n_vocab >= 51865;
     }
@@ -1502,6 +1505,8 @@ static ggml_backend_buffer_type_t select_weight_buft(const whisper_hparams & hpa
 //
 // see the convert-pt-to-ggml.py script for details
 //
+static std::vector<whisper_vocab::id> whisper_non_speech_ids(const whisper_vocab & vocab);
+
 static bool whisper_model_load(struct whisper_model_loader * loader, whisper_context & wctx) {
     WHISPER_LOG_INFO("%s: loading model\n", __func__);
 
@@ -1692,6 +1697,8 @@ static bool whisper_model_load(struct whisper_model_loader * loader, whisper_con
         }
 
         WHISPER_LOG_INFO("%s: n_langs       = %d\n", __func__, vocab.num_languages());
+
+        vocab.non_speech = whisper_non_speech_ids(vocab);
     }
 
     const ggml_type wtype = wctx.wtype;
@@ -3564,86 +3571,97 @@ struct whisper_global_cache {
 } global_cache;
 }
 
-// naive Discrete Fourier Transform
-// input is real-valued
-// output is complex-valued
-static void dft(const float* in, int N, float* out) {
-    const int sin_cos_step = SIN_COS_N_COUNT / N;
+struct whisper_cplx {
+    float re;
+    float im;
+};
 
-    for (int k = 0; k < N; k++) {
-        float re = 0;
-        float im = 0;
+// e^{-2 pi i j / 400} for j < 400, from the cos/sin tables
+static inline whisper_cplx whisper_w400(int j) {
+    return { global_cache.cos_vals[j], -global_cache.sin_vals[j] };
+}
 
-        // idx = (k * n * sin_cos_step) % SIN_COS_N_COUNT, kept by addition (no division per term)
-        const int step = (k * sin_cos_step) % SIN_COS_N_COUNT;
-        int idx = 0;
-        for (int n = 0; n < N; n++) {
-            re += in[n]*global_cache.cos_vals[idx]; // cos(t), t = 2*M_PI*k*n/N
-            im -= in[n]*global_cache.sin_vals[idx]; // sin(t)
-            idx += step;
-            if (idx >= SIN_COS_N_COUNT) {
-                idx -= SIN_COS_N_COUNT;
-            }
+static inline whisper_cplx whisper_cmul(whisper_cplx a, whisper_cplx b) {
+    return { a.re*b.re - a.im*b.im, a.re*b.im + a.im*b.re };
+}
+
+// Mixed-radix decimation-in-time FFT of n = 200 / tw_step complex values in[0], in[stride], ...
+// into out[0 .. n): radices[] (2 or 5 each) multiply to n; twiddles e^{-2 pi i j / n} are
+// entry 2 * j * tw_step of the 400-point table.
+static void whisper_cfft(whisper_cplx * out, const whisper_cplx * in, int n, int stride, const int * radices, int tw_step) {
+    const int p = radices[0];
+    const int m = n / p;
+    if (m == 1) {
+        for (int q = 0; q < p; q++) {
+            out[q] = in[q*stride];
         }
-
-        out[k*2 + 0] = re;
-        out[k*2 + 1] = im;
+    } else {
+        for (int q = 0; q < p; q++) {
+            whisper_cfft(out + q*m, in + q*stride, m, stride*p, radices + 1, tw_step*p);
+        }
+    }
+    if (p == 2) {
+        for (int u = 0; u < m; u++) {
+            const whisper_cplx a = out[u];
+            const whisper_cplx b = whisper_cmul(out[m + u], whisper_w400(2*u*tw_step));
+            out[u]     = { a.re + b.re, a.im + b.im };
+            out[m + u] = { a.re - b.re, a.im - b.im };
+        }
+        return;
+    }
+    // p == 5
+    const whisper_cplx ya = whisper_w400(80);  // e^{-2 pi i / 5}
+    const whisper_cplx yb = whisper_w400(160); // e^{-4 pi i / 5}
+    for (int u = 0; u < m; u++) {
+        const whisper_cplx s0 = out[u];
+        const whisper_cplx s1 = whisper_cmul(out[m + u],   whisper_w400((2*1*u*tw_step) % 400));
+        const whisper_cplx s2 = whisper_cmul(out[2*m + u], whisper_w400((2*2*u*tw_step) % 400));
+        const whisper_cplx s3 = whisper_cmul(out[3*m + u], whisper_w400((2*3*u*tw_step) % 400));
+        const whisper_cplx s4 = whisper_cmul(out[4*m + u], whisper_w400((2*4*u*tw_step) % 400));
+        const whisper_cplx s7  = { s1.re + s4.re, s1.im + s4.im };
+        const whisper_cplx s10 = { s1.re - s4.re, s1.im - s4.im };
+        const whisper_cplx s8  = { s2.re + s3.re, s2.im + s3.im };
+        const whisper_cplx s9  = { s2.re - s3.re, s2.im - s3.im };
+        out[u] = { s0.re + s7.re + s8.re, s0.im + s7.im + s8.im };
+        const whisper_cplx s5  = { s0.re + s7.re*ya.re + s8.re*yb.re, s0.im + s7.im*ya.re + s8.im*yb.re };
+        const whisper_cplx s6  = { s10.im*ya.im + s9.im*yb.im, -s10.re*ya.im - s9.re*yb.im };
+        out[m + u]   = { s5.re - s6.re, s5.im - s6.im };
+        out[4*m + u] = { s5.re + s6.re, s5.im + s6.im };
+        const whisper_cplx s11 = { s0.re + s7.re*yb.re + s8.re*ya.re, s0.im + s7.im*yb.re + s8.im*ya.re };
+        const whisper_cplx s12 = { -s10.im*yb.im + s9.im*ya.im, s10.re*yb.im - s9.re*ya.im };
+        out[2*m + u] = { s11.re + s12.re, s11.im + s12.im };
+        out[3*m + u] = { s11.re - s12.re, s11.im - s12.im };
     }
 }
 
-// Cooley-Tukey FFT
-// poor man's implementation - use something better
-// input is real-valued
-// output is complex-valued
-static void fft(float* in, int N, float* out) {
-    if (N == 1) {
-        out[0] = in[0];
-        out[1] = 0;
-        return;
+// The first 201 bins of the DFT of 400 real values, as (re, im) pairs in out[0 .. 402): the
+// values as 200 complex ones (even samples real, odd imaginary) through a 200-point FFT,
+// then split into the transforms of the even and odd samples and joined.
+static void whisper_rfft400(const float * in, float * out, whisper_cplx * work) {
+    static const int radices[] = { 2, 2, 2, 5, 5 };
+    whisper_cplx * z = work;
+    whisper_cplx * Z = work + 200;
+    for (int i = 0; i < 200; i++) {
+        z[i] = { in[2*i], in[2*i + 1] };
     }
-
-    const int half_N = N / 2;
-    if (N - half_N*2 == 1) {
-        dft(in, N, out);
-        return;
-    }
-
-    float* even = in + N;
-    for (int i = 0; i < half_N; ++i) {
-        even[i]= in[2*i];
-    }
-    float* even_fft = out + 2 * N;
-    fft(even, half_N, even_fft);
-
-    float* odd = even;
-    for (int i = 0; i < half_N; ++i) {
-        odd[i] = in[2*i + 1];
-    }
-    float* odd_fft = even_fft + N;
-    fft(odd, half_N, odd_fft);
-
-    const int sin_cos_step = SIN_COS_N_COUNT / N;
-    for (int k = 0; k < half_N; k++) {
-        int idx = k * sin_cos_step; // t = 2*M_PI*k/N
-        float re = global_cache.cos_vals[idx]; // cos(t)
-        float im = -global_cache.sin_vals[idx]; // sin(t)
-
-        float re_odd = odd_fft[2*k + 0];
-        float im_odd = odd_fft[2*k + 1];
-
-        out[2*k + 0] = even_fft[2*k + 0] + re*re_odd - im*im_odd;
-        out[2*k + 1] = even_fft[2*k + 1] + re*im_odd + im*re_odd;
-
-        out[2*(k + half_N) + 0] = even_fft[2*k + 0] - re*re_odd + im*im_odd;
-        out[2*(k + half_N) + 1] = even_fft[2*k + 1] - re*im_odd - im*re_odd;
+    whisper_cfft(Z, z, 200, 1, radices, 1);
+    for (int k = 0; k <= 200; k++) {
+        const whisper_cplx a = Z[k % 200];
+        const whisper_cplx b = { Z[(200 - k) % 200].re, -Z[(200 - k) % 200].im }; // conj
+        const whisper_cplx even = { 0.5f*(a.re + b.re), 0.5f*(a.im + b.im) };
+        const whisper_cplx odd  = { 0.5f*(a.im - b.im), -0.5f*(a.re - b.re) };   // (a - b) / 2i
+        const whisper_cplx t = whisper_cmul(odd, whisper_w400(k % 400));
+        out[2*k + 0] = even.re + t.re;
+        out[2*k + 1] = even.im + t.im;
     }
 }
 
 static void log_mel_spectrogram_worker_thread(int ith, const float * hann, const std::vector<float> & samples,
                                               int n_samples, int frame_size, int frame_step, int n_threads,
                                               const whisper_filters & filters, whisper_mel & mel) {
-    std::vector<float> fft_in(frame_size * 2, 0.0);
-    std::vector<float> fft_out(frame_size * 2 * 2 * 2);
+    std::vector<float> fft_in(frame_size, 0.0);
+    std::vector<float> fft_out(frame_size + 2);
+    std::vector<whisper_cplx> fft_work(frame_size);
 
     int n_fft = filters.n_fft;
     int i = ith;
@@ -3686,7 +3704,7 @@ static void log_mel_spectrogram_worker_thread(int ith, const float * hann, const
         }
 
         // FFT
-        fft(fft_in.data(), frame_size, fft_out.data());
+        whisper_rfft400(fft_in.data(), fft_out.data(), fft_work.data());
 
         // Calculate modulus^2 of complex numbers
         // Use pow(fft_out[2 * j + 0], 2) + pow(fft_out[2 * j + 1], 2) causes inference quality problem? Interesting.
@@ -6752,6 +6770,27 @@ static const std::vector<std::string> non_speech_tokens = {
     "♪♪♪","♩", "♪", "♫", "♬", "♭", "♮", "♯"
 };
 
+// ids of the non-speech tokens, with and without a leading space, and of " -" and " '"
+// (hyphens and single quotes are allowed between words, not at the beginning of a word)
+static std::vector<whisper_vocab::id> whisper_non_speech_ids(const whisper_vocab & vocab) {
+    std::vector<whisper_vocab::id> ids;
+    for (const std::string & token : non_speech_tokens) {
+        for (const std::string & t : {token, " " + token}) {
+            const auto it = vocab.token_to_id.find(t);
+            if (it != vocab.token_to_id.end()) {
+                ids.push_back(it->second);
+            }
+        }
+    }
+    for (const char * t : {" -", " '"}) {
+        const auto it = vocab.token_to_id.find(t);
+        if (it != vocab.token_to_id.end()) {
+            ids.push_back(it->second);
+        }
+    }
+    return ids;
+}
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 // exp over AVX-512 vectors: Cephes' expf polynomial on x - n*ln(2), scaled by 2^n (within 4e-7;
 // inputs below -87.3 give the smallest normal float, not 0)
@@ -6952,21 +6991,8 @@ static void whisper_process_logits(
         // suppress non-speech tokens
         // ref: https://github.com/openai/whisper/blob/7858aa9c08d98f75575035ecd6481f462d66ca27/whisper/tokenizer.py#L224-L253
         if (params.suppress_nst) {
-            for (const std::string & token : non_speech_tokens) {
-                const std::string suppress_tokens[] = {token, " " + token};
-                for (const std::string & suppress_token : suppress_tokens) {
-                    if (vocab.token_to_id.find(suppress_token) != vocab.token_to_id.end()) {
-                        logits[vocab.token_to_id.at(suppress_token)] = -INFINITY;
-                    }
-                }
-            }
-
-            // allow hyphens "-" and single quotes "'" between words, but not at the beginning of a word
-            if (vocab.token_to_id.find(" -") != vocab.token_to_id.end()) {
-                logits[vocab.token_to_id.at(" -")] = -INFINITY;
-            }
-            if (vocab.token_to_id.find(" '") != vocab.token_to_id.end()) {
-                logits[vocab.token_to_id.at(" '")] = -INFINITY;
+            for (const whisper_vocab::id id : vocab.non_speech) {
+                logits[id] = -INFINITY;
             }
         }
 

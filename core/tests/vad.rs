@@ -8,7 +8,7 @@ use std::process::Command;
 
 use common::{parity_python, reference, rms};
 use stenograph::model::{fetch_vad_weights, FetchOptions};
-use stenograph::transcribe::{Silero, Transcriber};
+use stenograph::transcribe::{Silero, SileroRun, Transcriber};
 use stenograph::Error;
 
 fn silero() -> Silero {
@@ -128,6 +128,37 @@ fn quiet_speech_under_noise_is_found_and_noise_alone_is_not() {
         .iter()
         .all(|&p| p < 0.1));
     assert!(net.probabilities(&[]).is_empty());
+}
+
+#[test]
+fn audio_in_pieces_scores_as_the_whole() {
+    let speech = reference();
+    let net = std::sync::Arc::new(silero());
+    let mut audio = noise(16_000, 0.01, 7);
+    audio.extend_from_slice(speech);
+    audio.extend(noise(40_000, 0.01, 8));
+    let whole = net.probabilities(&audio);
+    let mut run = SileroRun::new(net.clone());
+    let mut pieces = Vec::new();
+    let mut at = 0;
+    // Pieces of 1 to 9,000 samples, as a live stream sends them.
+    for size in [1usize, 511, 512, 513, 9_000, 160, 3_200].iter().cycle() {
+        if at >= audio.len() {
+            break;
+        }
+        let end = (at + size).min(audio.len());
+        pieces.extend(run.push(&audio[at..end]));
+        at = end;
+    }
+    // The last partial chunk waits for more audio; everything before it is scored the same.
+    assert_eq!(pieces.len(), audio.len() / 512);
+    let diff = whole
+        .iter()
+        .zip(&pieces)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(diff < 1e-5, "{diff}");
+    assert!(pieces.iter().any(|&p| p > 0.9) && pieces.iter().any(|&p| p < 0.1));
 }
 
 #[test]

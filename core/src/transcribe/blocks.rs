@@ -153,7 +153,7 @@ impl Transcriber {
 
     /// The language given, implied by an English-only model, or detected on the first 30 s of
     /// `speech`.
-    fn language(
+    pub(super) fn language(
         &self,
         state: &mut WhisperState,
         speech: &[f32],

@@ -6,6 +6,7 @@ mod builder;
 mod call;
 mod formats;
 mod hooks;
+mod live;
 mod options;
 mod pool;
 mod schedule;
@@ -22,12 +23,13 @@ use std::sync::{Arc, Mutex};
 
 pub use builder::{ModelRef, TranscriberBuilder, DEFAULT_MODEL};
 pub use formats::Format;
+pub use live::{LiveStream, StreamEvent, StreamOptions, Utterance};
 pub use options::{
     language, CancelToken, Decoding, ProgressCallback, SegmentCallback, Task, TranscribeOptions,
     MAX_BEAMS, MAX_PROMPT_BYTES,
 };
 pub use transcript::{Segment, Transcript, Word};
-pub use vad::Silero;
+pub use vad::{Silero, SileroRun};
 pub use watch::OnCancel;
 
 use crate::audio::{Audio, AudioSource, AudioStream, DecodeOptions};

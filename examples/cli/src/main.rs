@@ -2,6 +2,7 @@
 
 mod decode;
 mod model;
+mod stream;
 mod transcribe;
 
 use std::process::ExitCode;
@@ -24,6 +25,8 @@ enum Command {
     Decode(decode::DecodeArgs),
     /// Fetch, list, inspect, import and quantize Whisper models.
     Model(model::ModelArgs),
+    /// Live transcription of a file or of raw 16 kHz audio on stdin: one JSON event per line.
+    Stream(stream::StreamArgs),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +35,7 @@ fn main() -> ExitCode {
         Command::Transcribe(args) => transcribe::run(args),
         Command::Decode(args) => decode::run(args),
         Command::Model(args) => model::run(args),
+        Command::Stream(args) => stream::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

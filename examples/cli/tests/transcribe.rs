@@ -1,18 +1,10 @@
 //! `stenograph transcribe` end to end with the real tiny.en (fetched into the default cache).
 
+mod common;
+
 use std::process::Command;
 
-fn speech(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
-    let path = dir.join(name);
-    let status = Command::new("espeak-ng")
-        .args(["-v", "en-us", "-s", "140", "-w"])
-        .arg(&path)
-        .arg(text)
-        .status()
-        .expect("espeak-ng (installed by .ci/run)");
-    assert!(status.success());
-    path
-}
+use common::speech;
 
 /// `stenograph transcribe ARGS…`.
 fn transcribe<I, S>(args: I) -> std::process::Output

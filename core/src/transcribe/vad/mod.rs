@@ -14,7 +14,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use earshot::Detector as Earshot;
-pub use silero::Silero;
+pub use silero::{Silero, SileroRun};
 
 /// Speech shorter than this is dropped as a click or cough: 160 ms.
 const MIN_SPEECH: usize = 2_560;
@@ -96,6 +96,65 @@ impl Detector {
                 on: 0.5,
                 off: 0.5,
             },
+        }
+    }
+}
+
+/// Frame scores over audio that arrives in pieces (a live stream).
+pub(crate) enum ScoreRun {
+    Silero(Box<silero::SileroRun>),
+    Earshot {
+        detector: Box<Earshot>,
+        /// Samples not yet a whole frame.
+        pending: Vec<f32>,
+    },
+}
+
+impl ScoreRun {
+    /// A run of `detector` from the start of a stream.
+    pub fn new(detector: &Detector) -> Self {
+        match detector {
+            Detector::Silero(net) => {
+                ScoreRun::Silero(Box::new(silero::SileroRun::new(net.clone())))
+            }
+            Detector::Earshot => ScoreRun::Earshot {
+                detector: Box::default(),
+                pending: Vec::new(),
+            },
+        }
+    }
+
+    /// Samples per score.
+    pub fn frame(&self) -> usize {
+        match self {
+            ScoreRun::Silero(_) => silero::CHUNK,
+            ScoreRun::Earshot { .. } => EARSHOT_FRAME,
+        }
+    }
+
+    /// The score below which speech that has started counts as paused, for speech that
+    /// starts at `on` (Silero's recipe: 0.15 lower; earshot: the same).
+    pub fn off(&self, on: f32) -> f32 {
+        match self {
+            ScoreRun::Silero(_) => (on - 0.15).max(0.01),
+            ScoreRun::Earshot { .. } => on,
+        }
+    }
+
+    /// Adds 16 kHz samples; the scores of the frames they complete, in order.
+    pub fn push(&mut self, samples: &[f32]) -> Vec<f32> {
+        match self {
+            ScoreRun::Silero(run) => run.push(samples),
+            ScoreRun::Earshot { detector, pending } => {
+                pending.extend_from_slice(samples);
+                let whole = pending.len() / EARSHOT_FRAME * EARSHOT_FRAME;
+                let scores = pending[..whole]
+                    .chunks_exact(EARSHOT_FRAME)
+                    .map(|f| detector.predict_f32(f))
+                    .collect();
+                pending.drain(..whole);
+                scores
+            }
         }
     }
 }

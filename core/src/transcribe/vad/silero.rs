@@ -78,6 +78,72 @@ impl std::fmt::Debug for Silero {
     }
 }
 
+/// The LSTM's state, carried from chunk to chunk.
+struct Lstm {
+    h: [f32; HIDDEN],
+    c: [f32; HIDDEN],
+    gates: [f32; 4 * HIDDEN],
+}
+
+impl Default for Lstm {
+    fn default() -> Self {
+        Self {
+            h: [0.0; HIDDEN],
+            c: [0.0; HIDDEN],
+            gates: [0.0; 4 * HIDDEN],
+        }
+    }
+}
+
+/// Silero over audio that arrives in pieces: the probabilities [`Silero::probabilities`] gives
+/// over the whole, one per 512 samples as soon as they are in.
+pub struct SileroRun {
+    net: Arc<Silero>,
+    /// The last whole chunk scored (zeros before the first), then the samples not yet scored.
+    pending: Vec<f32>,
+    lstm: Lstm,
+    scratch: Scratch,
+}
+
+impl std::fmt::Debug for SileroRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SileroRun")
+            .field("pending", &self.pending.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SileroRun {
+    /// A run of `net` from the start of a stream.
+    pub fn new(net: Arc<Silero>) -> Self {
+        Self {
+            net,
+            pending: vec![0.0; CHUNK],
+            lstm: Lstm::default(),
+            scratch: Scratch::default(),
+        }
+    }
+
+    /// Adds 16 kHz samples; the probabilities of the chunks they complete, in order.
+    pub fn push(&mut self, samples: &[f32]) -> Vec<f32> {
+        let mut out = Vec::new();
+        for piece in samples.chunks(BATCH * CHUNK) {
+            self.pending.extend_from_slice(piece);
+            let n = self.pending.len() / CHUNK - 1;
+            if n == 0 {
+                continue;
+            }
+            // Chunk 0 of `pending` is context only: chunks 1..=n are new.
+            self.net.lstm_inputs(&self.pending, 1, n, &mut self.scratch);
+            for x in self.scratch.proj.chunks_exact(4 * HIDDEN).take(n) {
+                out.push(self.net.output(x, &mut self.lstm));
+            }
+            self.pending.drain(..n * CHUNK);
+        }
+        out
+    }
+}
+
 /// Buffers one thread reuses from batch to batch.
 #[derive(Default)]
 struct Scratch {
@@ -336,8 +402,7 @@ impl Silero {
             .min(chunks.div_ceil(BATCH).max(1));
         let mut scratch: Vec<Scratch> = (0..threads).map(|_| Scratch::default()).collect();
         let mut out = Vec::with_capacity(chunks);
-        let (mut h, mut c) = ([0.0f32; HIDDEN], [0.0f32; HIDDEN]);
-        let mut gates = [0.0f32; 4 * HIDDEN];
+        let mut lstm = Lstm::default();
         for first in (0..chunks).step_by(BATCH * threads) {
             // One batch per thread, then the recurrence through them in order.
             let batches: Vec<(usize, usize)> = (0..threads)
@@ -369,19 +434,24 @@ impl Silero {
             }
             for (&(_, n), s) in batches.iter().zip(&scratch) {
                 for x in s.proj.chunks_exact(4 * HIDDEN).take(n) {
-                    self.step(x, &mut gates, &mut h, &mut c);
-                    let logit = self
-                        .out_w
-                        .iter()
-                        .zip(&h)
-                        .map(|(w, v)| w * v.max(0.0))
-                        .sum::<f32>()
-                        + self.out_b;
-                    out.push(sigmoid(logit));
+                    out.push(self.output(x, &mut lstm));
                 }
             }
         }
         out
+    }
+
+    /// The speech probability of one chunk's input projection `x`, carrying the LSTM's state.
+    fn output(&self, x: &[f32], lstm: &mut Lstm) -> f32 {
+        self.step(x, &mut lstm.gates, &mut lstm.h, &mut lstm.c);
+        let logit = self
+            .out_w
+            .iter()
+            .zip(&lstm.h)
+            .map(|(w, v)| w * v.max(0.0))
+            .sum::<f32>()
+            + self.out_b;
+        sigmoid(logit)
     }
 
     /// One LSTM step: `x` the input projection, `h` and `c` the state carried.

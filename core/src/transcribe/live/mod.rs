@@ -1,0 +1,467 @@
+//! Live transcription: audio pushed as it arrives (any rate, any piece size), turns of speech
+//! found by the VAD as they happen, partial text while someone speaks (words two decodes agree
+//! on, never taken back) and final text with timestamps when they stop.
+//!
+//! The work happens in the pushing thread: each push scores the new audio, ends or cuts turns
+//! (decoding them on a pooled state, shared with the transcriber's other calls) and, at the
+//! partial cadence, decodes the turn so far. A stream holds at most one turn's audio (a turn is
+//! cut at its quietest moment before it outgrows one 30 s window) and a bounded queue of events.
+
+mod agreement;
+mod turns;
+
+use std::collections::VecDeque;
+
+use serde::Serialize;
+
+use super::segments::Collector;
+use super::timeline::Timeline;
+use super::transcript::Segment;
+use super::vad::ScoreRun;
+use super::window::Pass;
+use super::{TranscribeOptions, Transcriber};
+use crate::audio::{Resampler, SAMPLE_RATE};
+use crate::error::{Error, Result};
+use agreement::Agreement;
+use turns::{Change, Turns};
+
+/// Settings of a live stream.
+#[derive(Clone, Debug)]
+pub struct StreamOptions {
+    /// Spoken language (ISO 639-1); `None`: English for English-only models, else detected
+    /// on the first turn.
+    pub language: Option<String>,
+    /// Speech probability at which a turn starts (0.5).
+    pub threshold: f32,
+    /// Silence that ends a turn, in milliseconds (500).
+    pub silence_ms: u32,
+    /// Audio kept before the detected start of speech, in milliseconds (300).
+    pub prefix_padding_ms: u32,
+    /// How often a turn in progress is decoded for partial text, in milliseconds (500; 0 for
+    /// no partial text).
+    pub partial_interval_ms: u32,
+    /// Longest turn before it is cut at its quietest moment, in milliseconds (28,000; 2,000
+    /// to 29,000).
+    pub max_turn_ms: u32,
+    /// Per-word timings in final segments.
+    pub word_timestamps: bool,
+    /// Text that primes the decoder (names, jargon).
+    pub initial_prompt: Option<String>,
+    /// Events a stream holds unread before a push is refused (256).
+    pub max_pending_events: usize,
+}
+
+impl Default for StreamOptions {
+    fn default() -> Self {
+        Self {
+            language: None,
+            threshold: 0.5,
+            silence_ms: 500,
+            prefix_padding_ms: 300,
+            partial_interval_ms: 500,
+            max_turn_ms: 28_000,
+            word_timestamps: false,
+            initial_prompt: None,
+            max_pending_events: 256,
+        }
+    }
+}
+
+/// A turn's final text: what was said between its start and end, in seconds of the stream.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Utterance {
+    /// Start of its audio, in seconds of the stream.
+    pub start: f64,
+    /// End of its audio, in seconds of the stream.
+    pub end: f64,
+    /// Its text (the segments' texts joined).
+    pub text: String,
+    /// Its segments, timestamps in seconds of the stream, ids counting from the stream's start.
+    pub segments: Vec<Segment>,
+}
+
+/// What a live stream reports, in order.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum StreamEvent {
+    /// Someone started speaking, `at` seconds into the stream.
+    SpeechStarted {
+        /// Seconds into the stream.
+        at: f64,
+    },
+    /// Words of the turn in progress that two decodes agreed on: `text` is all such words of
+    /// the turn so far (it only grows), `delta` those new since the last partial.
+    Partial {
+        /// The turn's stable words so far.
+        text: String,
+        /// The words new in this event.
+        delta: String,
+        /// Where the turn's audio starts, in seconds of the stream.
+        start: f64,
+    },
+    /// The speaker stopped, their last speech ending `at` seconds into the stream.
+    SpeechStopped {
+        /// Seconds into the stream.
+        at: f64,
+    },
+    /// A turn's final text (after `SpeechStopped`, or when a long turn is cut at a pause).
+    Final(Utterance),
+}
+
+/// A live transcription: push audio, poll events, finish. Made by [`Transcriber::stream`].
+///
+/// ```no_run
+/// use stenograph::transcribe::{StreamEvent, StreamOptions, Transcriber};
+/// let t = Transcriber::builder().model("tiny.en").build()?;
+/// let mut s = t.stream(StreamOptions::default())?;
+/// let chunk = vec![0i16; 1_600]; // 100 ms at 16 kHz, from a microphone or a call
+/// s.push_pcm_i16(&chunk, 16_000)?;
+/// s.finish()?;
+/// while let Some(ev) = s.poll_event() {
+///     if let StreamEvent::Final(u) = ev {
+///         println!("{:.1}–{:.1} {}", u.start, u.end, u.text);
+///     }
+/// }
+/// # Ok::<(), stenograph::Error>(())
+/// ```
+pub struct LiveStream {
+    transcriber: Transcriber,
+    opts: StreamOptions,
+    decode: TranscribeOptions,
+    language: Option<String>,
+    /// Resampler for the input's rate (made on the first push at a rate other than 16 kHz).
+    resampler: Option<Resampler>,
+    vad: ScoreRun,
+    turns: Turns,
+    /// 16 kHz audio from sample `base` of the stream on (the open turn's, or the prefix).
+    audio: Vec<f32>,
+    base: usize,
+    /// 16 kHz samples received, and frames scored.
+    received: usize,
+    frames: usize,
+    /// Where the last partial decode ended.
+    partial_at: usize,
+    agreement: Agreement,
+    events: VecDeque<StreamEvent>,
+    next_id: usize,
+    finished: bool,
+}
+
+impl std::fmt::Debug for LiveStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveStream")
+            .field("received", &self.received)
+            .field("pending_events", &self.events.len())
+            .field("finished", &self.finished)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Transcriber {
+    /// Starts a live transcription on this transcriber's model and states.
+    pub fn stream(&self, opts: StreamOptions) -> Result<LiveStream> {
+        let decode = TranscribeOptions {
+            language: opts.language.clone(),
+            word_timestamps: opts.word_timestamps,
+            initial_prompt: opts.initial_prompt.clone(),
+            ..TranscribeOptions::default()
+        };
+        self.check(&decode)?;
+        let bad = |what: &str| Err(Error::InvalidArgument(format!("stream option {what}")));
+        if !(0.01..=0.99).contains(&opts.threshold) {
+            return bad("threshold must be between 0.01 and 0.99");
+        }
+        if !(2_000..=29_000).contains(&opts.max_turn_ms) {
+            return bad("max_turn_ms must be between 2000 and 29000");
+        }
+        if !(100..=10_000).contains(&opts.silence_ms) || opts.prefix_padding_ms > 2_000 {
+            return bad("silence_ms must be 100 to 10000 and prefix_padding_ms at most 2000");
+        }
+        if opts.max_pending_events == 0 {
+            return bad("max_pending_events must be at least 1");
+        }
+        let vad = ScoreRun::new(&self.inner.vad);
+        let ms = |v: u32| v as usize * SAMPLE_RATE as usize / 1000;
+        let turns = Turns::new(
+            vad.frame(),
+            opts.threshold,
+            vad.off(opts.threshold),
+            ms(opts.silence_ms),
+            ms(opts.prefix_padding_ms),
+            ms(opts.max_turn_ms),
+        );
+        let language = match (&opts.language, self.inner.model.info().multilingual) {
+            (Some(l), _) => Some(l.clone()),
+            (None, false) => Some("en".to_string()),
+            (None, true) => None,
+        };
+        Ok(LiveStream {
+            transcriber: self.clone(),
+            opts,
+            decode,
+            language,
+            resampler: None,
+            vad,
+            turns,
+            audio: Vec::new(),
+            base: 0,
+            received: 0,
+            frames: 0,
+            partial_at: 0,
+            agreement: Agreement::default(),
+            events: VecDeque::new(),
+            next_id: 0,
+            finished: false,
+        })
+    }
+
+    /// Decodes one turn's audio (at most 30 s) starting at sample `offset` of a stream;
+    /// settles the language on the first turn when it is not known.
+    fn decode_turn(
+        &self,
+        samples: &[f32],
+        offset: usize,
+        first_id: usize,
+        opts: &TranscribeOptions,
+        language: &mut Option<String>,
+    ) -> Result<Vec<Segment>> {
+        let mut state = self.inner.pool.acquire()?;
+        let lang = match language {
+            Some(l) => l.clone(),
+            None => {
+                let (l, _) = self.language(&mut state, samples, opts)?;
+                *language = Some(l.clone());
+                l
+            }
+        };
+        let rate = f64::from(SAMPLE_RATE);
+        let start = offset as f64 / rate;
+        let collector = Collector {
+            first_id,
+            ..Collector::new(
+                opts,
+                Timeline::shifted(start, start + samples.len() as f64 / rate),
+            )
+        };
+        let pass = Pass {
+            audio: samples,
+            language: &lang,
+            keep_context: false,
+            token_timestamps: false,
+            progress: None,
+        };
+        Ok(self.run_window(&mut state, opts, pass, collector)?.segments)
+    }
+}
+
+impl LiveStream {
+    /// Adds mono samples at `rate` Hz (any piece size); scores them, and decodes the turns
+    /// they end and, at the partial cadence, the turn in progress. Refused once finished, at
+    /// a rate different from the first push's, or while `max_pending_events` events are
+    /// unread (nothing is taken then: poll, then push the same samples again).
+    pub fn push_pcm_f32(&mut self, samples: &[f32], rate: u32) -> Result<()> {
+        if self.finished {
+            return Err(Error::InvalidArgument("the stream is finished".into()));
+        }
+        if self.events.len() >= self.opts.max_pending_events {
+            return Err(Error::InvalidArgument(format!(
+                "{} stream events unread: poll them before pushing more audio",
+                self.events.len()
+            )));
+        }
+        if !(8_000..=384_000).contains(&rate) {
+            return Err(Error::InvalidArgument(format!(
+                "sample rate {rate} Hz: 8000 to 384000 Hz are taken"
+            )));
+        }
+        if samples.iter().any(|x| !x.is_finite()) {
+            return Err(Error::InvalidArgument(
+                "samples hold NaN or infinity".into(),
+            ));
+        }
+        let changed = |before: u32| {
+            Err(Error::InvalidArgument(format!(
+                "sample rate {rate} Hz after {before} Hz: a stream keeps one rate"
+            )))
+        };
+        let mut pcm = Vec::new();
+        match self.resampler.as_mut() {
+            None if rate == SAMPLE_RATE => pcm.extend_from_slice(samples),
+            None if self.received > 0 => return changed(SAMPLE_RATE),
+            None => {
+                let mut r = Resampler::new(rate)
+                    .ok_or_else(|| Error::InvalidArgument(format!("sample rate {rate} Hz")))?;
+                r.push(samples, &mut pcm);
+                self.resampler = Some(r);
+            }
+            Some(r) if r.input_rate() == rate => r.push(samples, &mut pcm),
+            Some(r) => return changed(r.input_rate()),
+        }
+        self.ingest(&pcm)
+    }
+
+    /// [`push_pcm_f32`](Self::push_pcm_f32) for 16-bit samples.
+    pub fn push_pcm_i16(&mut self, samples: &[i16], rate: u32) -> Result<()> {
+        let f: Vec<f32> = samples.iter().map(|&s| f32::from(s) / 32_768.0).collect();
+        self.push_pcm_f32(&f, rate)
+    }
+
+    /// The next event, if any.
+    pub fn poll_event(&mut self) -> Option<StreamEvent> {
+        self.events.pop_front()
+    }
+
+    /// Ends the stream: the audio still buffered is scored and a turn in progress ends and
+    /// is decoded (its last words become final). Further pushes are refused.
+    pub fn finish(&mut self) -> Result<()> {
+        if self.finished {
+            return Ok(());
+        }
+        let mut tail = Vec::new();
+        if let Some(r) = self.resampler.as_mut() {
+            r.finish(&mut tail);
+        }
+        self.ingest(&tail)?;
+        self.finished = true;
+        if let Some(change) = self.turns.close(self.received) {
+            self.apply(change)?;
+        }
+        Ok(())
+    }
+
+    /// Seconds of audio received (at 16 kHz).
+    pub fn duration(&self) -> f64 {
+        self.received as f64 / f64::from(SAMPLE_RATE)
+    }
+
+    /// Takes 16 kHz audio: scores it, applies the turn changes, decodes a partial when due,
+    /// and lets go of audio no turn needs.
+    fn ingest(&mut self, pcm: &[f32]) -> Result<()> {
+        self.audio.extend_from_slice(pcm);
+        self.received += pcm.len();
+        for score in self.vad.push(pcm) {
+            let index = self.frames;
+            self.frames += 1;
+            if let Some(change) = self.turns.frame(index, score, self.base) {
+                self.apply(change)?;
+            }
+        }
+        let interval = self.opts.partial_interval_ms as usize * SAMPLE_RATE as usize / 1000;
+        if let Some(from) = self.turns.open_from() {
+            let due = interval > 0 && self.received - self.partial_at >= interval;
+            if due && self.received - from >= SAMPLE_RATE as usize / 2 {
+                self.partial(from)?;
+            }
+        }
+        // Keep the open turn's audio, or the prefix a turn starting now would take.
+        let keep_from = self.turns.open_from().unwrap_or_else(|| {
+            self.received
+                .saturating_sub(self.opts.prefix_padding_ms as usize * SAMPLE_RATE as usize / 1000)
+        });
+        self.release(keep_from);
+        Ok(())
+    }
+
+    /// Drops audio before stream sample `at`.
+    fn release(&mut self, at: usize) {
+        if at > self.base {
+            let n = (at - self.base).min(self.audio.len());
+            self.audio.drain(..n);
+            self.base += n;
+        }
+    }
+
+    /// The audio of stream samples `from..until`.
+    fn slice(&self, from: usize, until: usize) -> &[f32] {
+        let a = from.saturating_sub(self.base).min(self.audio.len());
+        let b = until.saturating_sub(self.base).clamp(a, self.audio.len());
+        &self.audio[a..b]
+    }
+
+    /// Acts on a turn change: events, and the final decode of a turn that ended or was cut.
+    fn apply(&mut self, change: Change) -> Result<()> {
+        let rate = f64::from(SAMPLE_RATE);
+        match change {
+            Change::Started { at, .. } => {
+                self.agreement = Agreement::default();
+                self.partial_at = at;
+                self.events.push_back(StreamEvent::SpeechStarted {
+                    at: at as f64 / rate,
+                });
+            }
+            Change::Stopped {
+                from,
+                at,
+                until,
+                speech,
+            } => {
+                self.events.push_back(StreamEvent::SpeechStopped {
+                    at: at as f64 / rate,
+                });
+                if speech {
+                    self.final_text(from, until)?;
+                }
+                self.release(until);
+            }
+            Change::Cut { from, at } => {
+                self.final_text(from, at)?;
+                self.agreement = Agreement::default();
+                self.partial_at = at;
+                self.release(at);
+            }
+        }
+        Ok(())
+    }
+
+    /// Decodes stream samples `from..until` and queues their final text, if there is any.
+    fn final_text(&mut self, from: usize, until: usize) -> Result<()> {
+        let audio = self.slice(from, until).to_vec();
+        let segments = self.transcriber.decode_turn(
+            &audio,
+            from,
+            self.next_id,
+            &self.decode,
+            &mut self.language,
+        )?;
+        self.next_id += segments.len();
+        if segments.is_empty() {
+            return Ok(());
+        }
+        let rate = f64::from(SAMPLE_RATE);
+        let text = segments
+            .iter()
+            .map(|s| s.text.trim())
+            .collect::<Vec<_>>()
+            .join(" ");
+        self.events.push_back(StreamEvent::Final(Utterance {
+            start: from as f64 / rate,
+            end: until as f64 / rate,
+            text,
+            segments,
+        }));
+        Ok(())
+    }
+
+    /// Decodes the open turn so far and queues the words two decodes now agree on.
+    fn partial(&mut self, from: usize) -> Result<()> {
+        self.partial_at = self.received;
+        let audio = self.slice(from, self.received).to_vec();
+        let segments =
+            self.transcriber
+                .decode_turn(&audio, from, 0, &self.decode, &mut self.language)?;
+        let text = segments
+            .iter()
+            .map(|s| s.text.trim())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let delta = self.agreement.update(&text);
+        if !delta.is_empty() {
+            self.events.push_back(StreamEvent::Partial {
+                text: self.agreement.text(),
+                delta: delta.join(" "),
+                start: from as f64 / f64::from(SAMPLE_RATE),
+            });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,302 @@
+//! Live transcription with the real tiny.en: turns found as audio is pushed in small pieces,
+//! partial text that only grows, final text and times on the stream's timeline, long turns cut,
+//! no text for silence, bounded event queues and bad pushes refused.
+
+mod common;
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use common::dir;
+use common::speech::speak;
+use stenograph::testing::eval::wer;
+use stenograph::transcribe::{StreamEvent, StreamOptions, Transcriber, Utterance};
+use stenograph::Error;
+
+const SENTENCES: [&str; 3] = [
+    "Please call the customer back before noon tomorrow.",
+    "Our quarterly sales grew by twelve percent this year, and the team closed more deals than ever before.",
+    "The meeting has been moved to Thursday afternoon.",
+];
+
+fn transcriber() -> &'static Transcriber {
+    static T: OnceLock<Transcriber> = OnceLock::new();
+    T.get_or_init(|| Transcriber::builder().model("tiny.en").build().unwrap())
+}
+
+/// espeak-ng's own output for `text` (22,050 Hz mono 16-bit): samples and rate.
+fn spoken(text: &str, name: &str) -> (Vec<i16>, u32) {
+    speak(dir(), "en-us", text, name);
+    let raw: PathBuf = dir().join(format!("{name}-22k.wav"));
+    let bytes = std::fs::read(raw).unwrap();
+    let rate = u32::from_le_bytes(bytes[24..28].try_into().unwrap());
+    let data = bytes.windows(4).position(|w| w == b"data").unwrap() + 8;
+    let pcm = bytes[data..]
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect();
+    (pcm, rate)
+}
+
+/// The sentences with `pause` seconds of silence before, between and after them; where each
+/// sentence starts and ends, in seconds.
+fn call(pause: f64) -> (Vec<i16>, u32, Vec<(f64, f64)>) {
+    let mut out = Vec::new();
+    let mut placed = Vec::new();
+    let mut rate = 0;
+    for (i, s) in SENTENCES.iter().enumerate() {
+        let (pcm, r) = spoken(s, &format!("live-{i}"));
+        rate = r;
+        let gap = (pause * f64::from(r)) as usize;
+        out.extend(std::iter::repeat_n(0i16, gap));
+        let start = out.len() as f64 / f64::from(r);
+        out.extend(&pcm);
+        placed.push((start, out.len() as f64 / f64::from(r)));
+    }
+    out.extend(std::iter::repeat_n(
+        0i16,
+        (pause * f64::from(rate)) as usize,
+    ));
+    (out, rate, placed)
+}
+
+/// Pushes `pcm` in pieces of `piece` samples, polling as it goes, then finishes.
+fn stream_all(opts: StreamOptions, pcm: &[i16], rate: u32, piece: usize) -> Vec<StreamEvent> {
+    let mut s = transcriber().stream(opts).unwrap();
+    let mut events = Vec::new();
+    for p in pcm.chunks(piece) {
+        s.push_pcm_i16(p, rate).unwrap();
+        events.extend(std::iter::from_fn(|| s.poll_event()));
+    }
+    s.finish().unwrap();
+    events.extend(std::iter::from_fn(|| s.poll_event()));
+    events
+}
+
+fn finals(events: &[StreamEvent]) -> Vec<&Utterance> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            StreamEvent::Final(u) => Some(u),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn turns_partials_and_finals_follow_the_speech() {
+    let (pcm, rate, placed) = call(1.5);
+    let opts = StreamOptions {
+        word_timestamps: true,
+        ..StreamOptions::default()
+    };
+    // 20 ms pieces at espeak's 22,050 Hz: the stream resamples.
+    let events = stream_all(opts, &pcm, rate, 441);
+    for e in &events {
+        eprintln!("{e:?}");
+    }
+    let starts: Vec<f64> = events
+        .iter()
+        .filter_map(|e| match e {
+            StreamEvent::SpeechStarted { at } => Some(*at),
+            _ => None,
+        })
+        .collect();
+    let stops: Vec<f64> = events
+        .iter()
+        .filter_map(|e| match e {
+            StreamEvent::SpeechStopped { at } => Some(*at),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(starts.len(), SENTENCES.len(), "{starts:?}");
+    assert_eq!(stops.len(), SENTENCES.len(), "{stops:?}");
+    for (i, &(a, b)) in placed.iter().enumerate() {
+        assert!(
+            (starts[i] - a).abs() < 0.3,
+            "turn {i} started at {} not {a}",
+            starts[i]
+        );
+        assert!(
+            (stops[i] - b).abs() < 0.5,
+            "turn {i} stopped at {} not {b}",
+            stops[i]
+        );
+    }
+    let finals = finals(&events);
+    assert_eq!(finals.len(), SENTENCES.len());
+    for (i, u) in finals.iter().enumerate() {
+        assert!(wer([(SENTENCES[i], u.text.as_str())]) < 0.25, "{}", u.text);
+        // The turn's audio: 300 ms before the speech started, 250 ms after it stopped.
+        assert!((u.start - (starts[i] - 0.3)).abs() < 0.05, "{u:?}");
+        assert!((u.end - (stops[i] + 0.25)).abs() < 0.05, "{u:?}");
+        for s in &u.segments {
+            assert!(s.start >= u.start - 1e-9 && s.end <= u.end + 1e-9, "{s:?}");
+            for w in &s.words {
+                assert!(w.start >= u.start - 1e-9 && w.end <= u.end + 1e-9, "{w:?}");
+            }
+        }
+    }
+    // Segment ids count from the stream's start.
+    let ids: Vec<usize> = finals
+        .iter()
+        .flat_map(|u| u.segments.iter().map(|s| s.id))
+        .collect();
+    assert_eq!(ids, (0..ids.len()).collect::<Vec<_>>());
+    // Each turn: started, partials whose text only grows, stopped, final.
+    let mut turn = 0;
+    let mut partial = String::new();
+    let mut order = Vec::new();
+    for e in &events {
+        match e {
+            StreamEvent::SpeechStarted { .. } => {
+                partial.clear();
+                order.push('S');
+            }
+            StreamEvent::Partial { text, delta, .. } => {
+                assert!(
+                    text.starts_with(partial.as_str()),
+                    "{text:?} after {partial:?}"
+                );
+                assert!(text.ends_with(delta.as_str()) && !delta.is_empty());
+                partial = text.clone();
+                if order.last() != Some(&'P') {
+                    order.push('P');
+                }
+            }
+            StreamEvent::SpeechStopped { .. } => order.push('E'),
+            StreamEvent::Final(_) => {
+                order.push('F');
+                turn += 1;
+            }
+        }
+    }
+    assert_eq!(turn, SENTENCES.len());
+    // The long sentence (over 5 s) gets partial text while it is spoken.
+    let s: String = order.iter().collect();
+    assert!(s.starts_with('S') && s.contains("SPEF"), "{s}");
+    assert_eq!(s.matches("EF").count(), SENTENCES.len(), "{s}");
+}
+
+#[test]
+fn silence_and_faint_noise_give_no_text() {
+    // 6 s of digital silence, then 6 s of faint white noise.
+    let mut pcm = vec![0i16; 96_000];
+    let mut x: u32 = 1;
+    pcm.extend((0..96_000).map(|_| {
+        x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        ((x >> 16) as i16) / 256
+    }));
+    let events = stream_all(StreamOptions::default(), &pcm, 16_000, 1_600);
+    assert!(finals(&events).is_empty(), "{events:?}");
+}
+
+#[test]
+fn a_monologue_is_cut_into_turns_that_fit_a_window() {
+    let (pcm, rate, _) = call(0.2);
+    // Pauses of 0.2 s never end a turn; 4 s turns at most.
+    let opts = StreamOptions {
+        max_turn_ms: 4_000,
+        partial_interval_ms: 0,
+        ..StreamOptions::default()
+    };
+    let events = stream_all(opts, &pcm, rate, 2_205);
+    let finals = finals(&events);
+    assert!(finals.len() >= 3, "{finals:?}");
+    for w in finals.windows(2) {
+        assert!(w[0].end <= w[1].start + 1e-9, "{:?} then {:?}", w[0], w[1]);
+    }
+    for u in &finals {
+        assert!(u.end - u.start <= 4.0 + 0.3, "{u:?}");
+    }
+    let text: Vec<&str> = finals.iter().map(|u| u.text.as_str()).collect();
+    let heard = text.join(" ");
+    let said = SENTENCES.join(" ");
+    assert!(wer([(said.as_str(), heard.as_str())]) < 0.3, "{heard}");
+    // No partial text was asked for.
+    assert!(!events
+        .iter()
+        .any(|e| matches!(e, StreamEvent::Partial { .. })));
+}
+
+#[test]
+fn speech_running_at_the_end_becomes_final_once() {
+    let (pcm, rate, _) = call(0.6);
+    // Cut the stream in the middle of the last sentence's last word or so.
+    let cut = pcm.len() - (0.9 * f64::from(rate)) as usize;
+    let events = stream_all(StreamOptions::default(), &pcm[..cut], rate, 4_410);
+    let finals = finals(&events);
+    assert_eq!(finals.len(), SENTENCES.len(), "{finals:?}");
+    let last = finals.last().unwrap();
+    assert!(last.text.to_lowercase().contains("moved"), "{}", last.text);
+    // Started and stopped pair up, the last stop coming from finish().
+    let started = events
+        .iter()
+        .filter(|e| matches!(e, StreamEvent::SpeechStarted { .. }))
+        .count();
+    let stopped = events
+        .iter()
+        .filter(|e| matches!(e, StreamEvent::SpeechStopped { .. }))
+        .count();
+    assert_eq!((started, stopped), (SENTENCES.len(), SENTENCES.len()));
+}
+
+#[test]
+fn unread_events_hold_back_pushes_without_losing_audio() {
+    let (pcm, rate, _) = call(1.0);
+    let opts = StreamOptions {
+        max_pending_events: 1,
+        ..StreamOptions::default()
+    };
+    let mut s = transcriber().stream(opts).unwrap();
+    let mut refused = 0;
+    let mut events = Vec::new();
+    for p in pcm.chunks(2_205) {
+        if let Err(e) = s.push_pcm_i16(p, rate) {
+            assert!(matches!(e, Error::InvalidArgument(_)), "{e}");
+            assert!(e.to_string().contains("unread"), "{e}");
+            refused += 1;
+            events.extend(std::iter::from_fn(|| s.poll_event()));
+            // The same samples again, now taken.
+            s.push_pcm_i16(p, rate).unwrap();
+        }
+    }
+    s.finish().unwrap();
+    events.extend(std::iter::from_fn(|| s.poll_event()));
+    assert!(refused > 0);
+    assert!((s.duration() - pcm.len() as f64 / f64::from(rate)).abs() < 0.01);
+    assert_eq!(finals(&events).len(), SENTENCES.len());
+}
+
+#[test]
+fn bad_pushes_and_options_are_refused() {
+    let t = transcriber();
+    let mut s = t.stream(StreamOptions::default()).unwrap();
+    let e = s.push_pcm_f32(&[0.0, f32::NAN], 16_000).unwrap_err();
+    assert!(matches!(e, Error::InvalidArgument(_)), "{e}");
+    assert!(s.push_pcm_f32(&[0.0; 160], 0).is_err());
+    s.push_pcm_f32(&[0.0; 160], 16_000).unwrap();
+    let e = s.push_pcm_f32(&[0.0; 480], 48_000).unwrap_err();
+    assert!(e.to_string().contains("one rate"), "{e}");
+    s.finish().unwrap();
+    assert!(s.push_pcm_f32(&[0.0; 160], 16_000).is_err());
+    // Empty pushes are fine; so is finishing twice.
+    s.finish().unwrap();
+    for bad in [
+        StreamOptions {
+            threshold: 1.5,
+            ..StreamOptions::default()
+        },
+        StreamOptions {
+            max_turn_ms: 40_000,
+            ..StreamOptions::default()
+        },
+        StreamOptions {
+            language: Some("de".into()),
+            ..StreamOptions::default()
+        },
+    ] {
+        let e = t.stream(bad).unwrap_err();
+        assert!(matches!(e, Error::InvalidArgument(_)), "{e}");
+    }
+}

@@ -2,6 +2,7 @@
 
 mod errors;
 mod input;
+mod stream;
 mod transcriber;
 mod transcript;
 
@@ -36,6 +37,8 @@ fn _stenograph(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<transcript::PyTranscript>()?;
     m.add_class::<transcript::PySegment>()?;
     m.add_class::<transcript::PyWord>()?;
+    m.add_class::<stream::PyStream>()?;
+    m.add_class::<stream::PyStreamEvent>()?;
     m.add("DEFAULT_MODEL", stenograph::transcribe::DEFAULT_MODEL)?;
     m.add("GPU_BUILD", stenograph::GPU_BUILD)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

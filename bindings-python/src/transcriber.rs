@@ -6,11 +6,13 @@ use std::sync::{Arc, Mutex};
 use pyo3::prelude::*;
 use stenograph::audio::{Audio, DecodeOptions};
 use stenograph::transcribe::{
-    language, CancelToken, Decoding, OnCancel, TranscribeOptions, Transcriber, MAX_BEAMS,
+    language, CancelToken, Decoding, OnCancel, StreamOptions, TranscribeOptions, Transcriber,
+    MAX_BEAMS,
 };
 
 use crate::errors::to_py;
 use crate::input::{audio_source, whole};
+use crate::stream::PyStream;
 use crate::transcript::{PySegment, PyTranscript};
 
 /// Stops a transcription from any thread: pass it as `cancel=` and call `cancel()`.
@@ -236,6 +238,51 @@ impl PyTranscriber {
     #[getter]
     fn model(&self) -> &str {
         &self.model
+    }
+
+    /// A live transcription (see `Stream`): push audio as it arrives, read turns of speech as
+    /// events, partial text while someone speaks and final text when they stop. Durations are
+    /// in milliseconds; anything not given keeps the core's default.
+    #[pyo3(signature = (
+        *, language = None, threshold = None, silence_ms = None, prefix_padding_ms = None,
+        partial_interval_ms = None, max_turn_ms = None, word_timestamps = None,
+        initial_prompt = None, max_pending_events = None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn stream(
+        &self,
+        language: Option<String>,
+        threshold: Option<f32>,
+        silence_ms: Option<&Bound<'_, PyAny>>,
+        prefix_padding_ms: Option<&Bound<'_, PyAny>>,
+        partial_interval_ms: Option<&Bound<'_, PyAny>>,
+        max_turn_ms: Option<&Bound<'_, PyAny>>,
+        word_timestamps: Option<bool>,
+        initial_prompt: Option<String>,
+        max_pending_events: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyStream> {
+        let d = StreamOptions::default();
+        let ms = |v, name, default: u32| -> PyResult<u32> {
+            Ok(whole(v, name, 0, u32::MAX.into())?.map_or(default, |n| n as u32))
+        };
+        let opts = StreamOptions {
+            language: stenograph::transcribe::language(language.as_deref()).map_err(to_py)?,
+            threshold: threshold.unwrap_or(d.threshold),
+            silence_ms: ms(silence_ms, "silence_ms", d.silence_ms)?,
+            prefix_padding_ms: ms(prefix_padding_ms, "prefix_padding_ms", d.prefix_padding_ms)?,
+            partial_interval_ms: ms(
+                partial_interval_ms,
+                "partial_interval_ms",
+                d.partial_interval_ms,
+            )?,
+            max_turn_ms: ms(max_turn_ms, "max_turn_ms", d.max_turn_ms)?,
+            word_timestamps: word_timestamps.unwrap_or(d.word_timestamps),
+            initial_prompt,
+            max_pending_events: whole(max_pending_events, "max_pending_events", 1, 1 << 20)?
+                .map_or(d.max_pending_events, |n| n as usize),
+        };
+        let stream = self.open()?.stream(opts).map_err(to_py)?;
+        Ok(PyStream::new(stream))
     }
 
     /// Whether the model knows languages other than English.

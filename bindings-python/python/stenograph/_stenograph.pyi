@@ -20,6 +20,8 @@ __all__ = [
     "Transcript",
     "Segment",
     "Word",
+    "Stream",
+    "StreamEvent",
     "DEFAULT_MODEL",
     "FORMATS",
     "GPU_BUILD",
@@ -199,6 +201,56 @@ class Transcriber:
         on_progress: Optional[Callable[[int], object]] = None,
         cancel: Optional[CancelToken] = None,
     ) -> List[Transcript]: ...
+    def stream(
+        self,
+        *,
+        language: Optional[str] = None,
+        threshold: Optional[float] = None,
+        silence_ms: Optional[int] = None,
+        prefix_padding_ms: Optional[int] = None,
+        partial_interval_ms: Optional[int] = None,
+        max_turn_ms: Optional[int] = None,
+        word_timestamps: Optional[bool] = None,
+        initial_prompt: Optional[str] = None,
+        max_pending_events: Optional[int] = None,
+    ) -> Stream: ...
+
+@final
+class StreamEvent:
+    """What a live stream reports: `type` is "speech_started", "partial", "speech_stopped" or
+    "final"; the other fields are set where that kind has them."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def at(self) -> Optional[float]: ...
+    @property
+    def text(self) -> Optional[str]: ...
+    @property
+    def delta(self) -> Optional[str]: ...
+    @property
+    def start(self) -> Optional[float]: ...
+    @property
+    def end(self) -> Optional[float]: ...
+    @property
+    def segments(self) -> List[Segment]: ...
+
+@final
+class Stream:
+    """A live transcription from `Transcriber.stream(...)`: `push()` audio as it arrives (from
+    any thread), read events with `poll()` or by iterating, `finish()` at the end."""
+
+    def push(
+        self, audio: Union[bytes, bytearray, memoryview, Sequence[float], Any], sample_rate: int = 16000
+    ) -> None: ...
+    def finish(self) -> None: ...
+    def poll(self) -> Optional[StreamEvent]: ...
+    @property
+    def finished(self) -> bool: ...
+    @property
+    def duration(self) -> float: ...
+    def __iter__(self) -> Stream: ...
+    def __next__(self) -> StreamEvent: ...
 
 def content_type(format: str) -> str:
     """The HTTP content type of a transcript rendered in `format` (see `Transcript.render`)."""

@@ -45,13 +45,14 @@ export function pcm(path) {
   throw new Error(`no data chunk in ${path}`)
 }
 
-// About a minute of speech: the sentences repeated with half-second pauses.
+// About two minutes of speech (long enough to be cancelled mid-way on a fast machine): the
+// sentences repeated with half-second pauses.
 export function longSpeech(paths) {
   const parts = paths.map(pcm)
   const rate = parts[0].sampleRate
   const pause = new Float32Array(rate / 2)
   const seq = []
-  for (let i = 0; i < 6; i++) for (const p of parts) seq.push(p.samples, pause)
+  for (let i = 0; i < 12; i++) for (const p of parts) seq.push(p.samples, pause)
   const total = seq.reduce((n, a) => n + a.length, 0)
   const out = new Float32Array(total)
   let at = 0

@@ -62,10 +62,11 @@ def clips(speech_dir) -> list:
 
 @pytest.fixture(scope="session")
 def long_speech(speech_dir, clips) -> Path:
-    """About a minute of speech: the sentences repeated with pauses."""
+    """About two minutes of speech (long enough to be cancelled mid-way on a fast machine):
+    the sentences repeated with pauses."""
     parts = []
     rate = 0
-    for _ in range(6):
+    for _ in range(12):
         for c in clips:
             data, rate = read_wav(c)
             parts.append(data[:, 0])

@@ -24,7 +24,7 @@ long_checks() {
   local status=0
   step "Fuzzing: fixed mutation runs of every target (scripts/fuzz.sh short)"
   if scripts/fuzz.sh short 2>&1 | tail -n 40; then echo "# pass 1"; else echo "# fail 1"; status=1; fi
-  step "Soak: 1000 calls per binding, RSS at the end within 5% of the RSS after 50 (scripts/soak.sh)"
+  step "Soak: 1000 calls per binding, RSS at the end within 5% of the RSS after 100 (scripts/soak.sh)"
   if scripts/soak.sh 1000; then echo "# pass 1"; else echo "# fail 1"; status=1; fi
   step "Concurrency stress: 8 threads per binding for 60 s each (scripts/stress.sh)"
   if scripts/stress.sh 60; then echo "# pass 1"; else echo "# fail 1"; status=1; fi
@@ -129,8 +129,8 @@ rm -rf "$scratch" "bindings-node/$pack"
 step "Node.js example service"
 (cd examples/node && npm install --no-audit --no-fund --loglevel=error && node --test test/) 2>&1 | tee -a "$log" || status=1
 
-step "Soak: 150 calls per binding, RSS at the end within 5% of the RSS after 50 (scripts/soak.sh)"
-if scripts/soak.sh 150; then
+step "Soak: 200 calls per binding, RSS at the end within 5% of the RSS after 100 (scripts/soak.sh)"
+if scripts/soak.sh 200; then
   echo "# pass 1" >>"$log"
 else
   echo "FAILED: the soak (RSS growth or a changed transcript, above)" | tee -a "$log"

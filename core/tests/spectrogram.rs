@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::raw::{cosine, cpu_context};
+use common::raw::{cosine, cpu_context, prompt_logits};
 use common::speech::speak;
 use realfft::RealFftPlanner;
 use stenograph::audio::Audio;
@@ -63,9 +63,9 @@ fn reference(samples: &[f32], shift: usize) -> (Vec<f32>, usize) {
 /// spectrogram whisper.cpp computes from `clip` (`mel` None) or is given.
 fn logits(model: &Path, clip: &[f32], mel: Option<(&[f32], usize)>) -> Vec<f32> {
     let ctx = cpu_context(model);
-    // SAFETY: plain C calls on the live context and state; every result is checked before
-    // use, and both are freed once.
-    unsafe {
+    // SAFETY: plain C calls on the live context and a new state; every result is checked
+    // before use, and `prompt_logits` frees both.
+    let state = unsafe {
         let state = sys::whisper_init_state(ctx);
         assert!(!state.is_null());
         let rc = match mel {
@@ -78,18 +78,9 @@ fn logits(model: &Path, clip: &[f32], mel: Option<(&[f32], usize)>) -> Vec<f32> 
         };
         assert_eq!(rc, 0);
         assert_eq!(sys::whisper_encode_with_state(ctx, state, 0, 1), 0);
-        let prompt = [sys::whisper_token_sot(ctx), sys::whisper_token_not(ctx)];
-        assert_eq!(
-            sys::whisper_decode_with_state(ctx, state, prompt.as_ptr(), 2, 0, 1),
-            0
-        );
-        let n_vocab = sys::whisper_n_vocab(ctx) as usize;
-        let logits = sys::whisper_get_logits_from_state(state);
-        let last = std::slice::from_raw_parts(logits.add(n_vocab), n_vocab).to_vec();
-        sys::whisper_free_state(state);
-        sys::whisper_free(ctx);
-        last
-    }
+        state
+    };
+    prompt_logits(ctx, state)
 }
 
 #[allow(unused_unsafe)]

@@ -70,6 +70,12 @@ pub fn encoded_state(ctx: *mut sys::whisper_context, clip: &[f32]) -> *mut sys::
 pub fn first_logits(model: &Path, clip: &[f32]) -> Vec<f32> {
     let ctx = cpu_context(model);
     let state = encoded_state(ctx, clip);
+    prompt_logits(ctx, state)
+}
+
+/// The logits after the prompt (start of transcript, no timestamps) over the window `state`
+/// has encoded; frees `state` and then `ctx`.
+pub fn prompt_logits(ctx: *mut sys::whisper_context, state: *mut sys::whisper_state) -> Vec<f32> {
     // SAFETY: plain C calls on the live context and state; every result is checked before
     // use, and both are freed once.
     unsafe {

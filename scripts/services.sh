@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Throwaway PostgreSQL and S3-compatible (moto) servers for the queue-worker tests.
+# Throwaway PostgreSQL and S3-compatible (moto) servers for the queue-worker tests, and the
+# Python that runs the example clients (the official openai SDK) against them.
 #   eval "$(scripts/services.sh start)"   # (re)starts them; prints the exports the tests read
 #   scripts/services.sh ensure            # the same, keeping servers that already answer
 #   scripts/services.sh stop
@@ -48,7 +49,17 @@ start() {
   exports
 }
 
+# The example clients' Python: the official openai SDK and websockets.
+client_venv() {
+  if [ ! -x target/client-venv/bin/python ] || ! target/client-venv/bin/python -c 'import openai, websockets' 2>/dev/null; then
+    python3 -m venv target/client-venv
+    target/client-venv/bin/pip install -q --disable-pip-version-check "openai>=2.5" "websockets>=13" >&2
+  fi
+}
+
 exports() {
+  client_venv
+  echo "export STENOGRAPH_TEST_CLIENT_PYTHON=$PWD/target/client-venv/bin/python"
   echo "export STENOGRAPH_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:$pg_port/postgres"
   echo "export STENOGRAPH_TEST_S3_ENDPOINT=http://127.0.0.1:$s3_port"
 }

@@ -204,6 +204,24 @@ impl PyStream {
         out.map_err(to_py)
     }
 
+    /// Ends the turn in progress now (its `speech_stopped` and final text follow); returns
+    /// whether a turn was open. For streams made with `end_on_silence=False`, this is how
+    /// turns end.
+    fn commit(&self, py: Python<'_>) -> PyResult<bool> {
+        let out = py.detach(|| {
+            let mut s = self.lock();
+            let out = s.stream.commit();
+            self.shared.1.notify_all();
+            out
+        });
+        out.map_err(to_py)
+    }
+
+    /// Drops the turn in progress without decoding it; returns whether one was open.
+    fn clear(&self) -> bool {
+        self.lock().stream.clear()
+    }
+
     /// The next event if one is waiting, else `None`.
     fn poll(&self) -> Option<PyStreamEvent> {
         self.lock().stream.poll_event().map(PyStreamEvent::from)

@@ -244,7 +244,7 @@ impl PyTranscriber {
     /// events, partial text while someone speaks and final text when they stop. Durations are
     /// in milliseconds; anything not given keeps the core's default.
     #[pyo3(signature = (
-        *, language = None, threshold = None, silence_ms = None, prefix_padding_ms = None,
+        *, language = None, threshold = None, silence_ms = None, end_on_silence = None, prefix_padding_ms = None,
         partial_interval_ms = None, max_turn_ms = None, word_timestamps = None,
         initial_prompt = None, max_pending_events = None
     ))]
@@ -254,6 +254,7 @@ impl PyTranscriber {
         language: Option<String>,
         threshold: Option<f32>,
         silence_ms: Option<&Bound<'_, PyAny>>,
+        end_on_silence: Option<bool>,
         prefix_padding_ms: Option<&Bound<'_, PyAny>>,
         partial_interval_ms: Option<&Bound<'_, PyAny>>,
         max_turn_ms: Option<&Bound<'_, PyAny>>,
@@ -269,6 +270,7 @@ impl PyTranscriber {
             language: stenograph::transcribe::language(language.as_deref()).map_err(to_py)?,
             threshold: threshold.unwrap_or(d.threshold),
             silence_ms: ms(silence_ms, "silence_ms", d.silence_ms)?,
+            end_on_silence: end_on_silence.unwrap_or(d.end_on_silence),
             prefix_padding_ms: ms(prefix_padding_ms, "prefix_padding_ms", d.prefix_padding_ms)?,
             partial_interval_ms: ms(
                 partial_interval_ms,

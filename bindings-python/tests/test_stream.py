@@ -115,3 +115,24 @@ def test_bad_pushes_and_options_are_refused(transcriber):
         transcriber.stream(max_turn_ms=60000)
     with pytest.raises(stenograph.InvalidArgument):
         transcriber.stream(language="de")  # tiny.en is English-only
+
+
+def test_without_silence_endpointing_commit_ends_the_turn(transcriber, clips):
+    pcm, rate = call_audio(clips[:2], pause=0.8)
+    s = transcriber.stream(end_on_silence=False, partial_interval_ms=0)
+    assert s.commit() is False  # nothing spoken yet
+    for i in range(0, len(pcm), 2205):
+        s.push(pcm[i:i + 2205], rate)
+    events = []
+    while (e := s.poll()) is not None:
+        events.append(e)
+    assert not any(e.type == "final" for e in events), [e.type for e in events]
+    assert s.commit() is True
+    final = [e for e in iter(s.poll, None) if e.type == "final"]
+    assert len(final) == 1
+    heard = set(words(final[0].text))
+    assert len(heard & set(words(SENTENCES[0] + " " + SENTENCES[1]))) >= 10, final[0].text
+    s.push(pcm[: rate * 2], rate)
+    s.clear()
+    s.finish()
+    assert not any(e.type == "final" for e in s), "a cleared turn gives no text"

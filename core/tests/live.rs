@@ -300,3 +300,83 @@ fn bad_pushes_and_options_are_refused() {
         assert!(matches!(e, Error::InvalidArgument(_)), "{e}");
     }
 }
+
+#[test]
+fn without_silence_endpointing_turns_end_where_the_caller_commits() {
+    let (pcm, rate, placed) = call(0.8);
+    let opts = StreamOptions {
+        end_on_silence: false,
+        partial_interval_ms: 0,
+        ..StreamOptions::default()
+    };
+    let mut s = transcriber().stream(opts).unwrap();
+    assert!(!s.commit().unwrap(), "nothing to commit before any speech");
+    // Push up to the middle of the pause after the second sentence: the pauses between
+    // sentences end no turn, so the first two sentences are one open turn.
+    let until = ((placed[1].1 + 0.4) * f64::from(rate)) as usize;
+    let mut events = Vec::new();
+    for p in pcm[..until].chunks(2_205) {
+        s.push_pcm_i16(p, rate).unwrap();
+        events.extend(std::iter::from_fn(|| s.poll_event()));
+    }
+    assert!(finals(&events).is_empty(), "{events:?}");
+    assert!(s.commit().unwrap());
+    events.extend(std::iter::from_fn(|| s.poll_event()));
+    let committed = finals(&events);
+    assert_eq!(committed.len(), 1, "{events:?}");
+    let text = committed[0].text.to_lowercase();
+    assert!(
+        text.contains("customer") && text.contains("quarterly"),
+        "{text}"
+    );
+    assert!(committed[0].end <= until as f64 / f64::from(rate) + 1e-6);
+
+    // The last sentence, cleared before the commit: no text for it.
+    let start_last = ((placed[2].0 - 0.3) * f64::from(rate)) as usize;
+    s.push_pcm_i16(&pcm[until..start_last], rate).unwrap();
+    s.push_pcm_i16(&pcm[start_last..], rate).unwrap();
+    assert!(s.clear(), "the last sentence's turn was open");
+    assert!(!s.commit().unwrap());
+    s.finish().unwrap();
+    let rest: Vec<_> = std::iter::from_fn(|| s.poll_event()).collect();
+    assert!(finals(&rest).is_empty(), "{rest:?}");
+    assert!(s.commit().is_err(), "a finished stream takes no commit");
+}
+
+#[test]
+fn a_stream_does_not_wait_behind_a_long_batch_call() {
+    // One decoder state for batch work, busy with a long file on another thread.
+    let t = Transcriber::builder()
+        .model("tiny.en")
+        .max_concurrent(1)
+        .build()
+        .unwrap();
+    let (pcm, rate, _) = call(0.6);
+    let long: Vec<i16> = pcm.repeat(12);
+    let batch_audio = stenograph::audio::Audio::from_pcm_i16(long, rate, 1).unwrap();
+    let batch = {
+        let t = t.clone();
+        std::thread::spawn(move || {
+            let opts = stenograph::transcribe::TranscribeOptions::default();
+            let tr = t.transcribe(&batch_audio, &opts).unwrap();
+            (std::time::Instant::now(), tr.text.len())
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mut s = t.stream(StreamOptions::default()).unwrap();
+    let mut final_at = None;
+    for p in pcm.chunks(2_205) {
+        s.push_pcm_i16(p, rate).unwrap();
+        if std::iter::from_fn(|| s.poll_event()).any(|e| matches!(e, StreamEvent::Final(_))) {
+            final_at = Some(std::time::Instant::now());
+            break;
+        }
+    }
+    let final_at = final_at.expect("a turn ended within the first sentences");
+    let (batch_done, chars) = batch.join().unwrap();
+    assert!(chars > 1_000, "the batch call transcribed its file");
+    assert!(
+        final_at < batch_done,
+        "the stream's first final came only after the batch call ended"
+    );
+}

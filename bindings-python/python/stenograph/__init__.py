@@ -108,6 +108,18 @@ class Stream:
         """`finish` on a worker thread."""
         await asyncio.get_running_loop().run_in_executor(None, self._native.finish)
 
+    def commit(self) -> bool:
+        """Ends the turn in progress now (its final text follows); whether one was open."""
+        return bool(self._native.commit())
+
+    async def commit_async(self) -> bool:
+        """`commit` on a worker thread."""
+        return bool(await asyncio.get_running_loop().run_in_executor(None, self._native.commit))
+
+    def clear(self) -> bool:
+        """Drops the turn in progress without decoding it; whether one was open."""
+        return bool(self._native.clear())
+
     def poll(self) -> Any:
         """The next event if one is waiting, else `None`."""
         return self._native.poll()

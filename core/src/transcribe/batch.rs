@@ -305,6 +305,7 @@ impl Transcriber {
             keep_context: false,
             token_timestamps: true,
             progress: None,
+            live: false,
         };
         let collector = self.run_window(state, opts, pass, collector)?;
         Ok(collector.raw.unwrap_or_default())

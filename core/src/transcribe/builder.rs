@@ -143,10 +143,13 @@ impl TranscriberBuilder {
             },
         };
         let pool = StatePool::new(model.context().clone(), states);
+        let live_pool = StatePool::new(model.context().clone(), states);
         Ok(Transcriber {
             inner: Arc::new(Inner {
                 model,
                 pool,
+                live_pool,
+                live_first: Default::default(),
                 vad,
                 vad_fallback,
                 threads: self.threads_per_state,

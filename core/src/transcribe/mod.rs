@@ -9,6 +9,7 @@ mod hooks;
 mod live;
 mod options;
 mod pool;
+mod priority;
 mod schedule;
 mod segments;
 mod templates;
@@ -40,6 +41,11 @@ use pool::StatePool;
 struct Inner {
     model: Model,
     pool: StatePool,
+    /// States of live streams' decodes, apart from batch calls' so a stream never waits
+    /// behind a long file.
+    live_pool: StatePool,
+    /// Live decodes running now; batch passes hold back for them.
+    live_first: priority::LiveFirst,
     /// Finds the speech to decode.
     vad: vad::Detector,
     /// Why the built-in detector is in use, when it is.

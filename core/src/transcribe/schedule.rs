@@ -179,6 +179,7 @@ impl Transcriber {
             keep_context,
             token_timestamps: false,
             progress,
+            live: false,
         };
         Ok(self.run_window(state, opts, pass, collector)?.segments)
     }

@@ -32,6 +32,8 @@ pub(super) struct Pass<'a> {
     pub token_timestamps: bool,
     /// whisper.cpp's progress, 0–100, for this pass.
     pub progress: Option<hooks::Progress>,
+    /// A live stream's decode (batch passes wait for these, see [`super::priority`]).
+    pub live: bool,
 }
 
 impl Transcriber {
@@ -44,6 +46,11 @@ impl Transcriber {
         pass: Pass<'_>,
         collector: Collector,
     ) -> Result<Collector> {
+        if !pass.live {
+            self.inner
+                .live_first
+                .yield_to_live(super::priority::MAX_BATCH_WAIT);
+        }
         if opts.cancelled() {
             return Err(Error::Cancelled);
         }

@@ -29,6 +29,9 @@ pub enum Role {
     Api,
     /// A transcription worker only.
     Worker,
+    /// The HTTP API with the model loaded for realtime sessions (`/v1/realtime`), and no
+    /// queue worker.
+    Realtime,
 }
 
 /// Every setting.
@@ -265,6 +268,46 @@ pub struct Config {
     /// `30d`, `12h`, `90s` (default: kept until deleted).
     #[arg(long, env = "STENOGRAPH_RETENTION", value_parser = parse_retention, global = true)]
     pub retention: Option<Duration>,
+    /// Realtime sessions open at once in this process; more are refused (`session_limit`).
+    #[arg(
+        long,
+        env = "STENOGRAPH_REALTIME_MAX_SESSIONS",
+        default_value_t = 16,
+        global = true
+    )]
+    pub realtime_max_sessions: usize,
+    /// Realtime sessions one tenant may hold open at once in this process.
+    #[arg(
+        long,
+        env = "STENOGRAPH_REALTIME_MAX_SESSIONS_PER_TENANT",
+        default_value_t = 8,
+        global = true
+    )]
+    pub realtime_max_sessions_per_tenant: usize,
+    /// A realtime session with no client message for this long is closed.
+    #[arg(
+        long,
+        env = "STENOGRAPH_REALTIME_IDLE_SECONDS",
+        default_value_t = 60.0,
+        global = true
+    )]
+    pub realtime_idle_seconds: f64,
+    /// Longest realtime session; its last turn is finished and it is closed.
+    #[arg(
+        long,
+        env = "STENOGRAPH_REALTIME_MAX_SESSION_SECONDS",
+        default_value_t = 3600.0,
+        global = true
+    )]
+    pub realtime_max_session_seconds: f64,
+    /// Largest realtime client message, in KiB (larger ones get an `error` event).
+    #[arg(
+        long,
+        env = "STENOGRAPH_REALTIME_MAX_MESSAGE_KB",
+        default_value_t = 1024,
+        global = true
+    )]
+    pub realtime_max_message_kb: usize,
     /// Log as JSON lines (default: human-readable).
     #[arg(long, env = "STENOGRAPH_LOG_JSON", action = ArgAction::Set,
           value_parser = BoolishValueParser::new(), num_args = 0..=1, default_value = "false",

@@ -1,14 +1,14 @@
 //! The HTTP listeners: HTTP/1.1 with a time limit on each request's headers (a client that
 //! sends them slowly, or an idle keep-alive connection, is closed when it runs out), a cap on
 //! open connections, and a graceful shutdown that finishes open requests. Bodies have their own
-//! limits where they are read (uploads, JSON).
+//! limits where they are read (uploads, JSON). Connections may be upgraded (WebSocket); an
+//! upgraded connection leaves the count and is ended by its own handler.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
@@ -36,8 +36,8 @@ pub async fn serve(
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout)
         .keep_alive(true);
-    let graceful = GracefulShutdown::new();
-    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let max = limits.max_connections.max(1);
+    let slots = Arc::new(Semaphore::new(max));
     loop {
         let slot = tokio::select! {
             s = slots.clone().acquire_owned() => s.expect("semaphore is never closed"),
@@ -56,17 +56,31 @@ pub async fn serve(
             _ = stopped(&mut stop) => break,
         };
         let service = TowerToHyperService::new(router.clone());
-        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let connection = http
+            .serve_connection(TokioIo::new(stream), service)
+            .with_upgrades();
+        let mut stop = stop.clone();
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
+            let mut connection = std::pin::pin!(connection);
+            let ended = tokio::select! {
+                r = connection.as_mut() => r,
+                _ = stopped(&mut stop) => {
+                    // Finish the request in progress, then close.
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(e) = ended {
                 tracing::debug!(error = %e, "connection ended");
             }
             drop(slot);
         });
     }
     drop(listener);
+    // Every connection has ended when every slot is back.
+    let all = u32::try_from(max).unwrap_or(u32::MAX);
     tokio::select! {
-        _ = graceful.shutdown() => {}
+        _ = slots.acquire_many(all) => {}
         _ = tokio::time::sleep(limits.grace) => {
             tracing::warn!("requests still open after the grace period; closing them");
         }

@@ -7,6 +7,7 @@ mod db;
 mod http;
 mod janitor;
 mod metrics;
+mod realtime;
 mod storage;
 mod tenants;
 mod view;
@@ -165,6 +166,21 @@ async fn run(role: Option<Role>, config: Config) -> Result<(), String> {
         stop_rx.clone(),
     ));
 
+    let hub = Arc::new(realtime::Hub::new(
+        realtime::Limits {
+            max_sessions: config.realtime_max_sessions.max(1),
+            per_tenant: config.realtime_max_sessions_per_tenant.max(1),
+            idle: Duration::from_secs_f64(config.realtime_idle_seconds.clamp(1.0, 86_400.0)),
+            max_session: Duration::from_secs_f64(
+                config
+                    .realtime_max_session_seconds
+                    .clamp(1.0, 7.0 * 86_400.0),
+            ),
+            max_message: config.realtime_max_message_kb.clamp(1, 64 * 1024) * 1024,
+        },
+        parts.metrics.clone(),
+        stop_rx.clone(),
+    ));
     if serves_api {
         let state = api::AppState {
             db: parts.db.clone(),
@@ -175,6 +191,7 @@ async fn run(role: Option<Role>, config: Config) -> Result<(), String> {
             wake: parts.wake.clone(),
             lifecycle: parts.lifecycle.clone(),
             ready: ready.clone(),
+            realtime: hub.clone(),
         };
         let listener = listen(&config.host, config.port).await?;
         tasks.spawn(http::serve(
@@ -186,10 +203,17 @@ async fn run(role: Option<Role>, config: Config) -> Result<(), String> {
     }
     if role != Some(Role::Api) {
         let transcriber = load_model(&config).await?;
-        spawn_worker(&mut tasks, &parts, &config, transcriber, stop_rx.clone());
+        if serves_api {
+            hub.set_model(transcriber.clone());
+        }
+        if role != Some(Role::Realtime) {
+            spawn_worker(&mut tasks, &parts, &config, transcriber, stop_rx.clone());
+        }
     }
     ready.store(true, Ordering::SeqCst);
     while tasks.join_next().await.is_some() {}
+    // Realtime sessions finish their last turn and close on the stop signal.
+    hub.drained(limits.grace).await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -49,6 +49,19 @@ pub struct Metrics {
     pub http_errors: IntCounterVec,
     /// Webhook attempts by result.
     pub webhooks: IntCounterVec,
+    /// Realtime transcription sessions open in this process.
+    pub realtime_sessions: IntGauge,
+    /// Realtime sessions ended, by how.
+    pub realtime_sessions_ended: IntCounterVec,
+    /// Seconds from the end of a turn's speech reaching the server to its final text.
+    pub realtime_final_latency: Histogram,
+    /// Audio received by realtime sessions.
+    pub realtime_audio_seconds: Counter,
+    /// Time realtime sessions spent processing their audio (over the audio's time: the
+    /// real-time factor).
+    pub realtime_compute_seconds: Counter,
+    /// Error events sent to realtime clients, by code.
+    pub realtime_errors: IntCounterVec,
 }
 
 impl Metrics {
@@ -142,6 +155,47 @@ impl Metrics {
             &["result"],
         )
         .unwrap();
+        let realtime_sessions = IntGauge::new(
+            "realtime_sessions",
+            "Realtime transcription sessions open in this process",
+        )
+        .unwrap();
+        let realtime_sessions_ended = IntCounterVec::new(
+            Opts::new(
+                "realtime_sessions_ended_total",
+                "Realtime sessions ended, by reason (client, idle, expired, shutdown, error)",
+            ),
+            &["reason"],
+        )
+        .unwrap();
+        let realtime_final_latency = Histogram::with_opts(
+            HistogramOpts::new(
+                "realtime_final_latency_seconds",
+                "From the end of a turn's speech reaching the server to its final text being sent",
+            )
+            .buckets(vec![
+                0.1, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0, 5.0, 10.0,
+            ]),
+        )
+        .unwrap();
+        let realtime_audio_seconds = Counter::new(
+            "realtime_audio_seconds_total",
+            "Seconds of audio received by realtime sessions",
+        )
+        .unwrap();
+        let realtime_compute_seconds = Counter::new(
+            "realtime_compute_seconds_total",
+            "Seconds realtime sessions spent processing audio (divided by realtime_audio_seconds_total: the real-time factor)",
+        )
+        .unwrap();
+        let realtime_errors = IntCounterVec::new(
+            Opts::new(
+                "realtime_errors_total",
+                "Error events sent to realtime clients, by code",
+            ),
+            &["code"],
+        )
+        .unwrap();
         let m = Metrics {
             registry,
             queue_depth,
@@ -159,8 +213,14 @@ impl Metrics {
             http_seconds,
             http_errors,
             webhooks,
+            realtime_sessions,
+            realtime_sessions_ended,
+            realtime_final_latency,
+            realtime_audio_seconds,
+            realtime_compute_seconds,
+            realtime_errors,
         };
-        let all: [Box<dyn prometheus::core::Collector>; 15] = [
+        let all: [Box<dyn prometheus::core::Collector>; 21] = [
             Box::new(m.queue_depth.clone()),
             Box::new(m.tenant_queue_depth.clone()),
             Box::new(m.audio_deletes_pending.clone()),
@@ -176,6 +236,12 @@ impl Metrics {
             Box::new(m.http_seconds.clone()),
             Box::new(m.http_errors.clone()),
             Box::new(m.webhooks.clone()),
+            Box::new(m.realtime_sessions.clone()),
+            Box::new(m.realtime_sessions_ended.clone()),
+            Box::new(m.realtime_final_latency.clone()),
+            Box::new(m.realtime_audio_seconds.clone()),
+            Box::new(m.realtime_compute_seconds.clone()),
+            Box::new(m.realtime_errors.clone()),
         ];
         for c in all {
             m.registry.register(c).expect("metric names are unique");

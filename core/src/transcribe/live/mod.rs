@@ -35,6 +35,9 @@ pub struct StreamOptions {
     pub threshold: f32,
     /// Silence that ends a turn, in milliseconds (500).
     pub silence_ms: u32,
+    /// Whether silence ends a turn (true). When false, a turn ends only at
+    /// [`LiveStream::commit`], [`LiveStream::finish`] or when cut at its longest length.
+    pub end_on_silence: bool,
     /// Audio kept before the detected start of speech, in milliseconds (300).
     pub prefix_padding_ms: u32,
     /// How often a turn in progress is decoded for partial text, in milliseconds (500; 0 for
@@ -57,6 +60,7 @@ impl Default for StreamOptions {
             language: None,
             threshold: 0.5,
             silence_ms: 500,
+            end_on_silence: true,
             prefix_padding_ms: 300,
             partial_interval_ms: 500,
             max_turn_ms: 28_000,
@@ -186,7 +190,11 @@ impl Transcriber {
             vad.frame(),
             opts.threshold,
             vad.off(opts.threshold),
-            ms(opts.silence_ms),
+            if opts.end_on_silence {
+                ms(opts.silence_ms)
+            } else {
+                usize::MAX
+            },
             ms(opts.prefix_padding_ms),
             ms(opts.max_turn_ms),
         );
@@ -225,7 +233,8 @@ impl Transcriber {
         opts: &TranscribeOptions,
         language: &mut Option<String>,
     ) -> Result<Vec<Segment>> {
-        let mut state = self.inner.pool.acquire()?;
+        let mut state = self.inner.live_pool.acquire()?;
+        let _first = self.inner.live_first.enter();
         let lang = match language {
             Some(l) => l.clone(),
             None => {
@@ -249,6 +258,7 @@ impl Transcriber {
             keep_context: false,
             token_timestamps: false,
             progress: None,
+            live: true,
         };
         Ok(self.run_window(&mut state, opts, pass, collector)?.segments)
     }
@@ -327,6 +337,31 @@ impl LiveStream {
             self.apply(change)?;
         }
         Ok(())
+    }
+
+    /// Ends the turn in progress now, as if its speaker had stopped: `SpeechStopped` and its
+    /// final text (if it held enough speech) are queued. Returns whether a turn was open.
+    pub fn commit(&mut self) -> Result<bool> {
+        if self.finished {
+            return Err(Error::InvalidArgument("the stream is finished".into()));
+        }
+        match self.turns.close(self.received) {
+            Some(change) => {
+                self.apply(change)?;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Drops the turn in progress and its audio without decoding it (no events are queued);
+    /// speech pushed afterwards starts a new turn. Returns whether a turn was open.
+    pub fn clear(&mut self) -> bool {
+        let open = self.turns.discard();
+        self.agreement = Agreement::default();
+        self.partial_at = self.received;
+        self.release(self.received);
+        open
     }
 
     /// Seconds of audio received (at 16 kHz).

@@ -147,6 +147,11 @@ impl Turns {
         Some(change)
     }
 
+    /// Forgets the open turn, if any; returns whether one was open.
+    pub fn discard(&mut self) -> bool {
+        self.open.take().is_some()
+    }
+
     /// Ends the open turn at sample `end` (the end of the stream), if one is open.
     pub fn close(&mut self, end: usize) -> Option<Change> {
         let open = self.open.take()?;

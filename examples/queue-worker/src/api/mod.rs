@@ -2,9 +2,9 @@
 //! OpenAPI document; and the operations listener (metrics and detailed health), which is never
 //! served on the public port.
 
-mod auth;
+pub(crate) mod auth;
 mod body;
-mod errors;
+pub(crate) mod errors;
 mod jobs;
 mod openai;
 mod tenant;
@@ -50,6 +50,8 @@ pub struct AppState {
     pub lifecycle: Arc<Notify>,
     /// Whether this process also runs workers (then /readyz waits for the model).
     pub ready: Arc<std::sync::atomic::AtomicBool>,
+    /// Realtime sessions.
+    pub realtime: Arc<crate::realtime::Hub>,
 }
 
 impl AppState {
@@ -101,6 +103,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/tenant/erasures/{id}", get(tenant::erasure))
         .route("/v1/audio/transcriptions", post(openai::transcriptions))
         .route("/v1/audio/translations", post(openai::translations))
+        .route("/v1/realtime", get(crate::realtime::connect))
+        .route("/demo/realtime", get(crate::realtime::page))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/openapi.json", get(openapi))

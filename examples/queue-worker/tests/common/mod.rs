@@ -650,6 +650,11 @@ fn service(var: &str) -> String {
         .unwrap_or_else(|| panic!("scripts/services.sh ensure printed no {var}"))
 }
 
+/// A Python with the official `openai` SDK and `websockets`, for the example clients.
+pub fn python_client() -> String {
+    service("STENOGRAPH_TEST_CLIENT_PYTHON")
+}
+
 /// A fresh PostgreSQL database on the test server.
 pub async fn postgres_database() -> String {
     let admin = service("STENOGRAPH_TEST_POSTGRES_URL");

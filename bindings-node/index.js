@@ -835,6 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.LiveStream = nativeBinding.LiveStream
 module.exports.Transcriber = nativeBinding.Transcriber
 module.exports.Transcript = nativeBinding.Transcript
 module.exports.contentType = nativeBinding.contentType

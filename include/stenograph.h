@@ -16,9 +16,13 @@
  * Versions: steno_options and steno_transcriber_options start with their own size, set by
  * their _default() function; start from it and set the fields you need, and a library with
  * more options still reads your struct correctly.
- * Threads: a transcriber may be used from many threads at once; a transcript from one
- * thread at a time. The progress and segment callbacks may run on any thread; the abort
- * callback runs on the calling thread. The last error message and code are per thread.
+ * - A live stream (steno_stream_new) is freed with steno_stream_free; an event handed to its
+ *   callback, with its strings and arrays, is valid only during the callback.
+ * Threads: a transcriber may be used from many threads at once; a transcript or a stream
+ * from one thread at a time (steno_stream_cancel from any). The progress and segment
+ * callbacks may run on any thread; the abort callback runs on the calling thread, and a
+ * stream's event callback on the thread that pushed. The last error message and code are
+ * per thread.
  */
 
 #ifndef STENOGRAPH_H
@@ -146,6 +150,33 @@ typedef enum {
 } steno_task;
 
 /**
+ * What a stream event reports.
+ */
+typedef enum {
+  /**
+   * Someone started speaking (`at`).
+   */
+  STENO_EVENT_TYPE_SPEECH_STARTED = 0,
+  /**
+   * Words of the turn in progress that two decodes agreed on (`text`, `delta`, `start`).
+   */
+  STENO_EVENT_TYPE_PARTIAL = 1,
+  /**
+   * The speaker stopped (`at`).
+   */
+  STENO_EVENT_TYPE_SPEECH_STOPPED = 2,
+  /**
+   * A turn's final text (`text`, `start`, `end`, `segments`, `words`).
+   */
+  STENO_EVENT_TYPE_FINAL = 3,
+} steno_event_type;
+
+/**
+ * A live stream (opaque). Free with `steno_stream_free`.
+ */
+typedef struct steno_stream steno_stream;
+
+/**
  * A loaded model (opaque), usable from many threads at once. Free with
  * `steno_transcriber_free`.
  */
@@ -271,6 +302,128 @@ typedef struct {
 } steno_options;
 
 /**
+ * Settings of a live stream; start from `steno_stream_options_default()`, which sets `size`.
+ */
+typedef struct {
+  /**
+   * `sizeof(steno_stream_options)` as the caller was compiled.
+   */
+  size_t size;
+  /**
+   * Spoken language (ISO 639-1), or NULL: English for English-only models, else detected
+   * on the first turn.
+   */
+  const char *language;
+  /**
+   * Speech probability at which a turn starts (0.5).
+   */
+  float threshold;
+  /**
+   * Silence that ends a turn, in milliseconds (500).
+   */
+  uint32_t silence_ms;
+  /**
+   * Whether silence ends a turn (on); off: turns end at `steno_stream_commit`,
+   * `steno_stream_finish` or the longest-turn cut.
+   */
+  int32_t end_on_silence;
+  /**
+   * Audio kept before the start of speech, in milliseconds (300).
+   */
+  uint32_t prefix_padding_ms;
+  /**
+   * How often partial text is decoded while someone speaks, in milliseconds (500; 0: none).
+   */
+  uint32_t partial_interval_ms;
+  /**
+   * Longest turn before it is cut at a pause, in milliseconds (28000).
+   */
+  uint32_t max_turn_ms;
+  /**
+   * Per-word timings in finals.
+   */
+  int32_t word_timestamps;
+  /**
+   * Text that primes the decoder, or NULL.
+   */
+  const char *initial_prompt;
+} steno_stream_options;
+
+/**
+ * One word; `text` belongs to the transcript.
+ */
+typedef struct {
+  /**
+   * Start in seconds from the beginning of the audio.
+   */
+  double start;
+  /**
+   * End in seconds.
+   */
+  double end;
+  /**
+   * The word (UTF-8, NUL-terminated), with its leading space if it had one.
+   */
+  const char *text;
+  /**
+   * Mean probability of its tokens.
+   */
+  float probability;
+} steno_word;
+
+/**
+ * One event, valid only during the callback (its strings and arrays included).
+ */
+typedef struct {
+  /**
+   * A `steno_event_type`.
+   */
+  int32_t kind;
+  /**
+   * Seconds into the stream where speech started or stopped.
+   */
+  double at;
+  /**
+   * Where the turn's audio starts, in seconds of the stream (partial, final).
+   */
+  double start;
+  /**
+   * Where a final's audio ends.
+   */
+  double end;
+  /**
+   * A partial's agreed words so far (they only grow), or a final's text; NULL otherwise.
+   */
+  const char *text;
+  /**
+   * The words new in a partial; NULL otherwise.
+   */
+  const char *delta;
+  /**
+   * A final's segments (times in seconds of the stream), `segment_count` of them.
+   */
+  const steno_segment *segments;
+  /**
+   * Number of `segments`.
+   */
+  size_t segment_count;
+  /**
+   * A final's words, segment after segment (each segment's `word_count` of them; empty
+   * unless word timestamps were asked for).
+   */
+  const steno_word *words;
+  /**
+   * Number of `words`.
+   */
+  size_t word_count;
+} steno_stream_event;
+
+/**
+ * Called with each event on the thread that pushed, committed or finished.
+ */
+typedef void (*steno_event_fn)(const steno_stream_event *event, void *user_data);
+
+/**
  * How to load a model; start from `steno_transcriber_options_default()`, which sets `size`
  * (fields past the size a caller was compiled with keep their defaults).
  */
@@ -297,28 +450,6 @@ typedef struct {
    */
   uint32_t threads_per_call;
 } steno_transcriber_options;
-
-/**
- * One word; `text` belongs to the transcript.
- */
-typedef struct {
-  /**
-   * Start in seconds from the beginning of the audio.
-   */
-  double start;
-  /**
-   * End in seconds.
-   */
-  double end;
-  /**
-   * The word (UTF-8, NUL-terminated), with its leading space if it had one.
-   */
-  const char *text;
-  /**
-   * Mean probability of its tokens.
-   */
-  float probability;
-} steno_word;
 
 #ifdef __cplusplus
 extern "C" {
@@ -359,6 +490,103 @@ const char *steno_last_error_code(void);
  * "STENO_STATUS_UNKNOWN" for any other number. Never NULL.
  */
 const char *steno_status_name(int32_t status);
+
+/**
+ * The defaults; `size` set.
+ */
+steno_stream_options steno_stream_options_default(void);
+
+/**
+ * Opens a live stream on `t` with `opts` (NULL: the defaults) into `*out`; `on_event` (may be
+ * NULL) receives every event with `user_data`. The transcriber must outlive the stream.
+ *
+ * # Safety
+ * `t` NULL or live; `opts` NULL or valid with NULL or NUL-terminated strings; `out` NULL or
+ * writable.
+ */
+steno_status steno_stream_new(const steno_transcriber *t,
+                              const steno_stream_options *opts,
+                              steno_event_fn on_event,
+                              void *user_data,
+                              steno_stream **out);
+
+/**
+ * Pushes `frames` mono float samples (nominally in [-1, 1]) at `sample_rate` Hz (8000 to
+ * 384000; one rate per stream). Events go to the callback before this returns. The samples
+ * are copied.
+ *
+ * # Safety
+ * `s` NULL or a live stream not used by another thread at the same time; `samples` NULL or
+ * `frames` readable floats.
+ */
+steno_status steno_stream_push_pcm(steno_stream *s,
+                                   const float *samples,
+                                   size_t frames,
+                                   uint32_t sample_rate);
+
+/**
+ * [`steno_stream_push_pcm`] for 16-bit signed samples.
+ *
+ * # Safety
+ * `s` NULL or a live stream not used by another thread at the same time; `samples` NULL or
+ * `frames` readable `int16_t`.
+ */
+steno_status steno_stream_push_pcm_i16(steno_stream *s,
+                                       const int16_t *samples,
+                                       size_t frames,
+                                       uint32_t sample_rate);
+
+/**
+ * Ends the turn in progress now (its speech-stopped and final events follow); `*committed`
+ * (may be NULL) tells whether a turn was open.
+ *
+ * # Safety
+ * `s` NULL or a live stream not used by another thread at the same time; `committed` NULL or
+ * writable.
+ */
+steno_status steno_stream_commit(steno_stream *s, bool *committed);
+
+/**
+ * Drops the turn in progress without decoding it.
+ *
+ * # Safety
+ * `s` NULL or a live stream not used by another thread at the same time.
+ */
+steno_status steno_stream_clear(steno_stream *s);
+
+/**
+ * Ends the stream: a turn still open is decoded and its final event delivered. Later pushes
+ * fail with `STENO_STATUS_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * `s` NULL or a live stream not used by another thread at the same time.
+ */
+steno_status steno_stream_finish(steno_stream *s);
+
+/**
+ * Cancels the stream from any thread: a decode in progress stops, and the push, commit or
+ * finish running it, and every later one, returns `STENO_STATUS_CANCELLED`.
+ *
+ * # Safety
+ * `s` NULL or a live stream (this call only touches its thread-safe cancel flag).
+ */
+void steno_stream_cancel(const steno_stream *s);
+
+/**
+ * Seconds of audio pushed so far; 0 for NULL.
+ *
+ * # Safety
+ * `s` NULL or a live stream not being pushed to by another thread.
+ */
+double steno_stream_duration(const steno_stream *s);
+
+/**
+ * Frees a stream (NULL is ignored); no event is delivered after this.
+ *
+ * # Safety
+ * `s` NULL or a stream from this library, not freed before, not in use by another thread.
+ */
+void steno_stream_free(steno_stream *s);
 
 /**
  * The defaults: the default model on "auto", one call per core, one thread each; `size` set.

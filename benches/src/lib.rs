@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use stenograph::audio::{Audio, WavFormat};
+
 /// The formats benchmarked: file extension and ffmpeg encoder arguments.
 pub const FORMATS: [(&str, &[&str]); 4] = [
     ("wav", &[]),
@@ -113,4 +115,97 @@ pub fn transcribe(model: &stenograph::model::Model, samples: &[f32]) -> String {
         .collect::<String>()
         .trim()
         .to_string()
+}
+
+/// Writes 16 kHz mono samples as 16-bit PCM WAV.
+pub fn write_wav(path: &Path, samples: &[f32]) {
+    let audio = Audio::from_pcm_f32(samples.to_vec(), 16_000, 1).expect("pcm");
+    let file = std::fs::File::create(path).expect("create wav");
+    audio
+        .write_wav(std::io::BufWriter::new(file), WavFormat::Pcm16)
+        .expect("write wav");
+}
+
+/// Deterministic pink noise (Paul Kellet's filter over a xorshift white source), unit RMS.
+pub fn pink_noise(n: usize, seed: u64) -> Vec<f32> {
+    let mut x = seed | 1;
+    let mut b = [0.0f64; 7];
+    let mut out: Vec<f32> = (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let white = (x >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0;
+            b[0] = 0.99886 * b[0] + white * 0.0555179;
+            b[1] = 0.99332 * b[1] + white * 0.0750759;
+            b[2] = 0.96900 * b[2] + white * 0.1538520;
+            b[3] = 0.86650 * b[3] + white * 0.3104856;
+            b[4] = 0.55000 * b[4] + white * 0.5329522;
+            b[5] = -0.7616 * b[5] - white * 0.0168980;
+            let pink = b.iter().sum::<f64>() + white * 0.5362;
+            b[6] = white * 0.115926;
+            pink as f32
+        })
+        .collect();
+    let rms = (out.iter().map(|v| (*v as f64).powi(2)).sum::<f64>() / n.max(1) as f64).sqrt();
+    out.iter_mut().for_each(|v| *v /= rms as f32);
+    out
+}
+
+/// Root mean square of `samples`.
+pub fn rms(samples: &[f32]) -> f32 {
+    (samples.iter().map(|v| (*v as f64).powi(2)).sum::<f64>() / samples.len().max(1) as f64).sqrt()
+        as f32
+}
+
+/// A long file of real recordings: the TSV's clips cycled with pauses, faint room tone, then
+/// the same programme under pink noise at 20 dB SNR (relative to the speech's RMS). Variant 0
+/// starts at the first clip and pause; variant k at clip k and pause 3k, with other noise.
+pub fn real_long(dir: &Path, tsv: &Path, long_seconds: f64, variant: usize) -> (PathBuf, String) {
+    const PAUSES: [f64; 6] = [0.4, 1.0, 2.5, 0.7, 6.0, 1.5];
+    let table = std::fs::read_to_string(tsv).expect("read --real TSV");
+    let mut lines = table.lines();
+    let header: Vec<&str> = lines.next().expect("TSV header").split('\t').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).expect(name);
+    let (file_col, ref_col) = (col("file"), col("reference"));
+    let clips: Vec<(Vec<f32>, String)> = lines
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let cells: Vec<&str> = l.split('\t').collect();
+            let path = tsv.parent().unwrap().join(cells[file_col]);
+            let audio = Audio::from_path(&path).expect("real clip");
+            (audio.into_samples(), cells[ref_col].to_string())
+        })
+        .collect();
+    let (mut programme, mut speech, mut text) = (Vec::new(), Vec::new(), String::new());
+    let mut k = 0;
+    while (programme.len() as f64) < long_seconds / 2.0 * 16_000.0 {
+        let (samples, reference) = &clips[(k + variant) % clips.len()];
+        programme.extend_from_slice(samples);
+        speech.extend_from_slice(samples);
+        programme.extend(std::iter::repeat_n(
+            0.0,
+            (PAUSES[(k + 3 * variant) % PAUSES.len()] * 16_000.0) as usize,
+        ));
+        text.push_str(reference);
+        text.push(' ');
+        k += 1;
+    }
+    let level = rms(&speech);
+    let mut long = programme.clone();
+    let tone = pink_noise(20 * 16_000, 7 + 100 * variant as u64);
+    long.extend(tone.iter().map(|v| v * level * 0.003));
+    let noise = pink_noise(programme.len(), 11 + 100 * variant as u64);
+    long.extend(
+        programme
+            .iter()
+            .zip(&noise)
+            .map(|(s, n)| s + n * level * 0.1),
+    );
+    let path = match variant {
+        0 => dir.join("long-real.wav"),
+        k => dir.join(format!("long-real-{}.wav", k + 1)),
+    };
+    write_wav(&path, &long);
+    (path, format!("{text}{text}"))
 }

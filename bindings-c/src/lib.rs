@@ -4,6 +4,7 @@
 
 mod options;
 mod status;
+mod stream;
 mod transcriber;
 mod transcript;
 
@@ -11,6 +12,12 @@ pub use options::{
     steno_options_default, StenoAbortFn, StenoOptions, StenoProgressFn, StenoSegmentFn, StenoTask,
 };
 pub use status::{steno_last_error_code, steno_last_error_message, steno_status_name, StenoStatus};
+pub use stream::{
+    steno_stream_cancel, steno_stream_clear, steno_stream_commit, steno_stream_duration,
+    steno_stream_finish, steno_stream_free, steno_stream_new, steno_stream_options_default,
+    steno_stream_push_pcm, steno_stream_push_pcm_i16, StenoEventFn, StenoEventType, StenoStream,
+    StenoStreamEvent, StenoStreamOptions,
+};
 pub use transcriber::{
     steno_transcribe_batch_files, steno_transcribe_file, steno_transcribe_memory,
     steno_transcribe_pcm, steno_transcribe_pcm_i16, steno_transcriber_free, steno_transcriber_new,

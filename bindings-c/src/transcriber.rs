@@ -12,7 +12,7 @@ use crate::transcript::StenoTranscript;
 
 /// A loaded model (opaque), usable from many threads at once. Free with
 /// `steno_transcriber_free`.
-pub struct StenoTranscriber(Transcriber);
+pub struct StenoTranscriber(pub(crate) Transcriber);
 
 /// How to load a model; start from `steno_transcriber_options_default()`, which sets `size`
 /// (fields past the size a caller was compiled with keep their defaults).

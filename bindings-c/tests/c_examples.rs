@@ -50,6 +50,17 @@ fn make_builds_examples_that_transcribe_and_check_the_api_under_asan() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("STENO_STATUS_DECODE"), "{err}");
 
+    // The live example pushes the file in 20 ms pieces and prints each event.
+    let out = run(Command::new(examples.join("stream")).arg(&wav));
+    let events = String::from_utf8_lossy(&out.stdout).to_lowercase();
+    assert!(events.contains("speech started at"), "{events}");
+    assert!(
+        events
+            .lines()
+            .any(|l| l.starts_with("final [") && l.contains("customer back")),
+        "{events}"
+    );
+
     let out = run(Command::new(examples.join("check")).arg(&wav));
     assert!(String::from_utf8_lossy(&out.stdout).contains("all checks passed"));
     let out = Command::new(examples.join("check-asan"))

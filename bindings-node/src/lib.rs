@@ -3,6 +3,8 @@
 
 mod errors;
 mod input;
+mod signal;
+mod stream;
 mod transcriber;
 mod transcript;
 
@@ -85,5 +87,8 @@ pub fn install_inspect(exports: napi::bindgen_prelude::Object, env: napi::Env) -
                });\n\
              })",
         )?;
-    install.call(exports)
+    install.call(exports)?;
+    let stream: napi::bindgen_prelude::Function<napi::bindgen_prelude::Object, ()> =
+        env.run_script(include_str!("stream.js"))?;
+    stream.call(exports)
 }

@@ -63,10 +63,6 @@ pub struct TranscribeOptions<'env> {
     pub on_segment: Option<ThreadsafeFunction<Segment, UnknownReturnValue, Segment, Status, false>>,
 }
 
-/// `EventTarget.prototype.addEventListener(type, listener)`.
-type AddEventListener<'env> =
-    Function<'env, FnArgs<(&'env str, Function<'env, (), ()>)>, Unknown<'env>>;
-
 /// The first exception a JavaScript callback threw during a call: the call is cancelled and its
 /// promise rejects with that exception.
 type Thrown = Arc<Mutex<Option<Error>>>;
@@ -107,25 +103,7 @@ fn core_options(
     let o = unsafe { TranscribeOptions::from_napi_value(env.raw(), given.raw()) }
         .map_err(|e| Failure::Type(format!("options: {}", e.reason)))?;
     if let Some(signal) = &o.signal {
-        if signal
-            .get_named_property::<bool>("aborted")
-            .unwrap_or(false)
-        {
-            token.cancel();
-        } else {
-            let add: AddEventListener = signal
-                .get_named_property("addEventListener")
-                .map_err(|_| Failure::Type("options.signal must be an AbortSignal".into()))?;
-            let t = token.clone();
-            let listener = env
-                .create_function_from_closure::<(), (), _>("onAbort", move |_| {
-                    t.cancel();
-                    Ok(())
-                })
-                .map_err(|e| Failure::Type(e.reason))?;
-            add.apply(signal, ("abort", listener).into())
-                .map_err(|e| Failure::Type(format!("options.signal: {}", e.reason)))?;
-        }
+        crate::signal::follow(env, signal, token)?;
     }
     if let Some(task) = o.task.as_deref() {
         out.task = task.parse()?;
@@ -456,6 +434,20 @@ impl Transcriber {
             options.as_ref(),
             false,
         ))
+    }
+
+    /// Starts a live transcription: push audio as it arrives, read turns of speech as events.
+    /// Throws a `TypeError`/`RangeError` for a wrong option and the core's error for an
+    /// invalid one.
+    #[napi]
+    pub fn stream(
+        &self,
+        env: Env,
+        #[napi(ts_arg_type = "StreamOptions | undefined | null")] options: Option<Unknown<'_>>,
+    ) -> Result<crate::stream::LiveStream> {
+        self.refuse_if_closed()
+            .and_then(|()| crate::stream::LiveStream::open(&env, &self.inner, options.as_ref()))
+            .map_err(|f| to_js(&env, f))
     }
 
     /// Transcribes several inputs in one go, short recordings sharing decoder windows;

@@ -246,7 +246,7 @@ impl PyTranscriber {
     #[pyo3(signature = (
         *, language = None, threshold = None, silence_ms = None, end_on_silence = None, prefix_padding_ms = None,
         partial_interval_ms = None, max_turn_ms = None, word_timestamps = None,
-        initial_prompt = None, max_pending_events = None
+        initial_prompt = None, max_pending_events = None, cancel = None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn stream(
@@ -261,6 +261,7 @@ impl PyTranscriber {
         word_timestamps: Option<bool>,
         initial_prompt: Option<String>,
         max_pending_events: Option<&Bound<'_, PyAny>>,
+        cancel: Option<PyCancelToken>,
     ) -> PyResult<PyStream> {
         let d = StreamOptions::default();
         let ms = |v, name, default: u32| -> PyResult<u32> {
@@ -282,6 +283,7 @@ impl PyTranscriber {
             initial_prompt,
             max_pending_events: whole(max_pending_events, "max_pending_events", 1, 1 << 20)?
                 .map_or(d.max_pending_events, |n| n as usize),
+            cancel: cancel.map(|c| c.0),
         };
         let stream = self.open()?.stream(opts).map_err(to_py)?;
         Ok(PyStream::new(stream))

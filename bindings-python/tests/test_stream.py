@@ -136,3 +136,15 @@ def test_without_silence_endpointing_commit_ends_the_turn(transcriber, clips):
     s.clear()
     s.finish()
     assert not any(e.type == "final" for e in s), "a cleared turn gives no text"
+
+
+def test_a_cancelled_stream_refuses_further_work(transcriber, clips):
+    token = stenograph.CancelToken()
+    s = transcriber.stream(cancel=token)
+    pcm, rate = call_audio(clips[:1], pause=0.5)
+    s.push(pcm[: rate // 2], rate)
+    token.cancel()
+    with pytest.raises(stenograph.Cancelled):
+        s.push(pcm[rate // 2 :], rate)
+    with pytest.raises(stenograph.Cancelled):
+        s.finish()

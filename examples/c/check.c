@@ -49,6 +49,44 @@ static void on_segment(const steno_segment *seg, void *user) {
     if (seg && seg->text && seg->end >= seg->start) __atomic_add_fetch(&segment_calls, 1, __ATOMIC_SEQ_CST);
 }
 
+/* Counts a stream's events by type and keeps its last final's text. */
+typedef struct {
+    int counts[4];
+    char last_final[512];
+    size_t words;
+} stream_seen;
+
+static void on_stream_event(const steno_stream_event *ev, void *user) {
+    stream_seen *seen = user;
+    if (ev->kind < 0 || ev->kind > 3) return;
+    seen->counts[ev->kind]++;
+    if (ev->kind == STENO_EVENT_TYPE_FINAL) {
+        snprintf(seen->last_final, sizeof seen->last_final, "%s", ev->text);
+        for (size_t i = 0; i < ev->word_count; i++)
+            if (ev->words[i].text && ev->words[i].end >= ev->words[i].start) seen->words++;
+    }
+}
+
+/* The 16-bit mono samples of a canonical PCM WAV file (as espeak-ng writes), or NULL. */
+static int16_t *wav_samples(const unsigned char *data, size_t len, size_t *frames, uint32_t *rate) {
+    size_t off = 12;
+    while (off + 8 <= len) {
+        uint32_t size = data[off + 4] | data[off + 5] << 8 | data[off + 6] << 16 | (uint32_t)data[off + 7] << 24;
+        if (memcmp(data + off, "fmt ", 4) == 0 && off + 16 <= len)
+            *rate = data[off + 12] | data[off + 13] << 8 | data[off + 14] << 16 | (uint32_t)data[off + 15] << 24;
+        if (memcmp(data + off, "data", 4) == 0) {
+            size_t n = (len - off - 8 < size ? len - off - 8 : size) / 2;
+            int16_t *out = malloc(n * sizeof *out);
+            if (!out) return NULL;
+            for (size_t i = 0; i < n; i++) out[i] = (int16_t)(data[off + 8 + 2 * i] | data[off + 9 + 2 * i] << 8);
+            *frames = n;
+            return out;
+        }
+        off += 8 + size + (size & 1);
+    }
+    return NULL;
+}
+
 static unsigned char *read_file(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
@@ -277,6 +315,66 @@ int main(int argc, char **argv) {
     opts.on_segment = on_segment;
     EXPECT(steno_transcribe_batch_files(t, paths, 2, &opts, batch) == STENO_STATUS_INVALID_ARGUMENT);
     EXPECT(steno_transcribe_batch_files(t, NULL, 2, NULL, batch) == STENO_STATUS_NULL_ARGUMENT);
+
+    /* A live stream: the clip pushed in 100 ms pieces, then a second of silence. */
+    {
+        size_t len = 0, frames = 0;
+        uint32_t rate = 0;
+        unsigned char *file = read_file(argv[1], &len);
+        int16_t *pcm = file ? wav_samples(file, len, &frames, &rate) : NULL;
+        EXPECT(pcm != NULL && rate > 0);
+        stream_seen seen = {{0}, "", 0};
+        steno_stream_options so = steno_stream_options_default();
+        so.word_timestamps = 1;
+        steno_stream *s = NULL;
+        EXPECT(steno_stream_new(NULL, &so, on_stream_event, &seen, &s) == STENO_STATUS_NULL_ARGUMENT && s == NULL);
+        EXPECT(steno_stream_new(t, &so, on_stream_event, &seen, NULL) == STENO_STATUS_NULL_ARGUMENT);
+        so.language = "xx";
+        EXPECT(steno_stream_new(t, &so, on_stream_event, &seen, &s) == STENO_STATUS_INVALID_ARGUMENT && s == NULL);
+        so.language = NULL;
+        so.max_turn_ms = 60000;
+        EXPECT(steno_stream_new(t, &so, on_stream_event, &seen, &s) == STENO_STATUS_INVALID_ARGUMENT && s == NULL);
+        so.max_turn_ms = steno_stream_options_default().max_turn_ms;
+        EXPECT(steno_stream_new(t, &so, on_stream_event, &seen, &s) == STENO_STATUS_OK && s != NULL);
+        if (s && pcm) {
+            int16_t silence[2205] = {0};
+            for (int i = 0; i < 10; i++) EXPECT(steno_stream_push_pcm_i16(s, silence, rate / 10, rate) == STENO_STATUS_OK);
+            for (size_t at = 0; at < frames; at += rate / 10) {
+                size_t n = frames - at < rate / 10 ? frames - at : rate / 10;
+                EXPECT(steno_stream_push_pcm_i16(s, pcm + at, n, rate) == STENO_STATUS_OK);
+            }
+            for (int i = 0; i < 10; i++) EXPECT(steno_stream_push_pcm_i16(s, silence, rate / 10, rate) == STENO_STATUS_OK);
+            EXPECT(steno_stream_push_pcm_i16(s, NULL, 10, rate) == STENO_STATUS_NULL_ARGUMENT);
+            EXPECT(steno_stream_push_pcm_i16(s, silence, 10, 48000) == STENO_STATUS_INVALID_ARGUMENT);
+            float bad[2] = {0.0f, 0.0f / 0.0f};
+            EXPECT(steno_stream_push_pcm(s, bad, 2, rate) == STENO_STATUS_INVALID_ARGUMENT);
+            bool committed = true;
+            EXPECT(steno_stream_commit(s, &committed) == STENO_STATUS_OK && !committed);
+            EXPECT(steno_stream_clear(s) == STENO_STATUS_OK);
+            EXPECT(steno_stream_finish(s) == STENO_STATUS_OK);
+            EXPECT(steno_stream_push_pcm_i16(s, silence, 10, rate) == STENO_STATUS_INVALID_ARGUMENT);
+            EXPECT(seen.counts[STENO_EVENT_TYPE_SPEECH_STARTED] == 1);
+            EXPECT(seen.counts[STENO_EVENT_TYPE_SPEECH_STOPPED] == 1);
+            EXPECT(seen.counts[STENO_EVENT_TYPE_FINAL] == 1);
+            EXPECT(strstr(seen.last_final, "customer") != NULL);
+            EXPECT(seen.words >= 5);
+            EXPECT(steno_stream_duration(s) > (double)frames / rate);
+        }
+        steno_stream_free(s);
+        /* Cancelled: every later call fails with STENO_STATUS_CANCELLED. */
+        s = NULL;
+        EXPECT(steno_stream_new(t, NULL, NULL, NULL, &s) == STENO_STATUS_OK);
+        steno_stream_cancel(s);
+        if (pcm) EXPECT(steno_stream_push_pcm_i16(s, pcm, frames, rate) == STENO_STATUS_CANCELLED);
+        EXPECT(steno_stream_finish(s) == STENO_STATUS_CANCELLED);
+        steno_stream_free(s);
+        steno_stream_free(NULL);
+        steno_stream_cancel(NULL);
+        EXPECT(steno_stream_duration(NULL) == 0.0);
+        EXPECT(steno_stream_finish(NULL) == STENO_STATUS_NULL_ARGUMENT);
+        free(pcm);
+        free(file);
+    }
 
     steno_transcriber_free(t);
 

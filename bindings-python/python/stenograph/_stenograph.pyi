@@ -214,6 +214,7 @@ class Transcriber:
         word_timestamps: Optional[bool] = None,
         initial_prompt: Optional[str] = None,
         max_pending_events: Optional[int] = None,
+        cancel: Optional[CancelToken] = None,
     ) -> Stream: ...
 
 @final

@@ -147,7 +147,11 @@ pub fn language(given: Option<&str>) -> Result<Option<String>> {
 /// assert!(token.is_cancelled());
 /// ```
 #[derive(Clone, Debug, Default)]
-pub struct CancelToken(Arc<AtomicBool>);
+pub struct CancelToken {
+    flag: Arc<AtomicBool>,
+    /// A token this one also follows: cancelled when it is.
+    parent: Option<Arc<AtomicBool>>,
+}
 
 impl CancelToken {
     /// A token not yet cancelled.
@@ -155,14 +159,26 @@ impl CancelToken {
         Self::default()
     }
 
-    /// Asks the transcriptions holding this token to stop; they return `Error::Cancelled`.
-    pub fn cancel(&self) {
-        self.0.store(true, Ordering::SeqCst);
+    /// A token of its own that is also cancelled when `parent` (if any) is.
+    pub(crate) fn child_of(parent: Option<&CancelToken>) -> Self {
+        Self {
+            flag: Arc::default(),
+            parent: parent.map(|p| p.flag.clone()),
+        }
     }
 
-    /// Whether [`cancel`](Self::cancel) was called.
+    /// Asks the transcriptions holding this token to stop; they return `Error::Cancelled`.
+    pub fn cancel(&self) {
+        self.flag.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether [`cancel`](Self::cancel) was called (on this token or the one it follows).
     pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
+        self.flag.load(Ordering::SeqCst)
+            || self
+                .parent
+                .as_ref()
+                .is_some_and(|p| p.load(Ordering::SeqCst))
     }
 }
 

@@ -5,11 +5,19 @@ use std::sync::{Arc, Condvar, Mutex};
 
 use whisper_rs::{WhisperContext, WhisperState};
 
+use super::options::CancelToken;
 use crate::error::{Error, Result};
 
 struct Slots {
     idle: Vec<WhisperState>,
     created: usize,
+    /// Callers blocked in [`StatePool::acquire`]; [`StatePool::try_acquire`] leaves states
+    /// to them.
+    waiting: usize,
+    /// Work that gives its state up when someone has to wait for one, by borrow number.
+    preemptible: Vec<(u64, CancelToken)>,
+    /// Borrows handed out (numbers them).
+    borrows: u64,
 }
 
 /// At most `max` states, created on first need and reused afterwards; callers beyond `max`
@@ -25,6 +33,8 @@ pub(crate) struct StatePool {
 pub(crate) struct PooledState<'a> {
     pool: &'a StatePool,
     state: Option<WhisperState>,
+    /// Its number among the preemptible borrows, if it is one.
+    preemptible: Option<u64>,
 }
 
 impl std::ops::Deref for PooledState<'_> {
@@ -45,6 +55,9 @@ impl Drop for PooledState<'_> {
     fn drop(&mut self) {
         if let Some(state) = self.state.take() {
             let mut slots = self.pool.slots.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(n) = self.preemptible {
+                slots.preemptible.retain(|(k, _)| *k != n);
+            }
             slots.idle.push(state);
             self.pool.returned.notify_one();
         }
@@ -58,6 +71,9 @@ impl StatePool {
             slots: Mutex::new(Slots {
                 idle: Vec::new(),
                 created: 0,
+                waiting: 0,
+                preemptible: Vec::new(),
+                borrows: 0,
             }),
             returned: Condvar::new(),
             max: max.max(1),
@@ -69,13 +85,18 @@ impl StatePool {
         self.max
     }
 
-    /// Borrows an idle state or creates one if under the limit; `None` when all are busy.
+    /// Borrows an idle state or creates one if under the limit; `None` when all are busy or
+    /// another caller is waiting for one.
     pub(crate) fn try_acquire(&self) -> Result<Option<PooledState<'_>>> {
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        if slots.waiting > 0 {
+            return Ok(None);
+        }
         if let Some(state) = slots.idle.pop() {
             return Ok(Some(PooledState {
                 pool: self,
                 state: Some(state),
+                preemptible: None,
             }));
         }
         if slots.created >= self.max {
@@ -86,11 +107,29 @@ impl StatePool {
         self.create().map(Some)
     }
 
+    /// [`Self::try_acquire`] for work that gives the state up when another caller has to wait
+    /// for one: `token` is cancelled then (the work stops at whisper.cpp's next check).
+    pub(crate) fn try_acquire_preemptible(
+        &self,
+        token: &CancelToken,
+    ) -> Result<Option<PooledState<'_>>> {
+        let Some(mut state) = self.try_acquire()? else {
+            return Ok(None);
+        };
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        slots.borrows += 1;
+        let n = slots.borrows;
+        slots.preemptible.push((n, token.clone()));
+        state.preemptible = Some(n);
+        Ok(Some(state))
+    }
+
     fn create(&self) -> Result<PooledState<'_>> {
         match self.context.create_state() {
             Ok(state) => Ok(PooledState {
                 pool: self,
                 state: Some(state),
+                preemptible: None,
             }),
             Err(e) => {
                 let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
@@ -111,6 +150,7 @@ impl StatePool {
                 return Ok(PooledState {
                     pool: self,
                     state: Some(state),
+                    preemptible: None,
                 });
             }
             if slots.created < self.max {
@@ -118,7 +158,13 @@ impl StatePool {
                 drop(slots);
                 return self.create();
             }
+            // Preemptible work (partial decodes) stops and hands its state over.
+            for (_, token) in &slots.preemptible {
+                token.cancel();
+            }
+            slots.waiting += 1;
             slots = self.returned.wait(slots).unwrap_or_else(|e| e.into_inner());
+            slots.waiting -= 1;
         }
     }
 }

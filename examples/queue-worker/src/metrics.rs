@@ -317,7 +317,14 @@ mod tests {
         let m = Metrics::new();
         m.jobs.with_label_values(&["queued"]).set(0);
         m.tenant_queue_depth.with_label_values(&["a"]).set(0);
-        for v in [&m.jobs_finished, &m.job_errors, &m.webhooks, &m.jobs_purged] {
+        for v in [
+            &m.jobs_finished,
+            &m.job_errors,
+            &m.webhooks,
+            &m.jobs_purged,
+            &m.realtime_sessions_ended,
+            &m.realtime_errors,
+        ] {
             v.with_label_values(&["x"]).inc();
         }
         m.http_requests.with_label_values(&["/", "200"]).inc();

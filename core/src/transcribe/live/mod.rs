@@ -52,6 +52,9 @@ pub struct StreamOptions {
     pub initial_prompt: Option<String>,
     /// Events a stream holds unread before a push is refused (256).
     pub max_pending_events: usize,
+    /// Cancels the stream: a decode in progress stops, and this and every later push,
+    /// commit or finish fails with [`Error::Cancelled`].
+    pub cancel: Option<super::CancelToken>,
 }
 
 impl Default for StreamOptions {
@@ -67,6 +70,7 @@ impl Default for StreamOptions {
             word_timestamps: false,
             initial_prompt: None,
             max_pending_events: 256,
+            cancel: None,
         }
     }
 }
@@ -168,6 +172,7 @@ impl Transcriber {
             language: opts.language.clone(),
             word_timestamps: opts.word_timestamps,
             initial_prompt: opts.initial_prompt.clone(),
+            cancel: opts.cancel.clone(),
             ..TranscribeOptions::default()
         };
         self.check(&decode)?;
@@ -224,7 +229,10 @@ impl Transcriber {
     }
 
     /// Decodes one turn's audio (at most 30 s) starting at sample `offset` of a stream;
-    /// settles the language on the first turn when it is not known.
+    /// settles the language on the first turn when it is not known. A `final` decode waits
+    /// for a decoder state; a partial one gives `None` when none is free, or when a final
+    /// decode needs its state while it runs (it stops then: partial text yields to final
+    /// text), and makes one pass (no temperature fallback).
     fn decode_turn(
         &self,
         samples: &[f32],
@@ -232,8 +240,23 @@ impl Transcriber {
         first_id: usize,
         opts: &TranscribeOptions,
         language: &mut Option<String>,
-    ) -> Result<Vec<Segment>> {
-        let mut state = self.inner.live_pool.acquire()?;
+        final_text: bool,
+    ) -> Result<Option<Vec<Segment>>> {
+        let user_cancel = opts.cancel.clone();
+        let partial;
+        let (mut state, opts) = if final_text {
+            (self.inner.live_pool.acquire()?, opts)
+        } else {
+            let mut o = opts.clone();
+            o.cancel = Some(super::CancelToken::child_of(opts.cancel.as_ref()));
+            o.temperature_fallback = false;
+            partial = o;
+            let token = partial.cancel.as_ref().expect("set above");
+            match self.inner.live_pool.try_acquire_preemptible(token)? {
+                Some(state) => (state, &partial),
+                None => return Ok(None),
+            }
+        };
         let _first = self.inner.live_first.enter();
         let lang = match language {
             Some(l) => l.clone(),
@@ -260,7 +283,16 @@ impl Transcriber {
             progress: None,
             live: true,
         };
-        Ok(self.run_window(&mut state, opts, pass, collector)?.segments)
+        match self.run_window(&mut state, opts, pass, collector) {
+            Ok(c) => Ok(Some(c.segments)),
+            // A partial decode stopped for a final one (the stream itself is not cancelled).
+            Err(Error::Cancelled)
+                if !final_text && !user_cancel.as_ref().is_some_and(|t| t.is_cancelled()) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
     }
 }
 
@@ -270,6 +302,7 @@ impl LiveStream {
     /// a rate different from the first push's, or while `max_pending_events` events are
     /// unread (nothing is taken then: poll, then push the same samples again).
     pub fn push_pcm_f32(&mut self, samples: &[f32], rate: u32) -> Result<()> {
+        self.check_cancelled()?;
         if self.finished {
             return Err(Error::InvalidArgument("the stream is finished".into()));
         }
@@ -327,6 +360,7 @@ impl LiveStream {
         if self.finished {
             return Ok(());
         }
+        self.check_cancelled()?;
         let mut tail = Vec::new();
         if let Some(r) = self.resampler.as_mut() {
             r.finish(&mut tail);
@@ -342,6 +376,7 @@ impl LiveStream {
     /// Ends the turn in progress now, as if its speaker had stopped: `SpeechStopped` and its
     /// final text (if it held enough speech) are queued. Returns whether a turn was open.
     pub fn commit(&mut self) -> Result<bool> {
+        self.check_cancelled()?;
         if self.finished {
             return Err(Error::InvalidArgument("the stream is finished".into()));
         }
@@ -362,6 +397,13 @@ impl LiveStream {
         self.partial_at = self.received;
         self.release(self.received);
         open
+    }
+
+    fn check_cancelled(&self) -> Result<()> {
+        if self.decode.cancelled() {
+            return Err(Error::Cancelled);
+        }
+        Ok(())
     }
 
     /// Seconds of audio received (at 16 kHz).
@@ -451,13 +493,17 @@ impl LiveStream {
     /// Decodes stream samples `from..until` and queues their final text, if there is any.
     fn final_text(&mut self, from: usize, until: usize) -> Result<()> {
         let audio = self.slice(from, until).to_vec();
-        let segments = self.transcriber.decode_turn(
-            &audio,
-            from,
-            self.next_id,
-            &self.decode,
-            &mut self.language,
-        )?;
+        let segments = self
+            .transcriber
+            .decode_turn(
+                &audio,
+                from,
+                self.next_id,
+                &self.decode,
+                &mut self.language,
+                true,
+            )?
+            .unwrap_or_default();
         self.next_id += segments.len();
         if segments.is_empty() {
             return Ok(());
@@ -477,13 +523,23 @@ impl LiveStream {
         Ok(())
     }
 
-    /// Decodes the open turn so far and queues the words two decodes now agree on.
+    /// Decodes the open turn so far and queues the words two decodes now agree on. Skipped
+    /// (and tried again at the next push) while every decoder state is busy or wanted for
+    /// final text: under load, partial text thins out and final text stays on time.
     fn partial(&mut self, from: usize) -> Result<()> {
-        self.partial_at = self.received;
         let audio = self.slice(from, self.received).to_vec();
-        let segments =
-            self.transcriber
-                .decode_turn(&audio, from, 0, &self.decode, &mut self.language)?;
+        let Some(segments) = self.transcriber.decode_turn(
+            &audio,
+            from,
+            0,
+            &self.decode,
+            &mut self.language,
+            false,
+        )?
+        else {
+            return Ok(());
+        };
+        self.partial_at = self.received;
         let text = segments
             .iter()
             .map(|s| s.text.trim())

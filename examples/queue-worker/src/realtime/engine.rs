@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::time::Instant;
 
 use serde_json::{json, Value};
-use stenograph::transcribe::{LiveStream, StreamEvent, StreamOptions, Transcriber};
+use stenograph::transcribe::{CancelToken, LiveStream, StreamEvent, StreamOptions, Transcriber};
 
 use super::audio;
 use super::protocol::{Events, Settings, Shape};
@@ -46,14 +46,21 @@ pub struct Engine {
     arrivals: VecDeque<(f64, Instant)>,
     /// Events to send.
     out: Vec<Value>,
+    /// Stops the session's decodes (the client is gone).
+    cancel: CancelToken,
 }
 
 /// Most arrival times kept (older ones are dropped; a turn is at most ~30 s of messages).
 const MAX_ARRIVALS: usize = 4_096;
 
 impl Engine {
-    /// A session on `transcriber` with default settings.
-    pub fn new(transcriber: Transcriber, metrics: Metrics, session_id: String) -> Self {
+    /// A session on `transcriber` with default settings; `cancel` stops its decodes.
+    pub fn new(
+        transcriber: Transcriber,
+        metrics: Metrics,
+        session_id: String,
+        cancel: CancelToken,
+    ) -> Self {
         Engine {
             transcriber,
             metrics,
@@ -67,6 +74,7 @@ impl Engine {
             previous_item: None,
             arrivals: VecDeque::new(),
             out: Vec::new(),
+            cancel,
         }
     }
 
@@ -207,6 +215,7 @@ impl Engine {
         let mut o = StreamOptions {
             language: s.language.clone(),
             initial_prompt: s.prompt.clone(),
+            cancel: Some(self.cancel.clone()),
             ..StreamOptions::default()
         };
         match &s.vad {

@@ -351,7 +351,13 @@ async fn session(socket: WebSocket, hub: Arc<Hub>, model: Transcriber, seat: Sea
     });
 
     let (cmd_tx, cmd_rx) = mpsc::channel::<Command>(16);
-    let engine = Engine::new(model, hub.metrics.clone(), session_id.clone());
+    let cancel = stenograph::transcribe::CancelToken::new();
+    let engine = Engine::new(
+        model,
+        hub.metrics.clone(),
+        session_id.clone(),
+        cancel.clone(),
+    );
     let limits = hub.limits;
     let spawned = std::thread::Builder::new()
         .name("realtime-session".into())
@@ -410,7 +416,10 @@ async fn session(socket: WebSocket, hub: Arc<Hub>, model: Transcriber, seat: Sea
         .with_label_values(&[end.label()])
         .inc();
     tracing::info!(session = %session_id, reason = end.label(), "realtime session ended");
-    if end != End::Client {
+    if end == End::Client {
+        // Nobody is left to read this session's text: a decode in progress stops at once.
+        cancel.cancel();
+    } else {
         let _ = cmd_tx.send(Command::End(end)).await;
     }
     drop(cmd_tx);

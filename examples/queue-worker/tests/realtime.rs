@@ -415,6 +415,24 @@ async fn keys_limits_idle_sessions_and_disconnects() {
             other => panic!("{path} with {key:?}: {other:?}"),
         }
     }
+    // The browser page is served, and speaks to this endpoint with the key as a subprotocol.
+    let page = reqwest::get(format!("{}/demo/realtime", server.url()))
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let html = page.text().await.unwrap();
+    for needle in [
+        "/v1/realtime?intent=transcription",
+        "openai-insecure-api-key.",
+        "input_audio_buffer.append",
+        "getUserMedia",
+    ] {
+        assert!(html.contains(needle), "{needle} missing from the page");
+    }
     // Browsers send the key as a subprotocol; the server picks "realtime".
     let mut req = format!(
         "ws://127.0.0.1:{}/v1/realtime?intent=transcription",

@@ -218,7 +218,7 @@ export interface StreamOptions {
   /** Audio kept before the start of speech, in milliseconds (300). */
   prefixPaddingMs?: number
   /**
-   * How often partial text is decoded while someone speaks, in milliseconds (500; 0 for
+   * How often partial text is decoded while someone speaks, in milliseconds (400; 0 for
    * none).
    */
   partialIntervalMs?: number

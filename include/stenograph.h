@@ -332,7 +332,7 @@ typedef struct {
    */
   uint32_t prefix_padding_ms;
   /**
-   * How often partial text is decoded while someone speaks, in milliseconds (500; 0: none).
+   * How often partial text is decoded while someone speaks, in milliseconds (400; 0: none).
    */
   uint32_t partial_interval_ms;
   /**

@@ -72,7 +72,7 @@ pub struct StenoStreamOptions {
     pub end_on_silence: i32,
     /// Audio kept before the start of speech, in milliseconds (300).
     pub prefix_padding_ms: u32,
-    /// How often partial text is decoded while someone speaks, in milliseconds (500; 0: none).
+    /// How often partial text is decoded while someone speaks, in milliseconds (400; 0: none).
     pub partial_interval_ms: u32,
     /// Longest turn before it is cut at a pause, in milliseconds (28000).
     pub max_turn_ms: u32,

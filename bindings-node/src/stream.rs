@@ -28,7 +28,7 @@ pub struct StreamOptions<'env> {
     pub end_on_silence: Option<bool>,
     /// Audio kept before the start of speech, in milliseconds (300).
     pub prefix_padding_ms: Option<f64>,
-    /// How often partial text is decoded while someone speaks, in milliseconds (500; 0 for
+    /// How often partial text is decoded while someone speaks, in milliseconds (400; 0 for
     /// none).
     pub partial_interval_ms: Option<f64>,
     /// Longest turn before it is cut at a pause, in milliseconds (28000).

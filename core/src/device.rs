@@ -17,17 +17,86 @@ pub enum Device {
     Gpu(usize),
 }
 
+/// A GPU that this build's back end found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Gpu {
+    /// Its number, as in [`Device::Gpu`].
+    pub index: usize,
+    /// The back end's name for it (e.g. `CUDA0`).
+    pub name: String,
+    /// The device's own description (e.g. `NVIDIA H200`).
+    pub description: String,
+    /// Its memory, in bytes.
+    pub memory: usize,
+}
+
+/// The GPUs this build can run on (none in a CPU-only build, or where the GPU back end finds
+/// no device or no driver), numbered as [`Device::Gpu`] numbers them.
+pub fn gpus() -> Vec<Gpu> {
+    use whisper_rs::whisper_rs_sys as sys;
+    if !GPU_BUILD {
+        return Vec::new();
+    }
+    let text = |p: *const std::os::raw::c_char| {
+        if p.is_null() {
+            String::new()
+        } else {
+            // SAFETY: ggml returns NUL-terminated strings that live as long as the device.
+            unsafe { std::ffi::CStr::from_ptr(p) }
+                .to_string_lossy()
+                .into_owned()
+        }
+    };
+    crate::model::route_native_logs();
+    let mut found = Vec::new();
+    // SAFETY: ggml's device registry is built once, on first use, and only read here.
+    unsafe {
+        for i in 0..sys::ggml_backend_dev_count() {
+            let dev = sys::ggml_backend_dev_get(i);
+            let kind = sys::ggml_backend_dev_type(dev);
+            if kind == sys::ggml_backend_dev_type_GGML_BACKEND_DEVICE_TYPE_GPU
+                || kind == sys::ggml_backend_dev_type_GGML_BACKEND_DEVICE_TYPE_IGPU
+            {
+                let (mut free, mut total) = (0usize, 0usize);
+                sys::ggml_backend_dev_memory(dev, &mut free, &mut total);
+                found.push(Gpu {
+                    index: found.len(),
+                    name: text(sys::ggml_backend_dev_name(dev)),
+                    description: text(sys::ggml_backend_dev_description(dev)),
+                    memory: total,
+                });
+            }
+        }
+    }
+    found
+}
+
 impl Device {
-    /// The GPU to load onto, or `None` for the CPU; `Error::Device` for a GPU in a CPU-only
-    /// build.
+    /// The GPU to load onto, or `None` for the CPU. `Auto` is GPU 0 when there is one, else
+    /// the CPU; a GPU asked for by number that this build cannot use (a CPU-only build, no
+    /// such device, no driver) is `Error::Device`.
     pub(crate) fn gpu(self) -> Result<Option<usize>> {
         match self {
             Device::Cpu => Ok(None),
-            Device::Auto => Ok(GPU_BUILD.then_some(0)),
-            Device::Gpu(i) if GPU_BUILD => Ok(Some(i)),
-            Device::Gpu(i) => Err(Error::Device(format!(
+            Device::Auto => Ok((GPU_BUILD && !gpus().is_empty()).then_some(0)),
+            Device::Gpu(i) if !GPU_BUILD => Err(Error::Device(format!(
                 "GPU {i} requested, but this build has no GPU back end (build with the cuda, vulkan or metal feature)"
             ))),
+            Device::Gpu(i) => {
+                let found = gpus();
+                if i < found.len() {
+                    Ok(Some(i))
+                } else {
+                    Err(Error::Device(format!(
+                        "GPU {i} requested, but the GPU back end found {} (is the driver installed?)",
+                        match found.len() {
+                            0 => "none".to_string(),
+                            1 => "only GPU 0".to_string(),
+                            n => format!("GPUs 0 to {}", n - 1),
+                        }
+                    )))
+                }
+            }
         }
     }
 }
@@ -72,12 +141,26 @@ mod tests {
     }
 
     #[test]
-    fn gpu_needs_a_gpu_build() {
+    fn a_gpu_is_used_only_where_there_is_one() {
+        let found = gpus();
+        assert!(GPU_BUILD || found.is_empty());
         assert_eq!(Device::Cpu.gpu().unwrap(), None);
-        assert_eq!(Device::Auto.gpu().unwrap(), GPU_BUILD.then_some(0));
+        assert_eq!(
+            Device::Auto.gpu().unwrap(),
+            (!found.is_empty()).then_some(0)
+        );
         match Device::Gpu(1).gpu() {
-            Ok(g) => assert!(GPU_BUILD && g == Some(1)),
-            Err(e) => assert!(!GPU_BUILD && matches!(e, Error::Device(_))),
+            Ok(g) => assert!(found.len() > 1 && g == Some(1)),
+            Err(Error::Device(msg)) => {
+                assert!(found.len() <= 1, "{msg}");
+                let why = if GPU_BUILD {
+                    "found"
+                } else {
+                    "no GPU back end"
+                };
+                assert!(msg.contains(why), "{msg}");
+            }
+            Err(e) => panic!("{e}"),
         }
     }
 }

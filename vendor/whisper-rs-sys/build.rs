@@ -65,11 +65,25 @@ fn main() {
                 let cuda_path = PathBuf::from(env::var("CUDA_PATH").unwrap()).join("lib/x64");
                 println!("cargo:rustc-link-search={}", cuda_path.display());
             } else {
-                println!("cargo:rustc-link-lib=culibos");
-                println!("cargo:rustc-link-search=/usr/local/cuda/lib64");
-                println!("cargo:rustc-link-search=/usr/local/cuda/lib64/stubs");
-                println!("cargo:rustc-link-search=/opt/cuda/lib64");
-                println!("cargo:rustc-link-search=/opt/cuda/lib64/stubs");
+                // The toolkit named by CUDA_PATH first, then the usual install places. The
+                // driver library comes from a toolkit's stubs at link time (the installed
+                // driver's at run time); culibos only where the toolkit has it (the
+                // dynamically linked cuBLAS does not need it).
+                println!("cargo:rerun-if-env-changed=CUDA_PATH");
+                let mut roots: Vec<PathBuf> =
+                    env::var_os("CUDA_PATH").map(PathBuf::from).into_iter().collect();
+                roots.push(PathBuf::from("/usr/local/cuda"));
+                roots.push(PathBuf::from("/opt/cuda"));
+                let dirs: Vec<PathBuf> = roots
+                    .iter()
+                    .flat_map(|r| [r.join("lib64"), r.join("lib64/stubs")])
+                    .collect();
+                if dirs.iter().any(|d| d.join("libculibos.a").exists()) {
+                    println!("cargo:rustc-link-lib=culibos");
+                }
+                for dir in &dirs {
+                    println!("cargo:rustc-link-search={}", dir.display());
+                }
             }
         }
     }
@@ -215,6 +229,16 @@ fn main() {
 
     if cfg!(feature = "cuda") {
         config.define("GGML_CUDA", "ON");
+        // A toolkit named by CUDA_PATH (not on PATH) provides the compiler too.
+        if let Some(root) = env::var_os("CUDA_PATH").map(PathBuf::from) {
+            let nvcc = root
+                .join("bin")
+                .join(if cfg!(windows) { "nvcc.exe" } else { "nvcc" });
+            if nvcc.exists() && env::var_os("CUDACXX").is_none() {
+                config.define("CMAKE_CUDA_COMPILER", &nvcc);
+                config.define("CUDAToolkit_ROOT", &root);
+            }
+        }
         config.define("CMAKE_POSITION_INDEPENDENT_CODE", "ON");
         config.define("CMAKE_CUDA_FLAGS", "-Xcompiler=-fPIC");
     }

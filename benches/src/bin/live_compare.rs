@@ -110,7 +110,12 @@ fn live_stream(t: &Transcriber, samples: &[f32], start: &Barrier) -> Live {
         let due = t0 + Duration::from_secs_f64((k + 1) as f64 * PIECE as f64 / RATE);
         let now = Instant::now();
         if due > now {
-            std::thread::sleep(due - now);
+            // Until the piece is due, look for events every 10 ms (partial text is decoded
+            // beside the pushes).
+            while let Some(left) = due.checked_duration_since(Instant::now()) {
+                std::thread::sleep(left.min(Duration::from_millis(10)));
+                take(&mut s, &mut m, t0);
+            }
         } else {
             m.max_lag = m.max_lag.max((now - due).as_secs_f64());
         }

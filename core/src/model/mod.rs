@@ -136,16 +136,30 @@ fn scan_error(model: &str, e: ScanError) -> Error {
 
 /// Sends whisper.cpp's and ggml's log lines to `tracing` (target `whisper_rs`) instead of
 /// stderr.
-fn route_native_logs() {
+pub(crate) fn route_native_logs() {
     static ONCE: Once = Once::new();
     ONCE.call_once(whisper_rs::install_logging_hooks);
 }
+
+/// Whether a model loaded onto a GPU runs attention as one fused flash-attention operation:
+/// on unless `STENOGRAPH_FLASH_ATTENTION` is `0`, `false` or `off` (whisper.cpp's own default
+/// on GPUs; on the CPU it is slower, so CPU loads never use it).
+fn gpu_flash_attention() -> bool {
+    !matches!(
+        std::env::var(FLASH_ATTENTION_ENV).as_deref(),
+        Ok("0" | "false" | "off")
+    )
+}
+
+/// The environment variable that turns flash attention off for GPU loads.
+pub const FLASH_ATTENTION_ENV: &str = "STENOGRAPH_FLASH_ATTENTION";
 
 fn context_params(gpu: Option<usize>) -> WhisperContextParameters<'static> {
     let mut p = WhisperContextParameters::default();
     p.use_gpu(gpu.is_some());
     if let Some(device) = gpu {
         p.gpu_device(device as i32);
+        p.flash_attn(gpu_flash_attention());
     }
     p
 }

@@ -60,11 +60,24 @@ pub fn parity_python() -> PathBuf {
     root.join("target/parity-venv/bin/python")
 }
 
-/// Fixture directory shared by all tests in one test binary.
+/// The fixture directory of this test process, once made.
+static DIR: OnceLock<PathBuf> = OnceLock::new();
+
+/// Removes the fixture directory when the test process exits (a static is never dropped).
+extern "C" fn remove_dir() {
+    if let Some(dir) = DIR.get() {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+/// Fixture directory shared by all tests in one test binary, removed when it exits.
 pub fn dir() -> &'static Path {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| tempfile::tempdir().expect("temp dir"))
-        .path()
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir").keep();
+        // SAFETY: `remove_dir` is a plain function that only reads a set `OnceLock`.
+        unsafe { libc::atexit(remove_dir) };
+        dir
+    })
 }
 
 /// About four seconds of English speech from espeak-ng: 22.05 kHz mono 16-bit WAV.

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use stenograph::audio::Audio;
 use stenograph::transcribe::{language, StreamOptions, Transcriber, DEFAULT_MODEL};
-use stenograph::Error;
+use stenograph::{Device, Error};
 
 /// Audio pushed at a time: 100 ms at 16 kHz.
 const PIECE: usize = 1_600;
@@ -31,15 +31,21 @@ pub struct StreamArgs {
     #[arg(long, default_value_t = 500)]
     silence_ms: u32,
     /// How often a turn in progress is decoded for partial text, in milliseconds (0: none).
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, default_value_t = 400)]
     partial_ms: u32,
     /// Per-word timings in final segments.
     #[arg(long)]
     word_timestamps: bool,
+    /// Where to run: auto (the GPU in GPU builds), cpu, gpu or gpu:N.
+    #[arg(long, default_value = "auto")]
+    device: Device,
 }
 
 pub fn run(args: StreamArgs) -> Result<(), Error> {
-    let transcriber = Transcriber::builder().model(args.model.as_str()).build()?;
+    let transcriber = Transcriber::builder()
+        .model(args.model.as_str())
+        .device(args.device)
+        .build()?;
     let opts = StreamOptions {
         language: language(args.language.as_deref())?,
         silence_ms: args.silence_ms,

@@ -12,7 +12,7 @@ use stenograph::model::{FetchOptions, Model};
 use stenograph::transcribe::{
     language, Decoding, Format, Task, TranscribeOptions, Transcriber, Transcript, DEFAULT_MODEL,
 };
-use stenograph::Error;
+use stenograph::{Device, Error};
 
 /// A transcript in `format`, ending in a newline.
 fn render(t: &Transcript, format: Format) -> String {
@@ -65,6 +65,9 @@ pub struct TranscribeArgs {
     /// (packing needs --language or an English-only model).
     #[arg(long)]
     batch: bool,
+    /// Where to run: auto (the GPU in GPU builds), cpu, gpu or gpu:N.
+    #[arg(long, default_value = "auto")]
+    device: Device,
 }
 
 pub fn run(args: TranscribeArgs) -> Result<(), Error> {
@@ -77,6 +80,7 @@ pub fn run(args: TranscribeArgs) -> Result<(), Error> {
     }
     let transcriber = Transcriber::builder()
         .model(args.model.as_str())
+        .device(args.device)
         .max_concurrent(jobs)
         .build()?;
     let mut base = TranscribeOptions::default();

@@ -184,15 +184,32 @@ fn bad_options_get_clear_messages() {
             "format must be one of text, json",
         ),
         (&["--task", "translate"][..], "English-only"),
+        (
+            &["--device", "gpu:x"][..],
+            "device must be 'auto', 'cpu', 'gpu' or 'gpu:N'",
+        ),
     ] {
         let out = transcribe(std::iter::once(a.as_os_str()).chain(args.iter().map(|s| s.as_ref())));
         assert!(!out.status.success(), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(expected), "{args:?}: {err}");
     }
+    if !stenograph::GPU_BUILD {
+        let out = transcribe([a.as_os_str(), "--device".as_ref(), "gpu".as_ref()]);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("this build has no GPU back end"), "{err}");
+    }
     // Greedy by beam size 1, and the old spellings of the flags still work.
     for args in [
-        &["--beam-size", "1", "--initial-prompt", "Acme"][..],
+        &[
+            "--beam-size",
+            "1",
+            "--initial-prompt",
+            "Acme",
+            "--device",
+            "cpu",
+        ][..],
         &["--beam", "2", "--prompt", "Acme", "--language", "EN"][..],
     ] {
         let out = transcribe(std::iter::once(a.as_os_str()).chain(args.iter().map(|s| s.as_ref())));

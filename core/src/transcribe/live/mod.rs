@@ -8,6 +8,7 @@
 //! cut at its quietest moment before it outgrows one 30 s window) and a bounded queue of events.
 
 mod agreement;
+mod partial;
 mod turns;
 
 use std::collections::VecDeque;
@@ -23,7 +24,18 @@ use super::{TranscribeOptions, Transcriber};
 use crate::audio::{Resampler, SAMPLE_RATE};
 use crate::error::{Error, Result};
 use agreement::Agreement;
+use partial::{Outcome, PartialRun};
 use turns::{Change, Turns};
+
+/// Speech a turn's first partial decode waits for, in milliseconds.
+const FIRST_PARTIAL_MS: u32 = 300;
+/// Silence after which no partial decode starts until speech resumes, in milliseconds.
+const PARTIAL_SILENCE_MS: u32 = 200;
+/// How soon a partial decode that found no free decoder state is tried again, in milliseconds.
+const RETRY_MS: u32 = 100;
+/// Audio past a partial decode's start after which a caller pushing faster than real time
+/// waits for it, in milliseconds.
+const PARTIAL_LAG_MS: u32 = 1_000;
 
 /// Settings of a live stream.
 #[derive(Clone, Debug)]
@@ -40,7 +52,7 @@ pub struct StreamOptions {
     pub end_on_silence: bool,
     /// Audio kept before the detected start of speech, in milliseconds (300).
     pub prefix_padding_ms: u32,
-    /// How often a turn in progress is decoded for partial text, in milliseconds (500; 0 for
+    /// How often a turn in progress is decoded for partial text, in milliseconds (400; 0 for
     /// no partial text).
     pub partial_interval_ms: u32,
     /// Longest turn before it is cut at its quietest moment, in milliseconds (28,000; 2,000
@@ -65,7 +77,7 @@ impl Default for StreamOptions {
             silence_ms: 500,
             end_on_silence: true,
             prefix_padding_ms: 300,
-            partial_interval_ms: 500,
+            partial_interval_ms: 400,
             max_turn_ms: 28_000,
             word_timestamps: false,
             initial_prompt: None,
@@ -147,8 +159,13 @@ pub struct LiveStream {
     /// 16 kHz samples received, and frames scored.
     received: usize,
     frames: usize,
-    /// Where the last partial decode ended.
-    partial_at: usize,
+    /// Stream sample at which the open turn's next partial decode is due.
+    partial_due: usize,
+    /// The partial decode in flight, if any.
+    partial_run: Option<PartialRun>,
+    /// Turns started so far (a cut starts a new one): partial text of an older turn is
+    /// dropped.
+    turn: u64,
     agreement: Agreement,
     events: VecDeque<StreamEvent>,
     next_id: usize,
@@ -220,7 +237,9 @@ impl Transcriber {
             base: 0,
             received: 0,
             frames: 0,
-            partial_at: 0,
+            partial_due: 0,
+            partial_run: None,
+            turn: 0,
             agreement: Agreement::default(),
             events: VecDeque::new(),
             next_id: 0,
@@ -242,19 +261,17 @@ impl Transcriber {
         language: &mut Option<String>,
         final_text: bool,
     ) -> Result<Option<Vec<Segment>>> {
-        let user_cancel = opts.cancel.clone();
-        let partial;
-        let (mut state, opts) = if final_text {
-            (self.inner.live_pool.acquire()?, opts)
+        let mut state = if final_text {
+            self.inner.live_pool.acquire()?
         } else {
-            let mut o = opts.clone();
-            o.cancel = Some(super::CancelToken::child_of(opts.cancel.as_ref()));
-            o.temperature_fallback = false;
-            partial = o;
-            let token = partial.cancel.as_ref().expect("set above");
-            match self.inner.live_pool.try_acquire_preemptible(token)? {
-                Some(state) => (state, &partial),
-                None => return Ok(None),
+            let token = opts
+                .cancel
+                .as_ref()
+                .ok_or_else(|| Error::Inference("a partial decode needs its own token".into()))?;
+            match self.inner.live_pool.try_acquire_preemptible(token) {
+                Ok(Some(state)) => state,
+                Ok(None) | Err(Error::Cancelled) => return Ok(None),
+                Err(e) => return Err(e),
             }
         };
         let _first = self.inner.live_first.enter();
@@ -285,12 +302,8 @@ impl Transcriber {
         };
         match self.run_window(&mut state, opts, pass, collector) {
             Ok(c) => Ok(Some(c.segments)),
-            // A partial decode stopped for a final one (the stream itself is not cancelled).
-            Err(Error::Cancelled)
-                if !final_text && !user_cancel.as_ref().is_some_and(|t| t.is_cancelled()) =>
-            {
-                Ok(None)
-            }
+            // A partial decode stopped: a final one needed its state, or it is not wanted.
+            Err(Error::Cancelled) if !final_text => Ok(None),
             Err(e) => Err(e),
         }
     }
@@ -351,6 +364,7 @@ impl LiveStream {
 
     /// The next event, if any.
     pub fn poll_event(&mut self) -> Option<StreamEvent> {
+        self.take_partial(0);
         self.events.pop_front()
     }
 
@@ -393,8 +407,7 @@ impl LiveStream {
     /// speech pushed afterwards starts a new turn. Returns whether a turn was open.
     pub fn clear(&mut self) -> bool {
         let open = self.turns.discard();
-        self.agreement = Agreement::default();
-        self.partial_at = self.received;
+        self.new_turn();
         self.release(self.received);
         open
     }
@@ -414,6 +427,7 @@ impl LiveStream {
     /// Takes 16 kHz audio: scores it, applies the turn changes, decodes a partial when due,
     /// and lets go of audio no turn needs.
     fn ingest(&mut self, pcm: &[f32]) -> Result<()> {
+        self.take_partial(pcm.len());
         self.audio.extend_from_slice(pcm);
         self.received += pcm.len();
         for score in self.vad.push(pcm) {
@@ -423,11 +437,17 @@ impl LiveStream {
                 self.apply(change)?;
             }
         }
-        let interval = self.opts.partial_interval_ms as usize * SAMPLE_RATE as usize / 1000;
+        // No partial decode while the speaker is silent: nothing new was said, and the turn
+        // may be about to end, when its final decode should not wait behind a partial one.
         if let Some(from) = self.turns.open_from() {
-            let due = interval > 0 && self.received - self.partial_at >= interval;
-            if due && self.received - from >= SAMPLE_RATE as usize / 2 {
-                self.partial(from)?;
+            let speaking = self.turns.silence() < self.samples_of(PARTIAL_SILENCE_MS);
+            let idle = self.partial_run.is_none();
+            if self.opts.partial_interval_ms > 0
+                && self.received >= self.partial_due
+                && speaking
+                && idle
+            {
+                self.start_partial(from)?;
             }
         }
         // Keep the open turn's audio, or the prefix a turn starting now would take.
@@ -437,6 +457,18 @@ impl LiveStream {
         });
         self.release(keep_from);
         Ok(())
+    }
+
+    /// `ms` milliseconds in 16 kHz samples.
+    fn samples_of(&self, ms: u32) -> usize {
+        ms as usize * SAMPLE_RATE as usize / 1000
+    }
+
+    /// Speech a turn's first partial decode waits for: [`FIRST_PARTIAL_MS`], or the partial
+    /// interval when that is shorter. Two decodes have to agree on a word before it is sent,
+    /// so the first one comes early.
+    fn first_partial(&self) -> usize {
+        self.samples_of(self.opts.partial_interval_ms.min(FIRST_PARTIAL_MS))
     }
 
     /// Drops audio before stream sample `at`.
@@ -460,8 +492,8 @@ impl LiveStream {
         let rate = f64::from(SAMPLE_RATE);
         match change {
             Change::Started { at, .. } => {
-                self.agreement = Agreement::default();
-                self.partial_at = at;
+                self.new_turn();
+                self.partial_due = at + self.first_partial();
                 self.events.push_back(StreamEvent::SpeechStarted {
                     at: at as f64 / rate,
                 });
@@ -475,15 +507,16 @@ impl LiveStream {
                 self.events.push_back(StreamEvent::SpeechStopped {
                     at: at as f64 / rate,
                 });
+                self.new_turn();
                 if speech {
                     self.final_text(from, until)?;
                 }
                 self.release(until);
             }
             Change::Cut { from, at } => {
+                self.new_turn();
                 self.final_text(from, at)?;
-                self.agreement = Agreement::default();
-                self.partial_at = at;
+                self.partial_due = at + self.first_partial();
                 self.release(at);
             }
         }
@@ -523,23 +556,68 @@ impl LiveStream {
         Ok(())
     }
 
-    /// Decodes the open turn so far and queues the words two decodes now agree on. Skipped
-    /// (and tried again at the next push) while every decoder state is busy or wanted for
-    /// final text: under load, partial text thins out and final text stays on time.
-    fn partial(&mut self, from: usize) -> Result<()> {
+    /// Ends the partial text of the turn so far (a partial decode in flight is cancelled) for
+    /// a turn that starts, ends or is cut.
+    fn new_turn(&mut self) {
+        self.partial_run = None;
+        self.turn += 1;
+        self.agreement = Agreement::default();
+    }
+
+    /// Starts decoding the open turn so far on a thread of its own. While every decoder
+    /// state is busy or wanted for final text it gives nothing and is tried again soon: under
+    /// load, partial text thins out and final text stays on time.
+    fn start_partial(&mut self, from: usize) -> Result<()> {
         let audio = self.slice(from, self.received).to_vec();
-        let Some(segments) = self.transcriber.decode_turn(
-            &audio,
+        self.partial_run = Some(PartialRun::start(
+            &self.transcriber,
+            audio,
             from,
-            0,
             &self.decode,
-            &mut self.language,
-            false,
-        )?
-        else {
-            return Ok(());
+            self.language.clone(),
+            self.turn,
+            self.received,
+        )?);
+        self.partial_due = self.received + self.samples_of(self.opts.partial_interval_ms);
+        Ok(())
+    }
+
+    /// Takes the result of a partial decode that has ended: the words two decodes of the
+    /// turn now agree on are queued. With `arriving` samples about to be taken, a caller
+    /// pushing audio much faster than real time (a file) waits for a partial decode that is
+    /// [`PARTIAL_LAG_MS`] behind, so it gets partial text too; a live caller never waits.
+    fn take_partial(&mut self, arriving: usize) {
+        let Some(run) = &self.partial_run else {
+            return;
         };
-        self.partial_at = self.received;
+        let behind = (self.received + arriving).saturating_sub(run.received);
+        let wall = run.started.elapsed().as_secs_f64() * f64::from(SAMPLE_RATE);
+        let wait = behind >= self.samples_of(PARTIAL_LAG_MS) && behind as f64 > 2.0 * wall;
+        let outcome = run.outcome(wait);
+        let turn = run.turn;
+        let segments = match outcome {
+            Outcome::Running => return,
+            Outcome::Nothing => {
+                self.partial_run = None;
+                self.partial_due = self
+                    .partial_due
+                    .min(self.received + self.samples_of(RETRY_MS));
+                return;
+            }
+            Outcome::Text(segments, language) => {
+                self.partial_run = None;
+                if self.language.is_none() {
+                    self.language = language;
+                }
+                segments
+            }
+        };
+        if turn != self.turn {
+            return;
+        }
+        let Some(from) = self.turns.open_from() else {
+            return;
+        };
         let text = segments
             .iter()
             .map(|s| s.text.trim())
@@ -553,6 +631,5 @@ impl LiveStream {
                 start: from as f64 / f64::from(SAMPLE_RATE),
             });
         }
-        Ok(())
     }
 }

@@ -87,6 +87,11 @@ impl Turns {
         self.open.as_ref().map(|o| o.from)
     }
 
+    /// Samples of silence since the open turn's last speech (0 when no turn is open).
+    pub fn silence(&self) -> usize {
+        self.open.as_ref().map_or(0, |o| o.silence * self.frame)
+    }
+
     /// Takes the score of frame `index` (samples `index * frame ..`); `floor` is the first
     /// sample still held (a turn's prefix cannot reach before it).
     pub fn frame(&mut self, index: usize, score: f32, floor: usize) -> Option<Change> {

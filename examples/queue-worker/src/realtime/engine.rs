@@ -143,6 +143,17 @@ impl Engine {
         self.take()
     }
 
+    /// Whether a live stream is open (its partial text can be ready between messages).
+    pub fn live(&self) -> bool {
+        self.stream.is_some()
+    }
+
+    /// Events ready without a new client message: partial text decoded meanwhile.
+    pub fn tick(&mut self) -> Vec<Value> {
+        self.drain(false);
+        self.take()
+    }
+
     /// An error event for a message the session could not take (too large, binary).
     pub fn refuse(&mut self, code: &str, message: &str) -> Vec<Value> {
         self.error(code, message, None, None);

@@ -33,6 +33,8 @@ use engine::Engine;
 const SUBPROTOCOL: &str = "realtime";
 /// The subprotocol prefix that carries the API key.
 const KEY_PROTOCOL: &str = "openai-insecure-api-key.";
+/// How often a session with an open stream looks for partial text between client messages.
+const TICK: Duration = Duration::from_millis(20);
 
 /// Limits of realtime sessions.
 #[derive(Clone, Copy, Debug)]
@@ -359,9 +361,10 @@ async fn session(socket: WebSocket, hub: Arc<Hub>, model: Transcriber, seat: Sea
         cancel.clone(),
     );
     let limits = hub.limits;
+    let runtime = tokio::runtime::Handle::current();
     let spawned = std::thread::Builder::new()
         .name("realtime-session".into())
-        .spawn(move || run_engine(engine, cmd_rx, out_tx, limits, seat));
+        .spawn(move || run_engine(runtime, engine, cmd_rx, out_tx, limits));
     if let Err(e) = spawned {
         tracing::error!(error = %e, "cannot start a realtime session thread");
         return;
@@ -424,16 +427,18 @@ async fn session(socket: WebSocket, hub: Arc<Hub>, model: Transcriber, seat: Sea
     }
     drop(cmd_tx);
     // The engine finishes the last turn and closes; a client that is gone ends the writer.
+    // The place is given back once the last event is written (a shutdown waits for it).
     let _ = writer.await;
+    drop(seat);
 }
 
 /// The engine thread: handles commands in order until the session ends or the client leaves.
 fn run_engine(
+    runtime: tokio::runtime::Handle,
     mut engine: Engine,
     mut commands: mpsc::Receiver<Command>,
     out: mpsc::Sender<Outgoing>,
     limits: Limits,
-    _seat: Seat,
 ) {
     let send = |events: Vec<Value>| {
         events
@@ -443,7 +448,26 @@ fn run_engine(
     if !send(engine.created()) {
         return;
     }
-    while let Some(command) = commands.blocking_recv() {
+    loop {
+        // While a stream is open, partial text decoded between client messages is sent as
+        // soon as it is ready.
+        let command = if engine.live() {
+            // The timer is made inside the runtime's context.
+            match runtime.block_on(async { tokio::time::timeout(TICK, commands.recv()).await }) {
+                Ok(command) => command,
+                Err(_) => {
+                    if !send(engine.tick()) {
+                        return;
+                    }
+                    continue;
+                }
+            }
+        } else {
+            commands.blocking_recv()
+        };
+        let Some(command) = command else {
+            return;
+        };
         let events = match command {
             Command::Text(text, at) => engine.handle(&text, at),
             Command::Refuse(code, message) => engine.refuse(code, &message),

@@ -135,10 +135,19 @@ fn scan_error(model: &str, e: ScanError) -> Error {
 }
 
 /// Sends whisper.cpp's and ggml's log lines to `tracing` (target `whisper_rs`) instead of
-/// stderr.
+/// stderr; whisper.cpp's through Stenograph's own hook, which knows a cancelled call.
 pub(crate) fn route_native_logs() {
     static ONCE: Once = Once::new();
-    ONCE.call_once(whisper_rs::install_logging_hooks);
+    ONCE.call_once(|| {
+        whisper_rs::install_logging_hooks();
+        // SAFETY: the hook is a plain function that never unwinds into C.
+        unsafe {
+            whisper_rs::whisper_rs_sys::whisper_log_set(
+                Some(crate::transcribe::hooks::whisper_log),
+                std::ptr::null_mut(),
+            )
+        };
+    });
 }
 
 /// Whether a model loaded onto a GPU runs attention as one fused flash-attention operation:

@@ -5,7 +5,7 @@ mod blocks;
 mod builder;
 mod call;
 mod formats;
-mod hooks;
+pub(crate) mod hooks;
 mod live;
 mod options;
 mod pool;

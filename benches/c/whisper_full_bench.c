@@ -146,7 +146,7 @@ int main(int argc, char **argv) {
 
     struct whisper_context_params cp = whisper_context_default_params();
     cp.use_gpu = false;
-    cp.flash_attn = false;
+    cp.flash_attn = true; // as Stenograph: the decoder's attention fused on the CPU (patch 0018)
     ctx = whisper_init_from_file_with_params_no_state(argv[1], cp);
     if (!ctx) die("cannot load model", argv[1]);
     struct whisper_state **states = calloc((size_t)workers, sizeof *states);

@@ -150,17 +150,19 @@ pub(crate) fn route_native_logs() {
     });
 }
 
-/// Whether a model loaded onto a GPU runs attention as one fused flash-attention operation:
-/// on unless `STENOGRAPH_FLASH_ATTENTION` is `0`, `false` or `off` (whisper.cpp's own default
-/// on GPUs; on the CPU it is slower, so CPU loads never use it).
-fn gpu_flash_attention() -> bool {
+/// Whether a model runs attention as ggml's fused flash-attention operation: on unless
+/// `STENOGRAPH_FLASH_ATTENTION` is `0`, `false` or `off`. On a GPU it fuses all attention
+/// (whisper.cpp's own default there); on the CPU the decoder's only, its cross-attention cache
+/// laid out head by head (the vendored whisper.cpp's patch 0018): the encoder's attention
+/// stays two matrix products, which BLAS runs faster than the fused kernel.
+fn flash_attention() -> bool {
     !matches!(
         std::env::var(FLASH_ATTENTION_ENV).as_deref(),
         Ok("0" | "false" | "off")
     )
 }
 
-/// The environment variable that turns flash attention off for GPU loads.
+/// The environment variable that turns flash attention off (`0`, `false` or `off`).
 pub const FLASH_ATTENTION_ENV: &str = "STENOGRAPH_FLASH_ATTENTION";
 
 fn context_params(gpu: Option<usize>) -> WhisperContextParameters<'static> {
@@ -168,8 +170,8 @@ fn context_params(gpu: Option<usize>) -> WhisperContextParameters<'static> {
     p.use_gpu(gpu.is_some());
     if let Some(device) = gpu {
         p.gpu_device(device as i32);
-        p.flash_attn(gpu_flash_attention());
     }
+    p.flash_attn(flash_attention());
     p
 }
 

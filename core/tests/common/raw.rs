@@ -37,12 +37,18 @@ pub fn built_with_onednn() -> bool {
 /// A model loaded for the CPU without flash attention and without a state; the caller frees
 /// it with `whisper_free`.
 pub fn cpu_context(model: &Path) -> *mut sys::whisper_context {
+    cpu_context_with(model, false)
+}
+
+/// A model loaded for the CPU, with or without flash attention, without a state; the caller
+/// frees it with `whisper_free`.
+pub fn cpu_context_with(model: &Path, flash_attn: bool) -> *mut sys::whisper_context {
     let path = CString::new(model.to_str().unwrap()).unwrap();
     // SAFETY: plain C calls on valid arguments.
     let ctx = unsafe {
         let mut params = sys::whisper_context_default_params();
         params.use_gpu = false;
-        params.flash_attn = false;
+        params.flash_attn = flash_attn;
         sys::whisper_init_from_file_with_params_no_state(path.as_ptr(), params)
     };
     assert!(!ctx.is_null(), "{} loads", model.display());

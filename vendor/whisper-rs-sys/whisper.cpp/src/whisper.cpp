@@ -1159,6 +1159,20 @@ static void whisper_kv_cache_seq_cp(
     }
 }
 
+// Whether the encoder's self-attention runs as one flash-attention operation: with flash
+// attention on a GPU. On the CPU its two matrix products (with BLAS) are faster than the
+// fused kernel, so a CPU context fuses the decoder's attention only.
+static bool whisper_encoder_flash_attn(const struct whisper_context & wctx) {
+    return wctx.params.flash_attn && wctx.params.use_gpu;
+}
+
+// Whether the cross-attention cache holds each layer head by head (a head's keys, and its
+// values, for all audio positions in one block), as the CPU's flash-attention kernel reads them:
+// one contiguous stream per head instead of 64 of every n_state values at each position.
+static bool whisper_kv_cross_head_major(const struct whisper_context & wctx) {
+    return wctx.params.flash_attn && !wctx.params.use_gpu;
+}
+
 static uint32_t whisper_kv_cache_get_padding(const struct whisper_context & wctx) {
     if (!wctx.params.flash_attn || !wctx.params.use_gpu) {
         return 1u;
@@ -2217,7 +2231,7 @@ static struct ggml_cgraph * whisper_build_graph_encoder(
                         ggml_reshape_3d(ctx0, Qcur, n_state_head, n_head, n_ctx),
                         0, 2, 1, 3);
 
-            if (wctx.params.flash_attn) {
+            if (whisper_encoder_flash_attn(wctx)) {
                 ggml_build_forward_expand(gf, ggml_cpy(ctx0, Kcur, ggml_view_1d(ctx0, kv_pad.k, n_ctx*n_state, 0)));
                 ggml_build_forward_expand(gf, ggml_cpy(ctx0, Vcur, ggml_view_1d(ctx0, kv_pad.v, n_ctx*n_state, 0)));
 
@@ -2425,7 +2439,16 @@ static struct ggml_cgraph * whisper_build_graph_cross(
         struct ggml_tensor * k;
         struct ggml_tensor * v;
 
-        if (wctx.params.flash_attn) {
+        if (whisper_kv_cross_head_major(wctx)) {
+            Kcross = ggml_permute(ctx0, ggml_reshape_3d(ctx0, Kcross, n_state_head, n_head, n_ctx), 0, 2, 1, 3);
+            Vcross = ggml_permute(ctx0, ggml_reshape_3d(ctx0, Vcross, n_state_head, n_head, n_ctx), 0, 2, 1, 3);
+
+            k = ggml_view_1d(ctx0, wstate.kv_cross.k, n_state*n_ctx,
+                    (ggml_element_size(wstate.kv_cross.k)*n_state)*(il*n_ctx_pad));
+
+            v = ggml_view_1d(ctx0, wstate.kv_cross.v, n_state*n_ctx,
+                    (ggml_element_size(wstate.kv_cross.v)*n_state)*(il*n_ctx_pad));
+        } else if (wctx.params.flash_attn) {
             k = ggml_view_1d(ctx0, wstate.kv_cross.k, n_state*n_ctx,
                     (ggml_element_size(wstate.kv_cross.k)*n_state)*(il*n_ctx_pad));
 
@@ -2785,7 +2808,26 @@ static struct ggml_cgraph * whisper_build_graph_decoder(
                         ggml_reshape_3d(ctx0, Qcur, n_state_head, n_head, n_tokens),
                         0, 2, 1, 3);
 
-            if (wctx.params.flash_attn) {
+            if (whisper_kv_cross_head_major(wctx)) {
+                // the layer's heads one after another, each n_audio_ctx positions long
+                struct ggml_tensor * Kcross =
+                    ggml_view_3d(ctx0, wstate.kv_cross.k,
+                            n_state_head, n_audio_ctx, n_head,
+                            ggml_element_size(wstate.kv_cross.k)*n_state_head,
+                            ggml_element_size(wstate.kv_cross.k)*n_state_head*n_audio_ctx,
+                            ggml_element_size(wstate.kv_cross.k)*n_state*n_audio_ctx_pad*il);
+
+                struct ggml_tensor * Vcross =
+                    ggml_view_3d(ctx0, wstate.kv_cross.v,
+                            n_state_head, n_audio_ctx, n_head,
+                            ggml_element_size(wstate.kv_cross.v)*n_state_head,
+                            ggml_element_size(wstate.kv_cross.v)*n_state_head*n_audio_ctx,
+                            ggml_element_size(wstate.kv_cross.v)*n_state*n_audio_ctx_pad*il);
+
+                cur = ggml_flash_attn_ext(ctx0, Q, Kcross, Vcross, nullptr, KQscale, 0.0f, 0.0f);
+
+                cur = ggml_reshape_2d(ctx0, cur, n_state, n_tokens);
+            } else if (wctx.params.flash_attn) {
                 struct ggml_tensor * Kcross =
                     ggml_view_3d(ctx0, wstate.kv_cross.k,
                             n_state_head, n_audio_ctx_pad, n_head,

@@ -2868,8 +2868,9 @@ struct ggml_cplan ggml_graph_plan(
                     {
                         const int64_t ne10 = node->src[1]->ne[0]; // DK
                         const int64_t ne20 = node->src[2]->ne[0]; // DV
+                        const int64_t ne11 = node->src[1]->ne[1]; // KV positions
 
-                        cur = sizeof(float)*(1*ne10 + 2*ne20)*n_tasks; // 1x head size K + 2x head size V (per thread)
+                        cur = sizeof(float)*(1*ne10 + 2*ne20 + ne11)*n_tasks; // 1x head size K + 2x head size V + a row of KQ values (per thread)
                     } break;
                 case GGML_OP_FLASH_ATTN_BACK:
                     {

@@ -8021,6 +8021,67 @@ void ggml_compute_forward_top_k(
 
 // ggml_compute_forward_flash_attn_ext
 
+// acc[0..DV) += sum over KV positions ic of w[ic]*v[ic], v's rows F16, nbv1 bytes apart; the
+// accumulators stay in registers across the positions and positions of weight 0 are skipped.
+static void ggml_flash_attn_ext_accumulate_v_f16(
+        int64_t nkv, int64_t DV, const float * w, const char * v, size_t nbv1, float * acc) {
+    int64_t d = 0;
+#if defined(__AVX512F__)
+    for (; d + 64 <= DV; d += 64) {
+        __m512 a0 = _mm512_loadu_ps(acc + d +  0);
+        __m512 a1 = _mm512_loadu_ps(acc + d + 16);
+        __m512 a2 = _mm512_loadu_ps(acc + d + 32);
+        __m512 a3 = _mm512_loadu_ps(acc + d + 48);
+        for (int64_t ic = 0; ic < nkv; ++ic) {
+            if (w[ic] == 0.0f) {
+                continue;
+            }
+            const ggml_fp16_t * x = (const ggml_fp16_t *) (v + ic*nbv1) + d;
+            const __m512 s = _mm512_set1_ps(w[ic]);
+            a0 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) (x +  0))), s, a0);
+            a1 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) (x + 16))), s, a1);
+            a2 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) (x + 32))), s, a2);
+            a3 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) (x + 48))), s, a3);
+        }
+        _mm512_storeu_ps(acc + d +  0, a0);
+        _mm512_storeu_ps(acc + d + 16, a1);
+        _mm512_storeu_ps(acc + d + 32, a2);
+        _mm512_storeu_ps(acc + d + 48, a3);
+    }
+#elif defined(__AVX2__) && defined(__F16C__) && defined(__FMA__)
+    for (; d + 32 <= DV; d += 32) {
+        __m256 a0 = _mm256_loadu_ps(acc + d +  0);
+        __m256 a1 = _mm256_loadu_ps(acc + d +  8);
+        __m256 a2 = _mm256_loadu_ps(acc + d + 16);
+        __m256 a3 = _mm256_loadu_ps(acc + d + 24);
+        for (int64_t ic = 0; ic < nkv; ++ic) {
+            if (w[ic] == 0.0f) {
+                continue;
+            }
+            const ggml_fp16_t * x = (const ggml_fp16_t *) (v + ic*nbv1) + d;
+            const __m256 s = _mm256_set1_ps(w[ic]);
+            a0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *) (x +  0))), s, a0);
+            a1 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *) (x +  8))), s, a1);
+            a2 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *) (x + 16))), s, a2);
+            a3 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *) (x + 24))), s, a3);
+        }
+        _mm256_storeu_ps(acc + d +  0, a0);
+        _mm256_storeu_ps(acc + d +  8, a1);
+        _mm256_storeu_ps(acc + d + 16, a2);
+        _mm256_storeu_ps(acc + d + 24, a3);
+    }
+#endif
+    for (; d < DV; ++d) {
+        float a = acc[d];
+        for (int64_t ic = 0; ic < nkv; ++ic) {
+            if (w[ic] != 0.0f) {
+                a += w[ic]*GGML_CPU_FP16_TO_FP32(((const ggml_fp16_t *) (v + ic*nbv1))[d]);
+            }
+        }
+        acc[d] = a;
+    }
+}
+
 static void ggml_compute_forward_flash_attn_ext_f16_one_chunk(
         const ggml_compute_params * params,
         ggml_tensor * dst,
@@ -8111,19 +8172,12 @@ static void ggml_compute_forward_flash_attn_ext_f16_one_chunk(
         const uint32_t h = iq2; // head index
         const float slope = (max_bias > 0.0f) ? h < n_head_log2 ? powf(m0, h + 1) : powf(m1, 2*(h - n_head_log2) + 1) : 1.0f;
 
-        float S = 0.0f;      // sum
-        float M = -INFINITY; // maximum KQ value
-
-        float       * VKQ32 = (float       *) params->wdata + ith*(1*DK + 2*DV + CACHE_LINE_SIZE_F32); // FP32 VKQ accumulator
+        float       * VKQ32 = (float       *) params->wdata + ith*(1*DK + 2*DV + nek1 + CACHE_LINE_SIZE_F32); // FP32 VKQ accumulator
         float       * V32   =                 (VKQ32 + 1*DV); // (temporary) FP32 V buffer
-        ggml_fp16_t * VKQ16 = (ggml_fp16_t *) (VKQ32 + 1*DV); // (temporary) FP16 VKQ accumulator
         ggml_fp16_t * Q_q   = (ggml_fp16_t *) (VKQ32 + 2*DV); // (temporary) buffer for Q converted to quantized/FP16
+        float       * KQ    =                 (VKQ32 + 2*DV + DK); // (temporary) the row's KQ values, then their exponentials
 
-        if (v->type == GGML_TYPE_F16) {
-            memset(VKQ16, 0, DV*sizeof(ggml_fp16_t));
-        } else {
-            memset(VKQ32, 0, DV*sizeof(float));
-        }
+        memset(VKQ32, 0, DV*sizeof(float));
 
         const ggml_fp16_t * mp = mask ? (ggml_fp16_t *)((char *) mask->data + iq1*mask->nb[1] + (iq2%mask->ne[2])*mask->nb[2] + (iq3%mask->ne[3])*mask->nb[3]) : NULL;
 
@@ -8138,12 +8192,15 @@ static void ggml_compute_forward_flash_attn_ext_f16_one_chunk(
         const float * pq = (const float *) ((char *) q->data + (iq1*nbq1 + iq2*nbq2 + iq3*nbq3));
         q_to_vec_dot(pq, Q_q, DK);
 
-        // online softmax / attention
-        // loop over n_kv and n_head_kv
-        // ref: https://arxiv.org/pdf/2112.05682.pdf
+        // Two passes over the row instead of an online softmax: all KQ values and their
+        // maximum first, then the exponentials in one vectorized pass, then V weighted by them
+        // and accumulated in FP32. The online form took one scalar expf per KV position and,
+        // for F16 V, accumulated in FP16.
+        float M = -INFINITY; // maximum KQ value
         for (int64_t ic = 0; ic < nek1; ++ic) {
             const float mv = mp ? slope*GGML_CPU_FP16_TO_FP32(mp[ic]) : 0.0f;
             if (mv == -INFINITY) {
+                KQ[ic] = -INFINITY;
                 continue;
             }
 
@@ -8160,42 +8217,27 @@ static void ggml_compute_forward_flash_attn_ext_f16_one_chunk(
 
             s += mv; // apply mask
 
-            const float Mold = M;
+            KQ[ic] = s;
+            M = MAX(M, s);
+        }
 
-            float ms = 1.0f; // upon new higher max val, scale VKQ and KQ sum with this value
-            float vs = 1.0f; // post-softmax KQ value, expf(s - M)
+        float S = 0.0f; // sum
 
-            const char * v_data = ((const char *) v->data + (ic*nbv1 + iv2*nbv2 + iv3*nbv3));
+        if (M != -INFINITY) {
+            S = (float) ggml_vec_soft_max_f32(nek1, KQ, KQ, M);
 
+            // V += v*expf(s - M)
             if (v->type == GGML_TYPE_F16) {
-                if (s > M) {
-                    // s is new maximum, ms < 1.0f, vs == expf(s - s) == 1.0f
-                    M = s;
-                    ms = expf(Mold - M);
-
-                    // V = V*expf(Mold - M)
-                    ggml_vec_scale_f16(DV, VKQ16, ms);
-                } else {
-                    // no new maximum, ms == 1.0f, vs != 1.0f
-                    vs = expf(s - M);
+                const char * v_data = (const char *) v->data + iv2*nbv2 + iv3*nbv3;
+                ggml_flash_attn_ext_accumulate_v_f16(nek1, DV, KQ, v_data, nbv1, VKQ32);
+            } else for (int64_t ic = 0; ic < nek1; ++ic) {
+                const float vs = KQ[ic]; // expf(s - M)
+                if (vs == 0.0f) {
+                    continue;
                 }
 
-                // V += v*expf(s - M)
-                ggml_vec_mad_f16(DV, VKQ16, (const ggml_fp16_t *) v_data, vs);
-            } else {
-                if (s > M) {
-                    // s is new maximum, ms < 1.0f, vs == expf(s - s) == 1.0f
-                    M = s;
-                    ms = expf(Mold - M);
+                const char * v_data = ((const char *) v->data + (ic*nbv1 + iv2*nbv2 + iv3*nbv3));
 
-                    // V = V*expf(Mold - M)
-                    ggml_vec_scale_f32(DV, VKQ32, ms);
-                } else {
-                    // no new maximum, ms == 1.0f, vs != 1.0f
-                    vs = expf(s - M);
-                }
-
-                // V += v*expf(s - M)
                 if (v_to_float) {
                     v_to_float(v_data, V32, DV);
                     ggml_vec_mad_f32(DV, VKQ32, V32, vs);
@@ -8203,14 +8245,6 @@ static void ggml_compute_forward_flash_attn_ext_f16_one_chunk(
                     // V is F32
                     ggml_vec_mad_f32(DV, VKQ32, (const float *) v_data, vs);
                 }
-            }
-
-            S = S*ms + vs; // scale and increment sum with partial sum
-        }
-
-        if (v->type == GGML_TYPE_F16) {
-            for (int64_t d = 0; d < DV; ++d) {
-                VKQ32[d] = GGML_CPU_FP16_TO_FP32(VKQ16[d]);
             }
         }
 

@@ -1,5 +1,10 @@
 //! LocalAgreement-2: the words of a turn in progress become stable once two decodes of the
 //! growing audio agree on them, and stable words are never taken back.
+//!
+//! Each decode covers the whole turn so far, so it repeats the stable words, not always as
+//! they were committed (Whisper revises a first word or a spelling as it hears more). A decode
+//! is aligned to the stable words by edit distance and only the words after them count: a
+//! revised stable word neither stops the turn's partial text nor comes back as a new word.
 
 /// The stable words of one turn in progress.
 #[derive(Debug, Default)]
@@ -18,26 +23,45 @@ fn key(word: &str) -> String {
         .collect()
 }
 
+/// Where the words after `stable` start in `hyp`: the end of the prefix of `hyp` closest to
+/// `stable` by word edit distance (the longer prefix on a tie), or `None` when even that one
+/// differs in more than a quarter of the stable words (plus one): a decode that reads the turn
+/// another way commits nothing.
+fn after(stable: &[String], hyp: &[String]) -> Option<usize> {
+    if stable.is_empty() {
+        return Some(0);
+    }
+    // row[j]: edit distance between the stable words so far and hyp[..j].
+    let mut row: Vec<usize> = (0..=hyp.len()).collect();
+    for s in stable {
+        let mut next = vec![row[0] + 1; hyp.len() + 1];
+        for (j, h) in hyp.iter().enumerate() {
+            let sub = row[j] + usize::from(key(s) != key(h));
+            next[j + 1] = sub.min(row[j + 1] + 1).min(next[j] + 1);
+        }
+        row = next;
+    }
+    let best = *row.iter().min()?;
+    let end = row.iter().rposition(|&c| c == best)?;
+    (best <= 1 + stable.len() / 4).then_some(end)
+}
+
 impl Agreement {
-    /// Takes a new decode of the turn's audio so far; the words it commits (those it shares
-    /// with the previous decode beyond what was committed), if any.
+    /// Takes a new decode of the turn's audio so far; the words it commits (those after the
+    /// committed ones that it shares with the previous decode), if any.
     pub fn update(&mut self, text: &str) -> Vec<String> {
         let hyp: Vec<String> = text.split_whitespace().map(str::to_string).collect();
-        let agreed = hyp
-            .iter()
-            .zip(&self.previous)
-            .take_while(|(a, b)| key(a) == key(b))
-            .count();
-        // Committed words stay as they are: a decode that reads them differently adds nothing.
-        let consistent = hyp.len() >= self.committed.len()
-            && hyp
+        let new = match (
+            after(&self.committed, &hyp),
+            after(&self.committed, &self.previous),
+        ) {
+            (Some(a), Some(b)) => hyp[a..]
                 .iter()
-                .zip(&self.committed)
-                .all(|(a, b)| key(a) == key(b));
-        let new = if consistent && agreed > self.committed.len() {
-            hyp[self.committed.len()..agreed].to_vec()
-        } else {
-            Vec::new()
+                .zip(&self.previous[b..])
+                .take_while(|(x, y)| key(x) == key(y))
+                .map(|(x, _)| x.clone())
+                .collect(),
+            _ => Vec::new(),
         };
         self.committed.extend(new.iter().cloned());
         self.previous = hyp;
@@ -60,19 +84,52 @@ mod tests {
         assert!(a.update("Please call").is_empty());
         assert_eq!(a.update("Please call the cust"), vec!["Please", "call"]);
         assert_eq!(a.update("please call the customer back"), vec!["the"]);
-        // A decode that reads a committed word differently commits nothing and takes nothing
-        // back.
-        assert!(a.update("Police call the customer back").is_empty());
-        assert_eq!(a.text(), "Please call the");
+        // A decode that reads a committed word differently takes nothing back; the words
+        // after it still count.
         assert_eq!(
-            a.update("Please call the customer back before noon."),
-            Vec::<String>::new()
+            a.update("Police call the customer back"),
+            vec!["customer", "back"]
         );
+        assert_eq!(a.text(), "Please call the customer back");
+        assert!(a
+            .update("Please call the customer back before noon.")
+            .is_empty());
         assert_eq!(
             a.update("Please call the customer back before noon tomorrow."),
-            vec!["customer", "back", "before", "noon"]
+            vec!["before", "noon"]
         );
         // Words are committed as the latest decode writes them.
         assert_eq!(a.text(), "Please call the customer back before noon");
+    }
+
+    #[test]
+    fn a_revised_first_word_does_not_stop_the_turn() {
+        let mut a = Agreement::default();
+        a.update("so my fellow");
+        assert_eq!(
+            a.update("so my fellow Americans"),
+            vec!["so", "my", "fellow"]
+        );
+        // Whisper now hears the turn's first word: the stable words are found after it.
+        assert_eq!(
+            a.update("And so my fellow Americans ask"),
+            vec!["Americans"]
+        );
+        assert_eq!(
+            a.update("And so, my fellow Americans, ask not"),
+            vec!["ask"]
+        );
+        assert_eq!(a.text(), "so my fellow Americans ask");
+    }
+
+    #[test]
+    fn a_decode_that_reads_the_turn_another_way_commits_nothing() {
+        let mut a = Agreement::default();
+        a.update("we will ship the order today");
+        a.update("we will ship the order today and");
+        assert_eq!(a.text(), "we will ship the order today");
+        assert!(a.update("the weather is fine in the north").is_empty());
+        assert!(a.update("the weather is fine in the north and").is_empty());
+        assert_eq!(a.text(), "we will ship the order today");
     }
 }

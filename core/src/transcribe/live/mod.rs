@@ -2,9 +2,9 @@
 //! found by the VAD as they happen, partial text while someone speaks (words two decodes agree
 //! on, never taken back) and final text with timestamps when they stop.
 //!
-//! The work happens in the pushing thread: each push scores the new audio, ends or cuts turns
-//! (decoding them on a pooled state, shared with the transcriber's other calls) and, at the
-//! partial cadence, decodes the turn so far. A stream holds at most one turn's audio (a turn is
+//! Each push scores the new audio in the pushing thread and ends or cuts turns (decoding them
+//! there, on a pooled state shared with the transcriber's other calls); at the partial cadence
+//! the turn so far is decoded on a thread of its own. A stream holds at most one turn's audio (a turn is
 //! cut at its quietest moment before it outgrows one 30 s window) and a bounded queue of events.
 
 mod agreement;
@@ -29,6 +29,12 @@ use turns::{Change, Turns};
 
 /// Speech a turn's first partial decode waits for, in milliseconds.
 const FIRST_PARTIAL_MS: u32 = 300;
+/// Partial decodes of a turn's first [`EARLY_TURN_MS`] come at most this far apart, in
+/// milliseconds: two decodes have to agree on a word before it is sent, and its first words
+/// are when a listener waits most.
+const EARLY_INTERVAL_MS: u32 = 250;
+/// How long into a turn's speech partial decodes come at the early cadence, in milliseconds.
+const EARLY_TURN_MS: u32 = 1_300;
 /// Silence after which no partial decode starts until speech resumes, in milliseconds.
 const PARTIAL_SILENCE_MS: u32 = 200;
 /// How soon a partial decode that found no free decoder state is tried again, in milliseconds.
@@ -52,8 +58,8 @@ pub struct StreamOptions {
     pub end_on_silence: bool,
     /// Audio kept before the detected start of speech, in milliseconds (300).
     pub prefix_padding_ms: u32,
-    /// How often a turn in progress is decoded for partial text, in milliseconds (400; 0 for
-    /// no partial text).
+    /// How often a turn in progress is decoded for partial text, in milliseconds (400; during
+    /// a turn's first 1.3 s of speech at most 250; 0 for no partial text).
     pub partial_interval_ms: u32,
     /// Longest turn before it is cut at its quietest moment, in milliseconds (28,000; 2,000
     /// to 29,000).
@@ -161,6 +167,8 @@ pub struct LiveStream {
     frames: usize,
     /// Stream sample at which the open turn's next partial decode is due.
     partial_due: usize,
+    /// Stream sample at which the open turn's speech started (or where it was cut).
+    speech_at: usize,
     /// The partial decode in flight, if any.
     partial_run: Option<PartialRun>,
     /// Turns started so far (a cut starts a new one): partial text of an older turn is
@@ -238,6 +246,7 @@ impl Transcriber {
             received: 0,
             frames: 0,
             partial_due: 0,
+            speech_at: 0,
             partial_run: None,
             turn: 0,
             agreement: Agreement::default(),
@@ -493,6 +502,7 @@ impl LiveStream {
         match change {
             Change::Started { at, .. } => {
                 self.new_turn();
+                self.speech_at = at;
                 self.partial_due = at + self.first_partial();
                 self.events.push_back(StreamEvent::SpeechStarted {
                     at: at as f64 / rate,
@@ -516,6 +526,7 @@ impl LiveStream {
             Change::Cut { from, at } => {
                 self.new_turn();
                 self.final_text(from, at)?;
+                self.speech_at = at;
                 self.partial_due = at + self.first_partial();
                 self.release(at);
             }
@@ -578,7 +589,13 @@ impl LiveStream {
             self.turn,
             self.received,
         )?);
-        self.partial_due = self.received + self.samples_of(self.opts.partial_interval_ms);
+        let early = self.received < self.speech_at + self.samples_of(EARLY_TURN_MS);
+        let interval = if early {
+            self.opts.partial_interval_ms.min(EARLY_INTERVAL_MS)
+        } else {
+            self.opts.partial_interval_ms
+        };
+        self.partial_due = self.received + self.samples_of(interval);
         Ok(())
     }
 

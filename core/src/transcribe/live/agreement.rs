@@ -31,12 +31,13 @@ fn after(stable: &[String], hyp: &[String]) -> Option<usize> {
     if stable.is_empty() {
         return Some(0);
     }
+    let hyp: Vec<String> = hyp.iter().map(|w| key(w)).collect();
     // row[j]: edit distance between the stable words so far and hyp[..j].
     let mut row: Vec<usize> = (0..=hyp.len()).collect();
-    for s in stable {
+    for s in stable.iter().map(|w| key(w)) {
         let mut next = vec![row[0] + 1; hyp.len() + 1];
         for (j, h) in hyp.iter().enumerate() {
-            let sub = row[j] + usize::from(key(s) != key(h));
+            let sub = row[j] + usize::from(s != *h);
             next[j + 1] = sub.min(row[j + 1] + 1).min(next[j] + 1);
         }
         row = next;

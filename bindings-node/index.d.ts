@@ -189,8 +189,10 @@ export interface StreamEvent {
   at?: number
   /** A partial's words agreed so far in the turn (they only grow), or a final's text. */
   text?: string
-  /** The words new in this partial. */
+  /** The stable words new in this partial (may be empty). */
   delta?: string
+  /** A partial's words heard after the stable ones, not agreed on yet (they may change). */
+  unstable?: string
   /** Where the turn's audio starts (partial, final). */
   start?: number
   /** Where a final's audio ends. */

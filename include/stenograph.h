@@ -158,7 +158,7 @@ typedef enum {
    */
   STENO_EVENT_TYPE_SPEECH_STARTED = 0,
   /**
-   * Words of the turn in progress that two decodes agreed on (`text`, `delta`, `start`).
+   * The turn in progress as heard so far (`text`, `delta`, `unstable`, `start`).
    */
   STENO_EVENT_TYPE_PARTIAL = 1,
   /**
@@ -396,9 +396,14 @@ typedef struct {
    */
   const char *text;
   /**
-   * The words new in a partial; NULL otherwise.
+   * The agreed words new in a partial (may be empty); NULL otherwise.
    */
   const char *delta;
+  /**
+   * A partial's words heard after the agreed ones, not agreed on yet (they may change);
+   * NULL otherwise.
+   */
+  const char *unstable;
   /**
    * A final's segments (times in seconds of the stream), `segment_count` of them.
    */

@@ -16,7 +16,7 @@ use crate::transcript::{c_string, StenoSegment, StenoWord};
 pub enum StenoEventType {
     /// Someone started speaking (`at`).
     SpeechStarted = 0,
-    /// Words of the turn in progress that two decodes agreed on (`text`, `delta`, `start`).
+    /// The turn in progress as heard so far (`text`, `delta`, `unstable`, `start`).
     Partial = 1,
     /// The speaker stopped (`at`).
     SpeechStopped = 2,
@@ -37,8 +37,11 @@ pub struct StenoStreamEvent {
     pub end: f64,
     /// A partial's agreed words so far (they only grow), or a final's text; NULL otherwise.
     pub text: *const c_char,
-    /// The words new in a partial; NULL otherwise.
+    /// The agreed words new in a partial (may be empty); NULL otherwise.
     pub delta: *const c_char,
+    /// A partial's words heard after the agreed ones, not agreed on yet (they may change);
+    /// NULL otherwise.
+    pub unstable: *const c_char,
     /// A final's segments (times in seconds of the stream), `segment_count` of them.
     pub segments: *const StenoSegment,
     /// Number of `segments`.
@@ -211,6 +214,7 @@ fn deliver(
             end: 0.0,
             text: std::ptr::null(),
             delta: std::ptr::null(),
+            unstable: std::ptr::null(),
             segments: std::ptr::null(),
             segment_count: 0,
             words: std::ptr::null(),
@@ -226,11 +230,17 @@ fn deliver(
                 e.kind = StenoEventType::SpeechStopped as i32;
                 e.at = *at;
             }
-            StreamEvent::Partial { text, delta, start } => {
+            StreamEvent::Partial {
+                text,
+                delta,
+                unstable,
+                start,
+            } => {
                 e.kind = StenoEventType::Partial as i32;
                 e.start = *start;
                 e.text = keep(text);
                 e.delta = keep(delta);
+                e.unstable = keep(unstable);
             }
             StreamEvent::Final(u) => {
                 e.kind = StenoEventType::Final as i32;

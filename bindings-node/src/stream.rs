@@ -73,8 +73,10 @@ pub struct StreamEvent {
     pub at: Option<f64>,
     /// A partial's words agreed so far in the turn (they only grow), or a final's text.
     pub text: Option<String>,
-    /// The words new in this partial.
+    /// The stable words new in this partial (may be empty).
     pub delta: Option<String>,
+    /// A partial's words heard after the stable ones, not agreed on yet (they may change).
+    pub unstable: Option<String>,
     /// Where the turn's audio starts (partial, final).
     pub start: Option<f64>,
     /// Where a final's audio ends.
@@ -90,6 +92,7 @@ impl From<core::StreamEvent> for StreamEvent {
             at: None,
             text: None,
             delta: None,
+            unstable: None,
             start: None,
             end: None,
             segments: None,
@@ -99,9 +102,15 @@ impl From<core::StreamEvent> for StreamEvent {
                 out.kind = "speech_started".into();
                 out.at = Some(at);
             }
-            core::StreamEvent::Partial { text, delta, start } => {
+            core::StreamEvent::Partial {
+                text,
+                delta,
+                unstable,
+                start,
+            } => {
                 out.kind = "partial".into();
                 (out.text, out.delta, out.start) = (Some(text), Some(delta), Some(start));
+                out.unstable = Some(unstable);
             }
             core::StreamEvent::SpeechStopped { at } => {
                 out.kind = "speech_stopped".into();

@@ -53,6 +53,10 @@ describe('live streams', () => {
     assert.equal(kinds.filter((k) => k === 'speech_started').length, SENTENCES.length, kinds.join(','))
     assert.equal(finals.length, SENTENCES.length, kinds.join(','))
     assert.ok(kinds.includes('partial'), 'partial text while speaking')
+    for (const p of seen.filter((e) => e.type === 'partial')) {
+      assert.equal(typeof p.unstable, 'string', JSON.stringify(p))
+      assert.ok(p.text.endsWith(p.delta), JSON.stringify(p))
+    }
     SENTENCES.forEach((said, i) => {
       const heard = new Set(words(finals[i].text))
       const hits = words(said).filter((w) => heard.has(w)).length

@@ -24,8 +24,10 @@ pub struct PyStreamEvent {
     at: Option<f64>,
     /// The turn's stable words so far (partial), or its final text (final).
     text: Option<String>,
-    /// The words new in this partial.
+    /// The stable words new in this partial (may be empty).
     delta: Option<String>,
+    /// The words heard after the stable ones, not agreed on yet (partial; may change).
+    unstable: Option<String>,
     /// Where the turn's audio starts, in seconds (partial, final).
     start: Option<f64>,
     /// Where the turn's audio ends, in seconds (final).
@@ -52,6 +54,7 @@ impl From<StreamEvent> for PyStreamEvent {
             at: None,
             text: None,
             delta: None,
+            unstable: None,
             start: None,
             end: None,
             segments: Vec::new(),
@@ -67,10 +70,16 @@ impl From<StreamEvent> for PyStreamEvent {
                 at: Some(at),
                 ..empty
             },
-            StreamEvent::Partial { text, delta, start } => Self {
+            StreamEvent::Partial {
+                text,
+                delta,
+                unstable,
+                start,
+            } => Self {
                 kind: "partial",
                 text: Some(text),
                 delta: Some(delta),
+                unstable: Some(unstable),
                 start: Some(start),
                 ..empty
             },

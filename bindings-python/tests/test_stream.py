@@ -42,6 +42,7 @@ def check_turns(events):
             partial = ""
         elif e.type == "partial":
             assert e.text.startswith(partial) and e.text.endswith(e.delta), (partial, e.text)
+            assert isinstance(e.unstable, str), e
             partial = e.text
 
 
@@ -148,3 +149,20 @@ def test_a_cancelled_stream_refuses_further_work(transcriber, clips):
         s.push(pcm[rate // 2 :], rate)
     with pytest.raises(stenograph.Cancelled):
         s.finish()
+
+
+def test_cancelling_stops_a_decode_in_progress(transcriber, clips):
+    token = stenograph.CancelToken()
+    s = transcriber.stream(cancel=token, end_on_silence=False, partial_interval_ms=0)
+    pcm, rate = call_audio(clips, pause=0.2)
+    s.push(pcm, rate)
+    # finish() decodes the whole open turn (seconds of speech): the token stops it midway.
+    timer = threading.Timer(0.05, token.cancel)
+    timer.start()
+    with pytest.raises(stenograph.Cancelled):
+        s.finish()
+    timer.join()
+    events = []
+    while (e := s.poll()) is not None:
+        events.append(e)
+    assert not any(e.type == "final" for e in events), events

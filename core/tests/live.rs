@@ -146,20 +146,31 @@ fn turns_partials_and_finals_follow_the_speech() {
     // Each turn: started, partials whose text only grows, stopped, final.
     let mut turn = 0;
     let mut partial = String::new();
+    let (mut unstable, mut heard_ahead) = (String::new(), false);
     let mut order = Vec::new();
     for e in &events {
         match e {
             StreamEvent::SpeechStarted { .. } => {
                 partial.clear();
+                unstable.clear();
                 order.push('S');
             }
-            StreamEvent::Partial { text, delta, .. } => {
+            StreamEvent::Partial {
+                text,
+                delta,
+                unstable: tail,
+                ..
+            } => {
                 assert!(
                     text.starts_with(partial.as_str()),
                     "{text:?} after {partial:?}"
                 );
-                assert!(text.ends_with(delta.as_str()) && !delta.is_empty());
+                assert!(text.ends_with(delta.as_str()));
+                // Each partial event brings agreed words or hears the rest differently.
+                assert!(!delta.is_empty() || *tail != unstable, "{e:?}");
                 partial = text.clone();
+                unstable = tail.clone();
+                heard_ahead |= !tail.is_empty();
                 if order.last() != Some(&'P') {
                     order.push('P');
                 }
@@ -176,6 +187,8 @@ fn turns_partials_and_finals_follow_the_speech() {
     let s: String = order.iter().collect();
     assert!(s.starts_with('S') && s.contains("SPEF"), "{s}");
     assert_eq!(s.matches("EF").count(), SENTENCES.len(), "{s}");
+    // Words not agreed on yet are shown ahead of the agreed ones.
+    assert!(heard_ahead, "{events:?}");
 }
 
 #[test]

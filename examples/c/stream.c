@@ -14,7 +14,7 @@ static void on_event(const steno_stream_event *ev, void *user) {
     (void)user;
     switch (ev->kind) {
     case STENO_EVENT_TYPE_SPEECH_STARTED: printf("speech started at %.2f s\n", ev->at); break;
-    case STENO_EVENT_TYPE_PARTIAL: printf("  ... %s\n", ev->delta); break;
+    case STENO_EVENT_TYPE_PARTIAL: printf("  ... %s [%s]\n", ev->text, ev->unstable); break;
     case STENO_EVENT_TYPE_SPEECH_STOPPED: printf("speech stopped at %.2f s\n", ev->at); break;
     case STENO_EVENT_TYPE_FINAL: printf("final [%.2f-%.2f] %s\n", ev->start, ev->end, ev->text); break;
     }

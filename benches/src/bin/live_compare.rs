@@ -49,10 +49,16 @@ fn quantile(values: &[f64], q: f64) -> f64 {
 struct Live {
     /// Seconds from the arrival of the audio where a turn's speech ended to its final text.
     final_latency: Vec<f64>,
-    /// Seconds from the arrival of a turn's first speech to its first partial text.
+    /// Seconds from the arrival of a turn's first speech to its first partial text (agreed or
+    /// not), and to its first agreed words.
     first_partial: Vec<f64>,
-    /// Seconds between partial texts while the speaker is speaking.
+    first_agreed: Vec<f64>,
+    /// Seconds between partial events while the speaker is speaking, and between those that
+    /// bring agreed words.
     partial_gaps: Vec<f64>,
+    agreed_gaps: Vec<f64>,
+    /// Each turn's agreed partial words beside as many first words of its final text.
+    agreed_vs_final: Vec<(String, String)>,
     /// Most a push started after its audio was due.
     max_lag: f64,
     text: String,
@@ -70,31 +76,52 @@ fn live_stream(t: &Transcriber, samples: &[f32], start: &Barrier) -> Live {
     let mut stopped_at: Option<f64> = None;
     let mut speaking_since: Option<Instant> = None;
     let mut last_partial: Option<Instant> = None;
+    let mut last_agreed: Option<Instant> = None;
+    let mut agreed = String::new();
     let mut finals = Vec::new();
+    let trace = std::env::var_os("STENOGRAPH_LIVE_TRACE").is_some();
     let mut take = |s: &mut stenograph::transcribe::LiveStream, m: &mut Live, t0: Instant| {
         let now = Instant::now();
         while let Some(ev) = s.poll_event() {
+            if trace {
+                eprintln!("{:7.3} {ev:?}", (now - t0).as_secs_f64());
+            }
             match ev {
                 StreamEvent::SpeechStarted { at } => {
                     speaking_since = Some(arrival(t0, at));
-                    last_partial = None;
+                    (last_partial, last_agreed) = (None, None);
+                    agreed.clear();
                 }
-                StreamEvent::Partial { .. } => {
-                    match (last_partial, speaking_since) {
-                        (Some(prev), _) => m.partial_gaps.push((now - prev).as_secs_f64()),
-                        (None, Some(since)) => m
-                            .first_partial
-                            .push(now.saturating_duration_since(since).as_secs_f64()),
-                        _ => {}
+                StreamEvent::Partial { delta, text, .. } => {
+                    agreed = text;
+                    let note =
+                        |last: &mut Option<Instant>, gaps: &mut Vec<f64>, first: &mut Vec<f64>| {
+                            match (*last, speaking_since) {
+                                (Some(prev), _) => gaps.push((now - prev).as_secs_f64()),
+                                (None, Some(since)) => {
+                                    first.push(now.saturating_duration_since(since).as_secs_f64())
+                                }
+                                _ => {}
+                            }
+                            *last = Some(now);
+                        };
+                    note(&mut last_partial, &mut m.partial_gaps, &mut m.first_partial);
+                    if !delta.is_empty() {
+                        note(&mut last_agreed, &mut m.agreed_gaps, &mut m.first_agreed);
                     }
-                    last_partial = Some(now);
                 }
                 StreamEvent::SpeechStopped { at } => {
                     stopped_at = Some(at);
                     speaking_since = None;
-                    last_partial = None;
+                    (last_partial, last_agreed) = (None, None);
                 }
                 StreamEvent::Final(u) => {
+                    let n = agreed.split_whitespace().count();
+                    if n > 0 {
+                        let head: Vec<&str> = u.text.split_whitespace().take(n).collect();
+                        m.agreed_vs_final
+                            .push((head.join(" "), std::mem::take(&mut agreed)));
+                    }
                     if let Some(at) = stopped_at.take() {
                         m.final_latency
                             .push(now.saturating_duration_since(arrival(t0, at)).as_secs_f64());
@@ -238,9 +265,9 @@ fn main() {
         .collect();
 
     println!(
-        "| engine | streams | final after speech ends p50 / p90 / max s | first partial p50 / p90 s | between partials p50 / p90 s | max lag s | WER stream | WER batch |"
+        "| engine | streams | final after speech ends p50 / p90 / max s | first partial p50 / p90 s (any text · agreed words) | between partials p50 / p90 s (any · agreed) | agreed words the final changed | max lag s | WER stream | WER batch |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for &n in &streams {
         let runs = at_once(&inputs[..n], |pcm, start| live_stream(&t, pcm, start));
         let all = |f: fn(&Live) -> &Vec<f64>| runs.iter().flat_map(f).copied().collect::<Vec<_>>();
@@ -249,6 +276,7 @@ fn main() {
             all(|r| &r.first_partial),
             all(|r| &r.partial_gaps),
         );
+        let (first_agreed, agreed_gaps) = (all(|r| &r.first_agreed), all(|r| &r.agreed_gaps));
         let lag = runs.iter().map(|r| r.max_lag).fold(0.0, f64::max);
         let refs = &inputs[..n];
         if args.iter().any(|a| a == "--show") {
@@ -258,15 +286,24 @@ fn main() {
         }
         let w_stream = wer_of(refs, runs.iter().map(|r| r.text.as_str()));
         let w_batch = wer_of(refs, batch.iter().map(String::as_str));
+        let revised = wer(runs
+            .iter()
+            .flat_map(|r| &r.agreed_vs_final)
+            .map(|(f, a)| (f.as_str(), a.as_str())));
         println!(
-            "| live (VAD turns, LocalAgreement-2) | {n} | {:.2} / {:.2} / {:.2} | {:.2} / {:.2} | {:.2} / {:.2} | {lag:.2} | {:.1} % | {:.1} % |",
+            "| live (VAD turns, LocalAgreement-2) | {n} | {:.2} / {:.2} / {:.2} | {:.2} / {:.2} · {:.2} / {:.2} | {:.2} / {:.2} · {:.2} / {:.2} | {:.1} % | {lag:.2} | {:.1} % | {:.1} % |",
             quantile(&lat, 0.5),
             quantile(&lat, 0.9),
             quantile(&lat, 1.0),
             quantile(&first, 0.5),
             quantile(&first, 0.9),
+            quantile(&first_agreed, 0.5),
+            quantile(&first_agreed, 0.9),
             quantile(&gaps, 0.5),
             quantile(&gaps, 0.9),
+            quantile(&agreed_gaps, 0.5),
+            quantile(&agreed_gaps, 0.9),
+            revised * 100.0,
             w_stream * 100.0,
             w_batch * 100.0,
         );
@@ -299,7 +336,7 @@ fn main() {
         let w = wer_of(refs, runs.iter().map(|r| r.text.as_str()));
         let w_batch = wer_of(refs, batch.iter().map(String::as_str));
         println!(
-            "| sliding window (step 0.5 s, window 5 s) | {n} | {:.2} / {:.2} / – (word to final; decode per step p90 {:.2}) | {:.2} / {:.2} (any text) | 0.50 (unstable text) | {lag:.2} | {:.1} % | {:.1} % |",
+            "| sliding window (step 0.5 s, window 5 s) | {n} | {:.2} / {:.2} / – (word to final; decode per step p90 {:.2}) | {:.2} / {:.2} (any text) | 0.50 (unstable text) | | {lag:.2} | {:.1} % | {:.1} % |",
             quantile(&mean, 0.5),
             quantile(&p90, 0.9),
             quantile(&step, 0.9),
@@ -309,5 +346,5 @@ fn main() {
             w_batch * 100.0,
         );
     }
-    println!("| LocalAgreement-2 as published (whisper_streaming, large-v2 on a GPU) | 1 | 3.3 average | | | | | |");
+    println!("| LocalAgreement-2 as published (whisper_streaming, large-v2 on a GPU) | 1 | 3.3 average | | | | | | |");
 }

@@ -69,6 +69,12 @@ impl Agreement {
         new
     }
 
+    /// The words the latest decode heard after the committed ones: not agreed on yet, so a
+    /// later decode may change them (none when it read the committed words another way).
+    pub fn tail(&self) -> &[String] {
+        after(&self.committed, &self.previous).map_or(&[], |b| &self.previous[b..])
+    }
+
     /// The committed text.
     pub fn text(&self) -> String {
         self.committed.join(" ")
@@ -83,7 +89,9 @@ mod tests {
     fn words_commit_when_two_decodes_agree_and_stay() {
         let mut a = Agreement::default();
         assert!(a.update("Please call").is_empty());
+        assert_eq!(a.tail(), ["Please", "call"]);
         assert_eq!(a.update("Please call the cust"), vec!["Please", "call"]);
+        assert_eq!(a.tail(), ["the", "cust"]);
         assert_eq!(a.update("please call the customer back"), vec!["the"]);
         // A decode that reads a committed word differently takes nothing back; the words
         // after it still count.
@@ -101,6 +109,13 @@ mod tests {
         );
         // Words are committed as the latest decode writes them.
         assert_eq!(a.text(), "Please call the customer back before noon");
+        assert_eq!(a.tail(), ["tomorrow."]);
+        // The same words again settle the tail.
+        assert_eq!(
+            a.update("Please call the customer back before noon tomorrow."),
+            vec!["tomorrow."]
+        );
+        assert!(a.tail().is_empty());
     }
 
     #[test]
@@ -130,6 +145,7 @@ mod tests {
         a.update("we will ship the order today and");
         assert_eq!(a.text(), "we will ship the order today");
         assert!(a.update("the weather is fine in the north").is_empty());
+        assert!(a.tail().is_empty());
         assert!(a.update("the weather is fine in the north and").is_empty());
         assert_eq!(a.text(), "we will ship the order today");
     }

@@ -1,6 +1,7 @@
 //! Live transcription: audio pushed as it arrives (any rate, any piece size), turns of speech
 //! found by the VAD as they happen, partial text while someone speaks (words two decodes agree
-//! on, never taken back) and final text with timestamps when they stop.
+//! on, never taken back, and the words heard after them, which may still change) and final
+//! text with timestamps when they stop.
 //!
 //! Each push scores the new audio in the pushing thread and ends or cuts turns (decoding them
 //! there, on a pooled state shared with the transcriber's other calls); at the partial cadence
@@ -35,7 +36,8 @@ const FIRST_PARTIAL_MS: u32 = 300;
 const EARLY_INTERVAL_MS: u32 = 250;
 /// How long into a turn's speech partial decodes come at the early cadence, in milliseconds.
 const EARLY_TURN_MS: u32 = 1_300;
-/// Silence after which no partial decode starts until speech resumes, in milliseconds.
+/// Silence after which a partial decode starts only to settle words heard before it, in
+/// milliseconds.
 const PARTIAL_SILENCE_MS: u32 = 200;
 /// How soon a partial decode that found no free decoder state is tried again, in milliseconds.
 const RETRY_MS: u32 = 100;
@@ -115,13 +117,17 @@ pub enum StreamEvent {
         /// Seconds into the stream.
         at: f64,
     },
-    /// Words of the turn in progress that two decodes agreed on: `text` is all such words of
-    /// the turn so far (it only grows), `delta` those new since the last partial.
+    /// The turn in progress as heard so far, after each partial decode that changed it: `text`
+    /// holds the words two decodes agreed on (it only grows), `delta` those new in this event
+    /// (often none), `unstable` what the latest decode heard after them (a later event may
+    /// change or drop it; the turn's final text settles it).
     Partial {
         /// The turn's stable words so far.
         text: String,
-        /// The words new in this event.
+        /// The stable words new in this event (may be empty).
         delta: String,
+        /// The words heard after the stable ones, not agreed on yet (may be empty).
+        unstable: String,
         /// Where the turn's audio starts, in seconds of the stream.
         start: f64,
     },
@@ -175,6 +181,8 @@ pub struct LiveStream {
     /// dropped.
     turn: u64,
     agreement: Agreement,
+    /// The unstable words of the turn's last partial event.
+    unstable: String,
     events: VecDeque<StreamEvent>,
     next_id: usize,
     finished: bool,
@@ -250,6 +258,7 @@ impl Transcriber {
             partial_run: None,
             turn: 0,
             agreement: Agreement::default(),
+            unstable: String::new(),
             events: VecDeque::new(),
             next_id: 0,
             finished: false,
@@ -446,14 +455,14 @@ impl LiveStream {
                 self.apply(change)?;
             }
         }
-        // No partial decode while the speaker is silent: nothing new was said, and the turn
-        // may be about to end, when its final decode should not wait behind a partial one.
+        // While the speaker pauses nothing new is said: a partial decode runs then only to
+        // settle the words the previous one heard last (a turn that ends meanwhile cancels it).
         if let Some(from) = self.turns.open_from() {
             let speaking = self.turns.silence() < self.samples_of(PARTIAL_SILENCE_MS);
             let idle = self.partial_run.is_none();
             if self.opts.partial_interval_ms > 0
                 && self.received >= self.partial_due
-                && speaking
+                && (speaking || !self.agreement.tail().is_empty())
                 && idle
             {
                 self.start_partial(from)?;
@@ -573,6 +582,7 @@ impl LiveStream {
         self.partial_run = None;
         self.turn += 1;
         self.agreement = Agreement::default();
+        self.unstable.clear();
     }
 
     /// Starts decoding the open turn so far on a thread of its own. While every decoder
@@ -599,8 +609,8 @@ impl LiveStream {
         Ok(())
     }
 
-    /// Takes the result of a partial decode that has ended: the words two decodes of the
-    /// turn now agree on are queued. With `arriving` samples about to be taken, a caller
+    /// Takes the result of a partial decode that has ended: a partial event is queued when
+    /// it agreed on new words or heard the unstable ones differently. With `arriving` samples about to be taken, a caller
     /// pushing audio much faster than real time (a file) waits for a partial decode that is
     /// [`PARTIAL_LAG_MS`] behind, so it gets partial text too; a live caller never waits.
     fn take_partial(&mut self, arriving: usize) {
@@ -641,10 +651,13 @@ impl LiveStream {
             .collect::<Vec<_>>()
             .join(" ");
         let delta = self.agreement.update(&text);
-        if !delta.is_empty() {
+        let unstable = self.agreement.tail().join(" ");
+        if !delta.is_empty() || unstable != self.unstable {
+            self.unstable.clone_from(&unstable);
             self.events.push_back(StreamEvent::Partial {
                 text: self.agreement.text(),
                 delta: delta.join(" "),
+                unstable,
                 start: from as f64 / f64::from(SAMPLE_RATE),
             });
         }

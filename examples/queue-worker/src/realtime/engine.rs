@@ -358,6 +358,8 @@ impl Engine {
                         Some(ms((at - prefix).max(0.0)))
                     });
                 }
+                // A delta carries agreed words only: OpenAI's deltas are never taken back.
+                StreamEvent::Partial { delta, .. } if delta.is_empty() => {}
                 StreamEvent::Partial { delta, .. } => {
                     if self.item.is_none() {
                         self.start_item(None);

@@ -150,6 +150,7 @@ impl TranscriberBuilder {
                 pool,
                 live_pool,
                 live_first: Default::default(),
+                live_streams: Default::default(),
                 vad,
                 vad_fallback,
                 threads: self.threads_per_state,

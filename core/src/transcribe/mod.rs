@@ -46,6 +46,8 @@ struct Inner {
     live_pool: StatePool,
     /// Live decodes running now; batch passes hold back for them.
     live_first: priority::LiveFirst,
+    /// Live streams open now.
+    live_streams: std::sync::atomic::AtomicUsize,
     /// Finds the speech to decode.
     vad: vad::Detector,
     /// Why the built-in detector is in use, when it is.

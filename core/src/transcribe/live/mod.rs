@@ -13,6 +13,7 @@ mod partial;
 mod turns;
 
 use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
 
 use serde::Serialize;
 
@@ -61,7 +62,8 @@ pub struct StreamOptions {
     /// Audio kept before the detected start of speech, in milliseconds (300).
     pub prefix_padding_ms: u32,
     /// How often a turn in progress is decoded for partial text, in milliseconds (400; during
-    /// a turn's first 1.3 s of speech at most 250; 0 for no partial text).
+    /// a turn's first 1.3 s of speech at most 250; three quarters of it while the transcriber
+    /// has no more open streams than decoder states for them; 0 for no partial text).
     pub partial_interval_ms: u32,
     /// Longest turn before it is cut at its quietest moment, in milliseconds (28,000; 2,000
     /// to 29,000).
@@ -188,6 +190,15 @@ pub struct LiveStream {
     finished: bool,
 }
 
+impl Drop for LiveStream {
+    fn drop(&mut self) {
+        self.transcriber
+            .inner
+            .live_streams
+            .fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 impl std::fmt::Debug for LiveStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LiveStream")
@@ -236,6 +247,7 @@ impl Transcriber {
             ms(opts.prefix_padding_ms),
             ms(opts.max_turn_ms),
         );
+        self.inner.live_streams.fetch_add(1, Ordering::Relaxed);
         let language = match (&opts.language, self.inner.model.info().multilingual) {
             (Some(l), _) => Some(l.clone()),
             (None, false) => Some("en".to_string()),
@@ -587,7 +599,9 @@ impl LiveStream {
 
     /// Starts decoding the open turn so far on a thread of its own. While every decoder
     /// state is busy or wanted for final text it gives nothing and is tried again soon: under
-    /// load, partial text thins out and final text stays on time.
+    /// load, partial text thins out and final text stays on time. While the transcriber has
+    /// no more open streams than live decoder states, the next one is due after three
+    /// quarters of the partial interval.
     fn start_partial(&mut self, from: usize) -> Result<()> {
         let audio = self.slice(from, self.received).to_vec();
         self.partial_run = Some(PartialRun::start(
@@ -600,8 +614,12 @@ impl LiveStream {
             self.received,
         )?);
         let early = self.received < self.speech_at + self.samples_of(EARLY_TURN_MS);
+        let inner = &self.transcriber.inner;
+        let uncontended = inner.live_streams.load(Ordering::Relaxed) <= inner.live_pool.capacity();
         let interval = if early {
             self.opts.partial_interval_ms.min(EARLY_INTERVAL_MS)
+        } else if uncontended {
+            self.opts.partial_interval_ms * 3 / 4
         } else {
             self.opts.partial_interval_ms
         };

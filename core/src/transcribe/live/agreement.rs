@@ -13,6 +13,8 @@ pub(super) struct Agreement {
     committed: Vec<String>,
     /// The previous decode's words.
     previous: Vec<String>,
+    /// Where its words after the committed ones start (`None`: it read them another way).
+    tail_from: Option<usize>,
 }
 
 /// A word as compared: lower case, letters, digits and apostrophes only.
@@ -52,10 +54,8 @@ impl Agreement {
     /// committed ones that it shares with the previous decode), if any.
     pub fn update(&mut self, text: &str) -> Vec<String> {
         let hyp: Vec<String> = text.split_whitespace().map(str::to_string).collect();
-        let new = match (
-            after(&self.committed, &hyp),
-            after(&self.committed, &self.previous),
-        ) {
+        let from = after(&self.committed, &hyp);
+        let new: Vec<String> = match (from, self.tail_from) {
             (Some(a), Some(b)) => hyp[a..]
                 .iter()
                 .zip(&self.previous[b..])
@@ -65,6 +65,7 @@ impl Agreement {
             _ => Vec::new(),
         };
         self.committed.extend(new.iter().cloned());
+        self.tail_from = from.map(|a| a + new.len());
         self.previous = hyp;
         new
     }
@@ -72,7 +73,7 @@ impl Agreement {
     /// The words the latest decode heard after the committed ones: not agreed on yet, so a
     /// later decode may change them (none when it read the committed words another way).
     pub fn tail(&self) -> &[String] {
-        after(&self.committed, &self.previous).map_or(&[], |b| &self.previous[b..])
+        self.tail_from.map_or(&[], |b| &self.previous[b..])
     }
 
     /// The committed text.

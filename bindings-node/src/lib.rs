@@ -1,6 +1,7 @@
 //! Node.js bindings of Stenograph: conversion and error mapping over the core, nothing more.
 #![deny(clippy::all)]
 
+mod callbacks;
 mod errors;
 mod input;
 mod signal;

@@ -1,17 +1,16 @@
 //! `Transcriber`: a loaded model; every call runs off the JavaScript thread and settles a
 //! promise.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
-use napi::threadsafe_function::{
-    ThreadsafeFunction, ThreadsafeFunctionCallMode, UnknownReturnValue,
-};
+use napi::threadsafe_function::{ThreadsafeFunction, UnknownReturnValue};
 use napi_derive::napi;
 use stenograph::audio::{Audio, AudioSource, AudioStream, DecodeOptions};
 use stenograph::transcribe::{self as core, CancelToken, Decoding, MAX_BEAMS};
 use stenograph::Device;
 
+use crate::callbacks::Callbacks;
 use crate::errors::{to_js, Failure};
 use crate::input::{absent, audio_source, check_fields, object, string, whole, Kind};
 use crate::transcript::{Segment, Transcript};
@@ -63,10 +62,6 @@ pub struct TranscribeOptions<'env> {
     pub on_segment: Option<ThreadsafeFunction<Segment, UnknownReturnValue, Segment, Status, false>>,
 }
 
-/// The first exception a JavaScript callback threw during a call: the call is cancelled and its
-/// promise rejects with that exception.
-type Thrown = Arc<Mutex<Option<Error>>>;
-
 /// The fields of `TranscribeOptions` and their types.
 const OPTION_FIELDS: [(&str, Kind); 13] = [
     ("language", Kind::String),
@@ -86,12 +81,12 @@ const OPTION_FIELDS: [(&str, Kind); 13] = [
 
 /// Core options from JavaScript's, parsed and checked by the core; the signal, if any,
 /// cancels `token`; a callback that throws cancels it too and leaves its exception in
-/// `thrown`.
+/// `calls`.
 fn core_options(
     env: &Env,
     given: Option<&Unknown<'_>>,
     token: &CancelToken,
-    thrown: &Thrown,
+    calls: &Arc<Callbacks>,
 ) -> std::result::Result<core::TranscribeOptions, Failure> {
     let mut out = core::TranscribeOptions::default();
     out.cancel = Some(token.clone());
@@ -123,37 +118,14 @@ fn core_options(
     out.max_segment_chars =
         whole(o.max_segment_chars, "maxSegmentChars", 1, u32::MAX.into())?.map(|n| n as usize);
     out.validate()?;
-    // Runs on the JavaScript thread after each callback: an exception it threw is caught here.
-    let caught = {
-        let (thrown, token) = (thrown.clone(), token.clone());
-        move |ret: Result<UnknownReturnValue>, _: Env| -> Result<()> {
-            if let Err(e) = ret {
-                thrown
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .get_or_insert(e);
-                token.cancel();
-            }
-            Ok(())
-        }
-    };
     if let Some(cb) = o.on_progress {
-        let caught = caught.clone();
-        out.on_progress = Some(Arc::new(move |p: u8| {
-            cb.call_with_return_value(
-                u32::from(p),
-                ThreadsafeFunctionCallMode::NonBlocking,
-                caught.clone(),
-            );
-        }));
+        let (calls, token) = (calls.clone(), token.clone());
+        out.on_progress = Some(Arc::new(move |p: u8| calls.call(&cb, u32::from(p), &token)));
     }
     if let Some(cb) = o.on_segment {
+        let (calls, token) = (calls.clone(), token.clone());
         out.on_segment = Some(Arc::new(move |s: &core::Segment| {
-            cb.call_with_return_value(
-                Segment::from(s),
-                ThreadsafeFunctionCallMode::NonBlocking,
-                caught.clone(),
-            );
+            calls.call(&cb, Segment::from(s), &token)
         }));
     }
     Ok(out)
@@ -254,7 +226,7 @@ pub struct Transcribe {
     /// The input and options, or why they were refused.
     call: Option<std::result::Result<(Work, core::TranscribeOptions), Failure>>,
     failure: Option<Failure>,
-    thrown: Thrown,
+    calls: Arc<Callbacks>,
     is_batch: bool,
 }
 
@@ -268,13 +240,13 @@ impl Transcribe {
         options: Option<&Unknown<'_>>,
         is_batch: bool,
     ) -> Self {
-        let (token, thrown) = (CancelToken::new(), Thrown::default());
-        let call = work().and_then(|w| Ok((w, core_options(env, options, &token, &thrown)?)));
+        let (token, calls) = (CancelToken::new(), Arc::<Callbacks>::default());
+        let call = work().and_then(|w| Ok((w, core_options(env, options, &token, &calls)?)));
         Transcribe {
             transcriber: transcriber.clone(),
             call: Some(call),
             failure: None,
-            thrown,
+            calls,
             is_batch,
         }
     }
@@ -309,10 +281,17 @@ impl Task for Transcribe {
     type JsValue = Either<Transcript, Vec<Transcript>>;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        self.run().map_err(|e| {
-            self.failure = Some(e);
-            Error::from_reason("transcription failed")
-        })
+        let out = self.run();
+        // What the last callbacks throw still rejects the call.
+        self.calls.settle();
+        match out {
+            Ok(_) if self.calls.threw() => Err(Error::from_reason("a callback threw")),
+            Ok(out) => Ok(out),
+            Err(e) => {
+                self.failure = Some(e);
+                Err(Error::from_reason("transcription failed"))
+            }
+        }
     }
 
     fn resolve(&mut self, _: Env, out: Self::Output) -> Result<Self::JsValue> {
@@ -325,7 +304,7 @@ impl Task for Transcribe {
     }
 
     fn reject(&mut self, env: Env, err: Error) -> Result<Self::JsValue> {
-        if let Some(e) = self.thrown.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        if let Some(e) = self.calls.take_thrown() {
             return Err(e);
         }
         Err(self.failure.take().map_or(err, |e| to_js(&env, e)))

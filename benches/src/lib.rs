@@ -158,24 +158,38 @@ pub fn rms(samples: &[f32]) -> f32 {
         as f32
 }
 
-/// A long file of real recordings: the TSV's clips cycled with pauses, faint room tone, then
-/// the same programme under pink noise at 20 dB SNR (relative to the speech's RMS). Variant 0
-/// starts at the first clip and pause; variant k at clip k and pause 3k, with other noise.
-pub fn real_long(dir: &Path, tsv: &Path, long_seconds: f64, variant: usize) -> (PathBuf, String) {
-    const PAUSES: [f64; 6] = [0.4, 1.0, 2.5, 0.7, 6.0, 1.5];
+/// The TSV's clips (columns `file`, `reference`; paths relative to the TSV), each decoded
+/// and written to `dir` as 16 kHz mono 16-bit WAV (what every contender reads), with its
+/// reference text.
+pub fn real_clips(dir: &Path, tsv: &Path) -> Vec<(PathBuf, String)> {
     let table = std::fs::read_to_string(tsv).expect("read --real TSV");
     let mut lines = table.lines();
     let header: Vec<&str> = lines.next().expect("TSV header").split('\t').collect();
     let col = |name: &str| header.iter().position(|h| *h == name).expect(name);
     let (file_col, ref_col) = (col("file"), col("reference"));
-    let clips: Vec<(Vec<f32>, String)> = lines
+    std::fs::create_dir_all(dir).expect("clip directory");
+    lines
         .filter(|l| !l.trim().is_empty())
-        .map(|l| {
+        .enumerate()
+        .map(|(i, l)| {
             let cells: Vec<&str> = l.split('\t').collect();
-            let path = tsv.parent().unwrap().join(cells[file_col]);
-            let audio = Audio::from_path(&path).expect("real clip");
-            (audio.into_samples(), cells[ref_col].to_string())
+            let audio =
+                Audio::from_path(tsv.parent().unwrap().join(cells[file_col])).expect("real clip");
+            let path = dir.join(format!("real-clip-{i:02}.wav"));
+            write_wav(&path, audio.samples());
+            (path, cells[ref_col].to_string())
         })
+        .collect()
+}
+
+/// A long file of real recordings: the TSV's clips cycled with pauses, faint room tone, then
+/// the same programme under pink noise at 20 dB SNR (relative to the speech's RMS). Variant 0
+/// starts at the first clip and pause; variant k at clip k and pause 3k, with other noise.
+pub fn real_long(dir: &Path, tsv: &Path, long_seconds: f64, variant: usize) -> (PathBuf, String) {
+    const PAUSES: [f64; 6] = [0.4, 1.0, 2.5, 0.7, 6.0, 1.5];
+    let clips: Vec<(Vec<f32>, String)> = real_clips(dir, tsv)
+        .into_iter()
+        .map(|(path, text)| (Audio::from_path(path).expect("clip").into_samples(), text))
         .collect();
     let (mut programme, mut speech, mut text) = (Vec::new(), Vec::new(), String::new());
     let mut k = 0;
@@ -207,5 +221,8 @@ pub fn real_long(dir: &Path, tsv: &Path, long_seconds: f64, variant: usize) -> (
         k => dir.join(format!("long-real-{}.wav", k + 1)),
     };
     write_wav(&path, &long);
-    (path, format!("{text}{text}"))
+    let reference = format!("{text}{text}");
+    // Beside the audio, for reading a contender's errors against it.
+    std::fs::write(path.with_extension("txt"), &reference).expect("write the reference");
+    (path, reference)
 }

@@ -12,8 +12,9 @@
 //! the TSV's clips (columns `file`, `reference`; paths relative to the TSV) cycled with pauses
 //! of 0.4–6 s for LONG_SECONDS / 2, 20 s of faint room tone, then the same programme again
 //! under pink noise at 20 dB SNR; and a second such file (the clips and pauses in another
-//! order) to transcribe together with the first: two long calls at once. `--only-real` skips
-//! the synthetic sets. Needs
+//! order). Both are transcribed one at a time (each alone on the machine: one long call) and
+//! together (two long calls at once); each file's reference is written beside it
+//! (`long-real.txt`). `--only-real` skips the synthetic sets. Needs
 //! `target/parity-venv` with faster-whisper (made by scripts/test.sh).
 
 use std::io::Read;
@@ -26,7 +27,7 @@ use stenograph::audio::Audio;
 use stenograph::model::{FetchOptions, Model, QuantType};
 use stenograph::testing::eval::wer;
 use stenograph::transcribe::{Decoding, TranscribeOptions, Transcriber};
-use stenograph_benches::{real_long, write_wav, SENTENCES};
+use stenograph_benches::{real_clips, real_long, write_wav, SENTENCES};
 
 const VOICES: [&str; 3] = ["en-us", "en-gb", "en-us+f3"];
 const WORKERS: usize = 2;
@@ -86,6 +87,25 @@ fn ct2_export(dir: &Path) -> PathBuf {
 
 /// What a contender reports: wall seconds of its transcriptions, texts, peak RSS in MB.
 type Outcome = (f64, Vec<String>, f64);
+
+/// A set of audio: its name, its files in groups (each group one process, in turn), their
+/// references in file order, and its seconds of audio.
+type Set<'a> = (String, Vec<Vec<String>>, Vec<&'a str>, f64);
+
+/// Runs `program` with `args` plus each group of files in turn, one process per group: the
+/// wall times summed, the texts in order, the highest peak RSS.
+fn measure_groups(program: &Path, args: &[String], groups: &[Vec<String>]) -> Outcome {
+    let mut total: Outcome = (0.0, Vec::new(), 0.0);
+    for files in groups {
+        let mut all = args.to_vec();
+        all.extend(files.iter().cloned());
+        let (wall, texts, rss) = measure(program, &all);
+        total.0 += wall;
+        total.1.extend(texts);
+        total.2 = total.2.max(rss);
+    }
+    total
+}
 
 /// Runs a contender process and measures its peak RSS.
 fn measure(program: &Path, args: &[String]) -> Outcome {
@@ -280,7 +300,7 @@ fn main() {
         .iter()
         .map(|(p, _)| Audio::from_path(p).unwrap().duration_seconds())
         .sum();
-    let long_files = vec![long_path.display().to_string()];
+    let long_files = vec![vec![long_path.display().to_string()]];
     let long_dur = Audio::from_path(&long_path).unwrap().duration_seconds();
     let reals: Vec<(PathBuf, String)> = real_tsv
         .iter()
@@ -288,33 +308,53 @@ fn main() {
         .collect();
     let real_files: Vec<String> = reals.iter().map(|(p, _)| p.display().to_string()).collect();
     let real_refs: Vec<&str> = reals.iter().map(|(_, t)| t.as_str()).collect();
-    let real_durs: Vec<f64> = reals
+    let real_seconds: f64 = reals
         .iter()
         .map(|(p, _)| Audio::from_path(p).unwrap().duration_seconds())
+        .sum();
+    let short: Vec<(PathBuf, String)> = real_tsv
+        .iter()
+        .flat_map(|tsv| real_clips(&dir.join("clips"), tsv))
         .collect();
-    let mut sets = Vec::new();
+    let short_files: Vec<String> = short.iter().map(|(p, _)| p.display().to_string()).collect();
+    let short_seconds: f64 = short
+        .iter()
+        .map(|(p, _)| Audio::from_path(p).unwrap().duration_seconds())
+        .sum();
+    let mut sets: Vec<Set> = Vec::new();
     if !only_real {
-        sets.push(("24 clips", &clip_files, clip_refs.clone(), clip_seconds));
+        let name = format!("{} clips", clip_files.len());
+        sets.push((name, vec![clip_files], clip_refs.clone(), clip_seconds));
         sets.push((
-            "1 long file",
-            &long_files,
+            "1 long file".into(),
+            long_files,
             vec![long_text.as_str()],
             long_dur,
         ));
     }
-    let first_real = real_files.iter().take(1).cloned().collect::<Vec<_>>();
-    if !reals.is_empty() {
+    if !short.is_empty() {
         sets.push((
-            "1 long real file",
-            &first_real,
-            real_refs[..1].to_vec(),
-            real_durs[0],
+            format!("{} real clips", short.len()),
+            vec![short_files],
+            short.iter().map(|(_, t)| t.as_str()).collect(),
+            short_seconds,
+        ));
+    }
+    if !reals.is_empty() {
+        // One long call alone on the machine, over both files in turn (twice the speech of
+        // one file: a word or two of one recording moves its WER less).
+        let one_by_one = real_files.iter().map(|f| vec![f.clone()]).collect();
+        sets.push((
+            "2 long real files, one at a time".into(),
+            one_by_one,
+            real_refs.clone(),
+            real_seconds,
         ));
         sets.push((
-            "2 long real files at once",
-            &real_files,
+            "2 long real files at once".into(),
+            vec![real_files.clone()],
             real_refs.clone(),
-            real_durs.iter().sum(),
+            real_seconds,
         ));
     }
 
@@ -325,7 +365,7 @@ fn main() {
         "| contender | decoding | audio | audio s | wall s | × real time | peak RSS MB | WER |"
     );
     println!("|---|---|---|---:|---:|---:|---:|---:|");
-    for (set, files, refs, seconds) in sets {
+    for (set, groups, refs, seconds) in sets {
         for beam in [1usize, 5] {
             let decoding = if beam == 1 { "greedy" } else { "beam 5" };
             let mut rows: Vec<(String, Outcome)> = Vec::new();
@@ -336,27 +376,26 @@ fn main() {
                     beam.to_string(),
                     "vad".to_string(),
                 ];
-                sargs.extend(files.iter().cloned());
-                rows.push((format!("stenograph ({label})"), measure(&me, &sargs)));
-                if files.len() > 1 {
+                let ours = measure_groups(&me, &sargs, &groups);
+                rows.push((format!("stenograph ({label})"), ours));
+                if groups.iter().any(|g| g.len() > 1) {
                     sargs[3] = "batch".to_string();
-                    rows.push((format!("stenograph ({label}, batch)"), measure(&me, &sargs)));
+                    let batch = measure_groups(&me, &sargs, &groups);
+                    rows.push((format!("stenograph ({label}, batch)"), batch));
                 }
             }
             // Identical settings: whisper.cpp has no VAD of its own under whisper_full_with_state.
             let (_, f16_path) = &models[0];
-            let mut sargs = vec![
+            let sargs = vec![
                 "--worker".to_string(),
                 f16_path.clone(),
                 beam.to_string(),
                 "novad".to_string(),
             ];
-            sargs.extend(files.iter().cloned());
-            let ours = measure(&me, &sargs);
-            let mut rargs = vec![f16_path.clone(), beam.to_string(), WORKERS.to_string()];
-            rargs.extend(files.iter().cloned());
-            let theirs = measure(&raw, &rargs);
-            overheads.push((set, decoding, ours.0 / theirs.0 - 1.0));
+            let ours = measure_groups(&me, &sargs, &groups);
+            let rargs = vec![f16_path.clone(), beam.to_string(), WORKERS.to_string()];
+            let theirs = measure_groups(&raw, &rargs, &groups);
+            overheads.push((set.clone(), decoding, ours.0 / theirs.0 - 1.0));
             rows.push(("stenograph (f16, VAD off)".to_string(), ours));
             rows.push(("whisper.cpp C API (f16)".to_string(), theirs));
             for (ct, mode) in [
@@ -364,7 +403,7 @@ fn main() {
                 ("float32", "sequential"),
                 ("int8", "batched"),
             ] {
-                let mut fargs = vec![
+                let fargs = vec![
                     script.display().to_string(),
                     export.display().to_string(),
                     ct.to_string(),
@@ -372,13 +411,12 @@ fn main() {
                     beam.to_string(),
                     mode.to_string(),
                 ];
-                fargs.extend(files.iter().cloned());
                 let label = if mode == "batched" {
                     format!("faster-whisper ({ct}, batched)")
                 } else {
                     format!("faster-whisper ({ct})")
                 };
-                rows.push((label, measure(&python, &fargs)));
+                rows.push((label, measure_groups(&python, &fargs, &groups)));
             }
             for (name, (wall, texts, rss)) in rows {
                 let w = wer(refs.iter().copied().zip(texts.iter().map(String::as_str)));

@@ -306,6 +306,7 @@ impl Transcriber {
             token_timestamps: true,
             progress: None,
             live: false,
+            partial: false,
         };
         let collector = self.run_window(state, opts, pass, collector)?;
         Ok(collector.raw.unwrap_or_default())

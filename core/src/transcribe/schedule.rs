@@ -180,6 +180,7 @@ impl Transcriber {
             token_timestamps: false,
             progress,
             live: false,
+            partial: false,
         };
         Ok(self.run_window(state, opts, pass, collector)?.segments)
     }

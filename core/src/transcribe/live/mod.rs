@@ -329,6 +329,7 @@ impl Transcriber {
             token_timestamps: false,
             progress: None,
             live: true,
+            partial: !final_text,
         };
         match self.run_window(&mut state, opts, pass, collector) {
             Ok(c) => Ok(Some(c.segments)),

@@ -3,7 +3,7 @@
 //! it queued have run (so what the last one threw still rejects the call).
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{
@@ -68,19 +68,9 @@ impl Callbacks {
 
     /// Waits (on a worker thread) until every queued callback has run, up to `SETTLE_LIMIT`.
     pub fn settle(&self) {
-        let end = Instant::now() + SETTLE_LIMIT;
-        let mut state = self.state();
-        while state.queued > 0 {
-            let left = end.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return;
-            }
-            state = self
-                .ran
-                .wait_timeout(state, left)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
-        }
+        let _ = self
+            .ran
+            .wait_timeout_while(self.state(), SETTLE_LIMIT, |state| state.queued > 0);
     }
 
     /// Whether a callback threw.

@@ -1133,6 +1133,11 @@ void ggml_set_f32_nd(const struct ggml_tensor * tensor, int i0, int i1, int i2, 
 
 // ggml_compute_forward_mul_mat
 
+// How many weight rows ahead a matrix-vector product prefetches short rows.
+#ifndef GGML_MUL_MAT_PREFETCH_ROWS
+#define GGML_MUL_MAT_PREFETCH_ROWS 16
+#endif
+
 static void ggml_compute_forward_mul_mat_one_chunk(
     const struct ggml_compute_params * params,
     struct ggml_tensor * dst,
@@ -1212,6 +1217,17 @@ static void ggml_compute_forward_mul_mat_one_chunk(
                 //}
 
                 for (int64_t ir0 = iir0; ir0 < iir0 + blck_0 && ir0 < ir0_end; ir0 += num_rows_per_vec_dot) {
+                    // short weight rows (a decoder's matrix-vector products) some rows ahead
+                    // are fetched while this one is multiplied: with the hardware prefetcher
+                    // alone the products waited on memory
+#if defined(__GNUC__) || defined(__clang__)
+                    if (nb01 <= 1024) {
+                        const char * pf = src0_row + (ir0 + GGML_MUL_MAT_PREFETCH_ROWS)*nb01;
+                        for (size_t o = 0; o < nb01*num_rows_per_vec_dot; o += 64) {
+                            __builtin_prefetch(pf + o);
+                        }
+                    }
+#endif
                     vec_dot(ne00, &tmp[ir0 - iir0], (num_rows_per_vec_dot > 1 ? 16 : 0), src0_row + ir0 * nb01, (num_rows_per_vec_dot > 1 ? nb01 : 0), src1_col, (num_rows_per_vec_dot > 1 ? src1_col_stride : 0), num_rows_per_vec_dot);
                 }
 
@@ -2870,7 +2886,7 @@ struct ggml_cplan ggml_graph_plan(
                         const int64_t ne20 = node->src[2]->ne[0]; // DV
                         const int64_t ne11 = node->src[1]->ne[1]; // KV positions
 
-                        cur = sizeof(float)*(1*ne10 + 2*ne20 + ne11)*n_tasks; // 1x head size K + 2x head size V + a row of KQ values (per thread)
+                        cur = sizeof(float)*GGML_FA_TILE_ROWS*(1*ne10 + 2*ne20 + ne11)*n_tasks; // per thread and query row of a tile: 1x head size K + 2x head size V + a row of KQ values
                     } break;
                 case GGML_OP_FLASH_ATTN_BACK:
                     {

@@ -8082,6 +8082,94 @@ static void ggml_flash_attn_ext_accumulate_v_f16(
     }
 }
 
+#if defined(__AVX512F__)
+// R query rows of one head (a beam search's decoders, a prompt's tokens), head size 64, F16 K
+// and V: their KQ values, softmax and weighted sums of V, written to out[r]. Each K and V row
+// is converted once for all R rows; Q is rounded to F16 as the per-row path and the unfused
+// product round it. KQ holds R rows of nkv values.
+template <int R>
+static void ggml_flash_attn_ext_f16_tile_64(
+        const float * const * pq, const ggml_fp16_t * const * mp, int64_t nkv,
+        const char * k_data, size_t nbk1, const char * v_data, size_t nbv1,
+        float scale, float slope, float * KQ, float * const * out) {
+    __m512 q[R][4];
+    float M[R];
+    for (int r = 0; r < R; ++r) {
+        for (int b = 0; b < 4; ++b) {
+            // rounded to F16 as the unfused product and the per-row path round Q
+            q[r][b] = _mm512_cvtph_ps(_mm512_cvtps_ph(_mm512_loadu_ps(pq[r] + 16*b), _MM_FROUND_TO_NEAREST_INT));
+        }
+        M[r] = -INFINITY;
+    }
+
+    for (int64_t ic = 0; ic < nkv; ++ic) {
+        const ggml_fp16_t * kr = (const ggml_fp16_t *) (k_data + ic*nbk1);
+        const __m512 k0 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) (kr +  0)));
+        const __m512 k1 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) (kr + 16)));
+        const __m512 k2 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) (kr + 32)));
+        const __m512 k3 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) (kr + 48)));
+        for (int r = 0; r < R; ++r) {
+            const float mv = mp[r] ? slope*GGML_CPU_FP16_TO_FP32(mp[r][ic]) : 0.0f;
+            if (mv == -INFINITY) {
+                KQ[r*nkv + ic] = -INFINITY;
+                continue;
+            }
+            __m512 acc = _mm512_mul_ps(k0, q[r][0]);
+            acc = _mm512_fmadd_ps(k1, q[r][1], acc);
+            acc = _mm512_fmadd_ps(k2, q[r][2], acc);
+            acc = _mm512_fmadd_ps(k3, q[r][3], acc);
+            const float s = _mm512_reduce_add_ps(acc)*scale + mv;
+            KQ[r*nkv + ic] = s;
+            M[r] = MAX(M[r], s);
+        }
+    }
+
+    float S[R];
+    for (int r = 0; r < R; ++r) {
+        float * w = KQ + r*nkv;
+        if (M[r] == -INFINITY) {
+            // every position masked: the row's result is zero
+            memset(w, 0, nkv*sizeof(float));
+            S[r] = 0.0f;
+        } else {
+            S[r] = (float) ggml_vec_soft_max_f32(nkv, w, w, M[r]);
+        }
+    }
+
+    __m512 a[R][4];
+    for (int r = 0; r < R; ++r) {
+        for (int b = 0; b < 4; ++b) {
+            a[r][b] = _mm512_setzero_ps();
+        }
+    }
+    for (int64_t ic = 0; ic < nkv; ++ic) {
+        const ggml_fp16_t * vr = (const ggml_fp16_t *) (v_data + ic*nbv1);
+        const __m512 v0 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) (vr +  0)));
+        const __m512 v1 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) (vr + 16)));
+        const __m512 v2 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) (vr + 32)));
+        const __m512 v3 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) (vr + 48)));
+        for (int r = 0; r < R; ++r) {
+            const float wv = KQ[r*nkv + ic];
+            if (wv == 0.0f) {
+                continue;
+            }
+            const __m512 s = _mm512_set1_ps(wv);
+            a[r][0] = _mm512_fmadd_ps(v0, s, a[r][0]);
+            a[r][1] = _mm512_fmadd_ps(v1, s, a[r][1]);
+            a[r][2] = _mm512_fmadd_ps(v2, s, a[r][2]);
+            a[r][3] = _mm512_fmadd_ps(v3, s, a[r][3]);
+        }
+    }
+
+    for (int r = 0; r < R; ++r) {
+        const __m512 s = _mm512_set1_ps(S[r] == 0.0f ? 0.0f : 1.0f/S[r]);
+        for (int b = 0; b < 4; ++b) {
+            _mm512_storeu_ps(out[r] + 16*b, _mm512_mul_ps(a[r][b], s));
+        }
+    }
+}
+#endif
+
 static void ggml_compute_forward_flash_attn_ext_f16_one_chunk(
         const ggml_compute_params * params,
         ggml_tensor * dst,
@@ -8162,6 +8250,48 @@ static void ggml_compute_forward_flash_attn_ext_f16_one_chunk(
 
     int ith = params->ith;
 
+#if defined(__AVX512F__)
+    if (k->type == GGML_TYPE_F16 && v->type == GGML_TYPE_F16 && q->type == GGML_TYPE_F32 &&
+        DK == 64 && DV == 64 && logit_softcap == 0.0f && !sinks) {
+        float * KQ = (float *) params->wdata + ith*(GGML_FA_TILE_ROWS*(1*DK + 2*DV + nek1) + CACHE_LINE_SIZE_F32);
+        for (int ir = ir0; ir < ir1; ) {
+            const int iq3 = ir/(neq2*neq1);
+            const int iq2 = (ir - iq3*neq2*neq1)/neq1;
+            const int iq1 = (ir - iq3*neq2*neq1 - iq2*neq1);
+
+            // consecutive rows of one head share its K and V
+            const int R = (int) MIN((int64_t) GGML_FA_TILE_ROWS, MIN((int64_t) (ir1 - ir), neq1 - iq1));
+
+            const uint32_t h = iq2;
+            const float slope = (max_bias > 0.0f) ? h < n_head_log2 ? powf(m0, h + 1) : powf(m1, 2*(h - n_head_log2) + 1) : 1.0f;
+
+            const float       * pq[GGML_FA_TILE_ROWS];
+            const ggml_fp16_t * mp[GGML_FA_TILE_ROWS];
+            float             * out[GGML_FA_TILE_ROWS];
+            for (int r = 0; r < R; ++r) {
+                pq[r]  = (const float *) ((char *) q->data + ((iq1 + r)*nbq1 + iq2*nbq2 + iq3*nbq3));
+                mp[r]  = mask ? (ggml_fp16_t *)((char *) mask->data + (iq1 + r)*mask->nb[1] + (iq2%mask->ne[2])*mask->nb[2] + (iq3%mask->ne[3])*mask->nb[3]) : NULL;
+                // permute(0, 2, 1, 3)
+                out[r] = (float *) ((char *) dst->data + (iq3*ne2*ne1 + iq2 + (iq1 + r)*ne1)*nb1);
+            }
+
+            const char * k_data = (const char *) k->data + (iq2/rk2)*nbk2 + (iq3/rk3)*nbk3;
+            const char * v_data = (const char *) v->data + (iq2/rv2)*nbv2 + (iq3/rv3)*nbv3;
+
+            switch (R) {
+                case 1: ggml_flash_attn_ext_f16_tile_64<1>(pq, mp, nek1, k_data, nbk1, v_data, nbv1, scale, slope, KQ, out); break;
+                case 2: ggml_flash_attn_ext_f16_tile_64<2>(pq, mp, nek1, k_data, nbk1, v_data, nbv1, scale, slope, KQ, out); break;
+                case 3: ggml_flash_attn_ext_f16_tile_64<3>(pq, mp, nek1, k_data, nbk1, v_data, nbv1, scale, slope, KQ, out); break;
+                case 4: ggml_flash_attn_ext_f16_tile_64<4>(pq, mp, nek1, k_data, nbk1, v_data, nbv1, scale, slope, KQ, out); break;
+                case 5: ggml_flash_attn_ext_f16_tile_64<5>(pq, mp, nek1, k_data, nbk1, v_data, nbv1, scale, slope, KQ, out); break;
+                default: ggml_flash_attn_ext_f16_tile_64<GGML_FA_TILE_ROWS>(pq, mp, nek1, k_data, nbk1, v_data, nbv1, scale, slope, KQ, out); break;
+            }
+            ir += R;
+        }
+        return;
+    }
+#endif
+
     // loop over n_batch and n_head
     for (int ir = ir0; ir < ir1; ++ir) {
         // q indices
@@ -8172,7 +8302,7 @@ static void ggml_compute_forward_flash_attn_ext_f16_one_chunk(
         const uint32_t h = iq2; // head index
         const float slope = (max_bias > 0.0f) ? h < n_head_log2 ? powf(m0, h + 1) : powf(m1, 2*(h - n_head_log2) + 1) : 1.0f;
 
-        float       * VKQ32 = (float       *) params->wdata + ith*(1*DK + 2*DV + nek1 + CACHE_LINE_SIZE_F32); // FP32 VKQ accumulator
+        float       * VKQ32 = (float       *) params->wdata + ith*(GGML_FA_TILE_ROWS*(1*DK + 2*DV + nek1) + CACHE_LINE_SIZE_F32); // FP32 VKQ accumulator
         float       * V32   =                 (VKQ32 + 1*DV); // (temporary) FP32 V buffer
         ggml_fp16_t * Q_q   = (ggml_fp16_t *) (VKQ32 + 2*DV); // (temporary) buffer for Q converted to quantized/FP16
         float       * KQ    =                 (VKQ32 + 2*DV + DK); // (temporary) the row's KQ values, then their exponentials

@@ -23,6 +23,9 @@ static const size_t CACHE_LINE_SIZE_F32 = CACHE_LINE_SIZE/sizeof(float);
 // Work buffer size for im2col operations in CONV2D
 #define GGML_IM2COL_WORK_SIZE (16 * 1024 * 1024)
 
+// Query rows of one head the CPU flash-attention kernel attends in one pass over K and V.
+#define GGML_FA_TILE_ROWS 6
+
 #ifdef __cplusplus
 extern "C" {
 #endif

@@ -1341,6 +1341,11 @@ class tinyBLAS_Q0_ARM {
 #endif // __ARM_FEATURE_DOTPROD
 
 #if defined(__AVX2__) || defined(__AVX512F__) || defined(__AVX__)
+// How many 4-row tiles ahead gemm4xN prefetches the weights: with few activation rows (a beam
+// search's decoders) the tiles otherwise wait on memory.
+#ifndef GGML_Q0_PREFETCH_TILES
+#define GGML_Q0_PREFETCH_TILES 2
+#endif
 template <typename TA, typename TB, typename TC>
 class tinyBLAS_Q0_AVX {
   public:
@@ -1541,7 +1546,12 @@ class tinyBLAS_Q0_AVX {
             int64_t ii = m0 + job / xtiles * 4;
             int64_t jj = n0 + job % xtiles * RN;
             __m256 Cv[RN][4] = {};
+            // the four weight rows of a later tile, a slice of them with each block here
+            const char * pf = (const char *) (A + lda * (ii + 4 * GGML_Q0_PREFETCH_TILES));
             for (int64_t l = 0; l < k; ++l) {
+                _mm_prefetch(pf + l * 4 * sizeof(TA), _MM_HINT_T0);
+                _mm_prefetch(pf + l * 4 * sizeof(TA) + 64, _MM_HINT_T0);
+                _mm_prefetch(pf + l * 4 * sizeof(TA) + 128, _MM_HINT_T0);
                 uint64_t a_delta = ((uint64_t)A[lda * (ii + 3) + l].d << 48) | ((uint64_t)A[lda * (ii + 2) + l].d << 32) | ((uint64_t)A[lda * (ii + 1) + l].d << 16) | (A[lda * (ii + 0) + l].d);
                 // Convert delta values for four blocks to float values
                 __m128 da = _mm_cvtph_ps(_mm_set_epi64x(0, a_delta));

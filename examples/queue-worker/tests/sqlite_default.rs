@@ -153,17 +153,26 @@ async fn one_process_with_the_embedded_defaults() {
     assert_eq!(r.headers()["content-type"], "application/x-subrip");
     let r = post(form("json").text("model", "whisper-9")).await.unwrap();
     assert_eq!(r.status(), 400);
-    // Translation needs a multilingual model; the default one is English-only.
-    let r = c
-        .http
-        .post(format!("{}/v1/audio/translations", c.base))
-        .multipart(form("json"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 400);
-    let body: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(code(&body), "model_not_multilingual", "{body}");
+    // Translation needs a multilingual model; the default one is English-only. The refusal
+    // comes before the upload is read: a client still sending 20 MB gets it too.
+    let big = reqwest::multipart::Form::new()
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(vec![0u8; 20 << 20]).file_name("big.wav"),
+        )
+        .text("model", "whisper-1");
+    for upload in [form("json"), big] {
+        let r = c
+            .http
+            .post(format!("{}/v1/audio/translations", c.base))
+            .multipart(upload)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400);
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(code(&body), "model_not_multilingual", "{body}");
+    }
     // The core's option names, and OpenAI's `prompt` for the same thing.
     for (field, value) in [("initial_prompt", "Acme"), ("prompt", "Acme")] {
         let id = c.submit_ok(&clips[2], &[(field, value)]).await;

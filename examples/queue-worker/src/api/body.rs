@@ -25,6 +25,22 @@ pub fn content_type(request: &Request) -> String {
         .to_ascii_lowercase()
 }
 
+/// Reads and drops up to `limit` bytes of the body within `timeout`, so that a refusal decided
+/// before the body reaches a client still sending it (the connection is not closed under it).
+pub async fn discard(request: Request, limit: u64, timeout: Duration) {
+    let mut body = request.into_body();
+    let mut read = 0u64;
+    let _ = tokio::time::timeout(timeout, async {
+        while let Some(Ok(frame)) = body.frame().await {
+            read += frame.data_ref().map_or(0, |d| d.len() as u64);
+            if read > limit {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
 /// Reads a JSON body of at most [`MAX_JSON_BYTES`] within `timeout`.
 pub async fn read_json<T: DeserializeOwned>(
     request: Request,

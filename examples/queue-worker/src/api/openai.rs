@@ -108,6 +108,8 @@ pub async fn translations(
     request: Request,
 ) -> Result<Response, ApiError> {
     if state.config.english_only() {
+        let limit = state.config.sync_max_upload_mb * 1024 * 1024;
+        super::body::discard(request, limit, state.upload_timeout()).await;
         return Err(ApiError::invalid(
             "model_not_multilingual",
             format!(
@@ -129,6 +131,8 @@ async fn answer(
     task: Task,
 ) -> Result<Response, ApiError> {
     if !super::body::content_type(&request).starts_with("multipart/form-data") {
+        let limit = state.config.sync_max_upload_mb * 1024 * 1024;
+        super::body::discard(request, limit, state.upload_timeout()).await;
         return Err(ApiError::unsupported_media(
             "send the audio as multipart/form-data with a 'file' part",
         ));

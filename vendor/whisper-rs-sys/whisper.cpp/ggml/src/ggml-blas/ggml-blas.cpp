@@ -412,6 +412,37 @@ static bool ggml_backend_blas_mul_mat_f32_bf16(ggml_backend_blas_context * ctx, 
 }
 #endif
 
+#if defined(GGML_BLAS_USE_DNNL)
+// Whether f32 products run on oneDNN's sgemm rather than the BLAS library's, unless
+// GGML_BLAS_DNNL_SGEMM=0. oneDNN picks its kernels from the instruction sets the CPU reports;
+// OpenBLAS picks them from a table of CPU models and runs its generic SSE3 (Prescott) kernels
+// on a model newer than its release.
+static bool ggml_blas_dnnl_sgemm_enabled(void) {
+    static const bool enabled = [] {
+        const char * env = std::getenv("GGML_BLAS_DNNL_SGEMM");
+        return env == nullptr || std::strcmp(env, "0") != 0;
+    }();
+    return enabled;
+}
+#endif
+
+// C[m x n] (row stride ldc) = A[m x k] * B[n x k]^T, f32, row-major.
+static void ggml_blas_sgemm_nt(ggml_backend_blas_context * ctx, int64_t m, int64_t n, int64_t k,
+        const float * a, int64_t lda, const float * b, int64_t ldb, float * c, int64_t ldc) {
+#if defined(GGML_BLAS_USE_DNNL)
+    if (ggml_blas_dnnl_sgemm_enabled()) {
+#if DNNL_CPU_THREADING_RUNTIME == DNNL_RUNTIME_OMP
+        omp_set_num_threads(ctx->n_threads);
+#endif
+        if (dnnl_sgemm('N', 'T', m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc) == dnnl_success) {
+            return;
+        }
+    }
+#endif
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+    GGML_UNUSED(ctx);
+}
+
 static void ggml_backend_blas_mul_mat(ggml_backend_blas_context * ctx, struct ggml_tensor * dst) {
     const struct ggml_tensor * src0 = dst->src[0];
     const struct ggml_tensor * src1 = dst->src[1];
@@ -532,11 +563,7 @@ static void ggml_backend_blas_mul_mat(ggml_backend_blas_context * ctx, struct gg
                 x = (float *) wdata + i02*ne_plane + i03*ne02*ne_plane;
             }
 
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
-                        ne1, ne01, ne10,
-                        1.0f,   y, ne10,
-                                x, ne00,
-                        0.0f,   d, ne01);
+            ggml_blas_sgemm_nt(ctx, ne1, ne01, ne10, y, ne10, x, ne00, d, ne01);
         }
     }
 }
@@ -888,7 +915,15 @@ static const char * ggml_backend_blas_int8_gemm(void) {
 
 // What runs f32 products (looked up as "ggml_backend_blas_f32_gemm").
 static const char * ggml_backend_blas_f32_gemm(void) {
-    return ggml_blas_bf16_enabled() ? "oneDNN bf16 matmul (AVX512-BF16)" : "BLAS sgemm";
+    if (ggml_blas_bf16_enabled()) {
+        return "oneDNN bf16 matmul (AVX512-BF16)";
+    }
+    return ggml_blas_dnnl_sgemm_enabled() ? "oneDNN sgemm" : "BLAS sgemm";
+}
+
+// What runs sgemm, an f16 model's products among them (looked up as "ggml_backend_blas_sgemm").
+static const char * ggml_backend_blas_sgemm(void) {
+    return ggml_blas_dnnl_sgemm_enabled() ? "oneDNN sgemm" : "BLAS sgemm";
 }
 #endif
 
@@ -902,6 +937,9 @@ static void * ggml_backend_blas_get_proc_address(ggml_backend_reg_t reg, const c
     }
     if (std::strcmp(name, "ggml_backend_blas_f32_gemm") == 0) {
         return (void *)ggml_backend_blas_f32_gemm;
+    }
+    if (std::strcmp(name, "ggml_backend_blas_sgemm") == 0) {
+        return (void *)ggml_backend_blas_sgemm;
     }
 #endif
     return NULL;

@@ -1,7 +1,9 @@
 //! A pool of whisper states over one shared model: each transcription borrows one state, so
 //! concurrent calls never share mutable decoder memory and the weights exist once.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 use whisper_rs::{WhisperContext, WhisperState};
 
@@ -18,7 +20,15 @@ struct Slots {
     preemptible: Vec<(u64, CancelToken)>,
     /// Borrows handed out (numbers them).
     borrows: u64,
+    /// Callers of [`StatePool::acquire_preemptible_within`] in line, by ticket, first come
+    /// first served.
+    line: VecDeque<u64>,
+    /// Tickets handed out.
+    tickets: u64,
 }
+
+/// How often a caller waiting in line checks whether its work is still wanted.
+const LINE_CHECK: Duration = Duration::from_millis(20);
 
 /// At most `max` states, created on first need and reused afterwards; callers beyond `max`
 /// wait for a state to come back.
@@ -59,7 +69,8 @@ impl Drop for PooledState<'_> {
                 slots.preemptible.retain(|(k, _)| *k != n);
             }
             slots.idle.push(state);
-            self.pool.returned.notify_one();
+            // Callers of `acquire` and the caller first in line may both be waiting.
+            self.pool.returned.notify_all();
         }
     }
 }
@@ -74,6 +85,8 @@ impl StatePool {
                 waiting: 0,
                 preemptible: Vec::new(),
                 borrows: 0,
+                line: VecDeque::new(),
+                tickets: 0,
             }),
             returned: Condvar::new(),
             max: max.max(1),
@@ -107,21 +120,66 @@ impl StatePool {
         self.create().map(Some)
     }
 
-    /// [`Self::try_acquire`] for work that gives the state up when another caller has to wait
-    /// for one: `token` is cancelled then (the work stops at whisper.cpp's next check).
-    pub(crate) fn try_acquire_preemptible(
+    /// Borrows a state for work that gives it up when a caller of [`Self::acquire`] has to
+    /// wait for one (`token` is cancelled then, and the work stops at whisper.cpp's next
+    /// check). Waits up to `patience`, in line with the other callers of this method (first
+    /// come, first served; callers of [`Self::acquire`] go before the line); `None` when no
+    /// state came in time or `token` was cancelled meanwhile.
+    pub(crate) fn acquire_preemptible_within(
         &self,
         token: &CancelToken,
+        patience: Duration,
     ) -> Result<Option<PooledState<'_>>> {
-        let Some(mut state) = self.try_acquire()? else {
-            return Ok(None);
-        };
+        let deadline = Instant::now() + patience;
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        slots.tickets += 1;
+        let ticket = slots.tickets;
+        slots.line.push_back(ticket);
+        let mut create = false;
+        let state = loop {
+            let now = Instant::now();
+            if token.is_cancelled() || now >= deadline {
+                break None;
+            }
+            if slots.line.front() == Some(&ticket) && slots.waiting == 0 {
+                if let Some(state) = slots.idle.pop() {
+                    break Some(state);
+                }
+                if slots.created < self.max {
+                    slots.created += 1;
+                    create = true;
+                    break None;
+                }
+            }
+            let wait = (deadline - now).min(LINE_CHECK);
+            slots = self
+                .returned
+                .wait_timeout(slots, wait)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        };
+        slots.line.retain(|&t| t != ticket);
+        // The next in line may take a state now.
+        self.returned.notify_all();
+        let mut borrowed = match (state, create) {
+            (Some(state), _) => PooledState {
+                pool: self,
+                state: Some(state),
+                preemptible: None,
+            },
+            (None, true) => {
+                drop(slots);
+                let state = self.create()?;
+                slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+                state
+            }
+            (None, false) => return Ok(None),
+        };
         slots.borrows += 1;
         let n = slots.borrows;
         slots.preemptible.push((n, token.clone()));
-        state.preemptible = Some(n);
-        Ok(Some(state))
+        borrowed.preemptible = Some(n);
+        Ok(Some(borrowed))
     }
 
     fn create(&self) -> Result<PooledState<'_>> {
@@ -134,7 +192,7 @@ impl StatePool {
             Err(e) => {
                 let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
                 slots.created -= 1;
-                self.returned.notify_one();
+                self.returned.notify_all();
                 Err(Error::Inference(format!(
                     "cannot create a decoder state (out of memory?): {e}"
                 )))
@@ -166,5 +224,97 @@ impl StatePool {
             slots = self.returned.wait(slots).unwrap_or_else(|e| e.into_inner());
             slots.waiting -= 1;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+    use std::thread;
+
+    use super::*;
+    use crate::model::{FetchOptions, Model};
+
+    /// A pool of one tiny.en state.
+    fn pool() -> StatePool {
+        let path = Model::fetch_file("tiny.en", &FetchOptions::default()).unwrap();
+        let model = Model::load(&path).unwrap();
+        StatePool::new(model.context().clone(), 1)
+    }
+
+    #[test]
+    fn preemptible_work_waits_in_line_behind_work_that_must_run() {
+        let pool = pool();
+        let held = pool.acquire().unwrap();
+        let (tx, rx) = mpsc::channel();
+        thread::scope(|s| {
+            for i in 0..3 {
+                let (pool, tx) = (&pool, tx.clone());
+                s.spawn(move || {
+                    let token = CancelToken::new();
+                    let state = pool
+                        .acquire_preemptible_within(&token, Duration::from_secs(20))
+                        .unwrap();
+                    assert!(state.is_some(), "waiter {i} got no state");
+                    tx.send(format!("preemptible {i}")).unwrap();
+                    thread::sleep(Duration::from_millis(20));
+                });
+                thread::sleep(Duration::from_millis(50));
+            }
+            // Work that must run comes last and goes first.
+            let (pool, tx) = (&pool, tx.clone());
+            s.spawn(move || {
+                let _state = pool.acquire().unwrap();
+                tx.send("must run".to_string()).unwrap();
+                thread::sleep(Duration::from_millis(20));
+            });
+            thread::sleep(Duration::from_millis(50));
+            drop(held);
+        });
+        let order: Vec<String> = rx.try_iter().collect();
+        assert_eq!(
+            order,
+            [
+                "must run",
+                "preemptible 0",
+                "preemptible 1",
+                "preemptible 2"
+            ]
+        );
+    }
+
+    #[test]
+    fn preemptible_work_gives_up_when_cancelled_out_of_patience_or_needed() {
+        let pool = pool();
+        let held = pool.acquire().unwrap();
+        let token = CancelToken::new();
+        let start = Instant::now();
+        let none = pool.acquire_preemptible_within(&token, Duration::from_millis(100));
+        assert!(none.unwrap().is_none());
+        assert!(start.elapsed() >= Duration::from_millis(100));
+        thread::scope(|s| {
+            s.spawn(|| {
+                thread::sleep(Duration::from_millis(50));
+                token.cancel();
+            });
+            let none = pool.acquire_preemptible_within(&token, Duration::from_secs(60));
+            assert!(none.unwrap().is_none(), "a cancelled waiter got a state");
+        });
+        drop(held);
+
+        // A state lent to preemptible work is asked back when other work waits for it.
+        let token = CancelToken::new();
+        let lent = pool
+            .acquire_preemptible_within(&token, Duration::from_secs(1))
+            .unwrap()
+            .expect("an idle state");
+        thread::scope(|s| {
+            let waiter = s.spawn(|| pool.acquire().map(|_| ()));
+            while !token.is_cancelled() {
+                thread::sleep(Duration::from_millis(5));
+            }
+            drop(lent);
+            waiter.join().unwrap().unwrap();
+        });
     }
 }

@@ -40,6 +40,9 @@ const EARLY_TURN_MS: u32 = 1_300;
 /// Silence after which a partial decode starts only to settle words heard before it, in
 /// milliseconds.
 const PARTIAL_SILENCE_MS: u32 = 200;
+/// How long a partial decode waits in line for a decoder state, in milliseconds: the audio it
+/// decodes grows no older than this before it starts.
+const PARTIAL_PATIENCE_MS: u64 = 300;
 /// How soon a partial decode that found no free decoder state is tried again, in milliseconds.
 const RETRY_MS: u32 = 100;
 /// Audio past a partial decode's start after which a caller pushing faster than real time
@@ -63,7 +66,8 @@ pub struct StreamOptions {
     pub prefix_padding_ms: u32,
     /// How often a turn in progress is decoded for partial text, in milliseconds (400; during
     /// a turn's first 1.3 s of speech at most 250; three quarters of it while the transcriber
-    /// has no more open streams than decoder states for them; 0 for no partial text).
+    /// has no more than twice as many open streams as decoder states for them; 0 for no
+    /// partial text).
     pub partial_interval_ms: u32,
     /// Longest turn before it is cut at its quietest moment, in milliseconds (28,000; 2,000
     /// to 29,000).
@@ -279,9 +283,10 @@ impl Transcriber {
 
     /// Decodes one turn's audio (at most 30 s) starting at sample `offset` of a stream;
     /// settles the language on the first turn when it is not known. A `final` decode waits
-    /// for a decoder state; a partial one gives `None` when none is free, or when a final
-    /// decode needs its state while it runs (it stops then: partial text yields to final
-    /// text), and makes one pass (no temperature fallback).
+    /// for a decoder state; a partial one waits in line for one up to [`PARTIAL_PATIENCE_MS`]
+    /// and gives `None` when none came, or when a final decode needs its state while it runs
+    /// (it stops then: partial text yields to final text), and makes one pass (no temperature
+    /// fallback).
     fn decode_turn(
         &self,
         samples: &[f32],
@@ -298,7 +303,12 @@ impl Transcriber {
                 .cancel
                 .as_ref()
                 .ok_or_else(|| Error::Inference("a partial decode needs its own token".into()))?;
-            match self.inner.live_pool.try_acquire_preemptible(token) {
+            let patience = std::time::Duration::from_millis(PARTIAL_PATIENCE_MS);
+            match self
+                .inner
+                .live_pool
+                .acquire_preemptible_within(token, patience)
+            {
                 Ok(Some(state)) => state,
                 Ok(None) | Err(Error::Cancelled) => return Ok(None),
                 Err(e) => return Err(e),
@@ -598,11 +608,12 @@ impl LiveStream {
         self.unstable.clear();
     }
 
-    /// Starts decoding the open turn so far on a thread of its own. While every decoder
-    /// state is busy or wanted for final text it gives nothing and is tried again soon: under
-    /// load, partial text thins out and final text stays on time. While the transcriber has
-    /// no more open streams than live decoder states, the next one is due after three
-    /// quarters of the partial interval.
+    /// Starts decoding the open turn so far on a thread of its own, which waits in line with
+    /// the other streams' partial decodes for a decoder state. When none comes within
+    /// [`PARTIAL_PATIENCE_MS`] (every state busy or wanted for final text) it gives nothing
+    /// and is tried again soon: under load, partial text thins out and final text stays on
+    /// time. While the transcriber has no more than twice as many open streams as live
+    /// decoder states, the next one is due after three quarters of the partial interval.
     fn start_partial(&mut self, from: usize) -> Result<()> {
         let audio = self.slice(from, self.received).to_vec();
         self.partial_run = Some(PartialRun::start(
@@ -616,7 +627,8 @@ impl LiveStream {
         )?);
         let early = self.received < self.speech_at + self.samples_of(EARLY_TURN_MS);
         let inner = &self.transcriber.inner;
-        let uncontended = inner.live_streams.load(Ordering::Relaxed) <= inner.live_pool.capacity();
+        let uncontended =
+            inner.live_streams.load(Ordering::Relaxed) <= 2 * inner.live_pool.capacity();
         let interval = if early {
             self.opts.partial_interval_ms.min(EARLY_INTERVAL_MS)
         } else if uncontended {

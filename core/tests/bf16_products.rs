@@ -7,7 +7,6 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use common::raw::{blas_report, built_with_onednn, cosine, first_logits};
 use common::speech::{speak, speech_set, transcribe};
@@ -94,20 +93,9 @@ fn bf16_products_track_f32_products() {
     let (logits, texts) = results(&model);
     let dir = common::dir().join("bf16-reference");
     std::fs::create_dir_all(&dir).unwrap();
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "bf16_products_track_f32_products",
-            "--test-threads=1",
-        ])
-        .env(CHILD, &dir)
-        .env("GGML_BLAS_BF16", "0")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "the f32 reference run failed: {}",
-        String::from_utf8_lossy(&out.stdout)
+    common::rerun_in_child(
+        "bf16_products_track_f32_products",
+        &[(CHILD, dir.as_os_str()), ("GGML_BLAS_BF16", "0".as_ref())],
     );
     let (ref_logits, ref_texts) = read_results(&dir);
     assert_eq!(ref_texts.len(), texts.len());

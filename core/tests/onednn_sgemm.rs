@@ -8,7 +8,6 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use common::raw::{blas_report, built_with_onednn, cosine, first_logits};
 use common::speech::{speak, speech_set, transcribe};
@@ -62,20 +61,12 @@ fn onednn_sgemm_computes_what_blas_sgemm_does() {
         return;
     }
     let file = common::dir().join("sgemm-reference.bin");
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "onednn_sgemm_computes_what_blas_sgemm_does",
-            "--test-threads=1",
-        ])
-        .env(CHILD, &file)
-        .env("GGML_BLAS_DNNL_SGEMM", "0")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "the BLAS sgemm run failed: {}",
-        String::from_utf8_lossy(&out.stdout)
+    common::rerun_in_child(
+        "onednn_sgemm_computes_what_blas_sgemm_does",
+        &[
+            (CHILD, file.as_os_str()),
+            ("GGML_BLAS_DNNL_SGEMM", "0".as_ref()),
+        ],
     );
     let bytes = std::fs::read(&file).unwrap();
     let (head, tail) = bytes.split_at(logits.len() * 4);

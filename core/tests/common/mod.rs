@@ -192,3 +192,18 @@ pub fn wav_header(rate: u32, channels: u16, bits: u16, data_len: u32) -> Vec<u8>
     h.extend_from_slice(&data_len.to_le_bytes());
     h
 }
+
+/// Runs test `name` of this test binary again in a child process with `env` set (settings the
+/// library reads once per process), and panics with its output when it fails.
+pub fn rerun_in_child(name: &str, env: &[(&str, &std::ffi::OsStr)]) {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", name, "--test-threads=1"])
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{name} in a child process failed: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

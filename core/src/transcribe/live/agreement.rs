@@ -5,6 +5,8 @@
 //! they were committed (Whisper revises a first word or a spelling as it hears more). A decode
 //! is aligned to the stable words by edit distance and only the words after them count: a
 //! revised stable word neither stops the turn's partial text nor comes back as a new word.
+//! Past a word the two decodes heard differently they still agree when the words after it do
+//! (see [`agreed`]).
 
 /// The stable words of one turn in progress.
 #[derive(Debug, Default)]
@@ -49,6 +51,38 @@ fn after(stable: &[String], hyp: &[String]) -> Option<usize> {
     (best <= 1 + stable.len() / 4).then_some(end)
 }
 
+/// Words that must agree after a word two decodes heard differently for the decodes to
+/// agree past it.
+const BRIDGE: usize = 2;
+
+/// How many words at the start of `hyp` two decodes agree on, `previous` the other: words
+/// both heard alike, and a word one of them heard differently (revised, added or left out)
+/// when the [`BRIDGE`] words after it agree.
+fn agreed(previous: &[String], hyp: &[String]) -> usize {
+    let p: Vec<String> = previous.iter().map(|w| key(w)).collect();
+    let h: Vec<String> = hyp.iter().map(|w| key(w)).collect();
+    let same = |i: usize, j: usize, n: usize| {
+        i + n <= p.len() && j + n <= h.len() && p[i..i + n] == h[j..j + n]
+    };
+    let (mut i, mut j) = (0, 0);
+    loop {
+        if same(i, j, 1) {
+            (i, j) = (i + 1, j + 1);
+        } else if same(i + 1, j + 1, BRIDGE) {
+            // A word revised.
+            (i, j) = (i + 1 + BRIDGE, j + 1 + BRIDGE);
+        } else if same(i, j + 1, BRIDGE) {
+            // A word heard only now.
+            (i, j) = (i + BRIDGE, j + 1 + BRIDGE);
+        } else if same(i + 1, j, BRIDGE) {
+            // A word heard only before.
+            (i, j) = (i + 1 + BRIDGE, j + BRIDGE);
+        } else {
+            return j;
+        }
+    }
+}
+
 impl Agreement {
     /// Takes a new decode of the turn's audio so far; the words it commits (those after the
     /// committed ones that it shares with the previous decode), if any.
@@ -56,12 +90,7 @@ impl Agreement {
         let hyp: Vec<String> = text.split_whitespace().map(str::to_string).collect();
         let from = after(&self.committed, &hyp);
         let new: Vec<String> = match (from, self.tail_from) {
-            (Some(a), Some(b)) => hyp[a..]
-                .iter()
-                .zip(&self.previous[b..])
-                .take_while(|(x, y)| key(x) == key(y))
-                .map(|(x, _)| x.clone())
-                .collect(),
+            (Some(a), Some(b)) => hyp[a..a + agreed(&self.previous[b..], &hyp[a..])].to_vec(),
             _ => Vec::new(),
         };
         self.committed.extend(new.iter().cloned());
@@ -137,6 +166,39 @@ mod tests {
             vec!["ask"]
         );
         assert_eq!(a.text(), "so my fellow Americans ask");
+    }
+
+    #[test]
+    fn a_word_heard_differently_is_bridged_by_the_words_after_it() {
+        let mut a = Agreement::default();
+        a.update("we can ship the order to Berlin");
+        // "to" revised, "we" and "can" then agree but only one word follows the revision.
+        assert_eq!(
+            a.update("we can ship the order two Berlin"),
+            ["we", "can", "ship", "the", "order"]
+        );
+        assert_eq!(
+            a.update("we can ship the order today to Berlin by"),
+            Vec::<String>::new()
+        );
+        // "today" heard only now, with "to Berlin" after it as before.
+        let mut b = Agreement::default();
+        b.update("ship the order to Berlin by");
+        assert_eq!(
+            b.update("ship the order today to Berlin by noon"),
+            ["ship", "the", "order", "today", "to", "Berlin", "by"]
+        );
+        // A word left out, then two that agree.
+        let mut c = Agreement::default();
+        c.update("so the the order ships");
+        assert_eq!(
+            c.update("so the order ships today"),
+            ["so", "the", "order", "ships"]
+        );
+        // Two words in a row heard differently: no agreement past them.
+        let mut d = Agreement::default();
+        d.update("call the customer back now");
+        assert_eq!(d.update("call a costumer back now"), ["call"]);
     }
 
     #[test]

@@ -7935,6 +7935,7 @@ int whisper_full_with_state(
                 }
 
                 // init new transcription with sot, language (opt) and task tokens
+                const int i_sot = prompt.size();
                 prompt.insert(prompt.end(), prompt_init.begin(), prompt_init.end());
 
                 // print the prompt
@@ -7968,6 +7969,8 @@ int whisper_full_with_state(
                 whisper_kv_cache_clear(state->kv_self);
 
                 whisper_batch_prep_legacy(state->batch, prompt.data(), prompt.size(), 0, 0);
+                // the no-speech probability's logits too
+                state->batch.logits[i_sot] = 1;
 
                 if (!whisper_decode_internal(*ctx, *state, state->batch, params.n_threads, false, params.abort_callback, params.abort_callback_user_data)) {
                     WHISPER_LOG_ERROR("%s: failed to decode\n", __func__);
@@ -7981,8 +7984,10 @@ int whisper_full_with_state(
                     std::vector<float> logprobs(n_logits);
                     std::vector<float> probs(n_logits);
 
-                    whisper_compute_logprobs(state->logits, n_logits, logprobs);
-                    whisper_compute_probs(state->logits, n_logits, logprobs, probs);
+                    // at <|startoftranscript|>, where Whisper predicts it
+                    const std::vector<float> logits(state->logits.begin() + i_sot*n_logits, state->logits.begin() + (i_sot + 1)*n_logits);
+                    whisper_compute_logprobs(logits, n_logits, logprobs);
+                    whisper_compute_probs(logits, n_logits, logprobs, probs);
                     state->no_speech_prob = probs[whisper_token_nosp(ctx)];
                 }
 

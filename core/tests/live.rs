@@ -255,6 +255,54 @@ fn speech_running_at_the_end_becomes_final_once() {
 }
 
 #[test]
+fn final_text_decoded_during_the_silence_is_the_text_of_the_turn_that_ends() {
+    // Silence that ends a turn: its final text is decoded while the silence goes on. It
+    // must be exactly the text a commit at the same point gives (decoded when the turn ends).
+    let (pcm, rate, placed) = call(1.0);
+    let end = ((placed[0].1 + 0.8) * f64::from(rate)) as usize;
+    let by_silence = stream_all(StreamOptions::default(), &pcm[..end], rate, 441);
+    let opts = StreamOptions {
+        end_on_silence: false,
+        word_timestamps: false,
+        ..StreamOptions::default()
+    };
+    let by_commit = stream_all(opts, &pcm[..end], rate, 441);
+    let (a, b) = (finals(&by_silence), finals(&by_commit));
+    assert_eq!(a.len(), 1, "{by_silence:?}");
+    assert_eq!(a, b);
+    assert!(
+        wer([(SENTENCES[0], a[0].text.as_str())]) < 0.25,
+        "{}",
+        a[0].text
+    );
+
+    // A pause shorter than the silence that ends a turn, long enough for that decode to
+    // start: the turn goes on, and its final text holds the words after the pause too.
+    // (espeak's own quiet lead-in and tail trimmed.)
+    let trim = |pcm: Vec<i16>| {
+        let loud = |x: &i16| x.unsigned_abs() > 300;
+        let a = pcm.iter().position(loud).unwrap();
+        let b = pcm.iter().rposition(loud).unwrap();
+        pcm[a..=b].to_vec()
+    };
+    let (first, _) = spoken(SENTENCES[0], "live-0");
+    let (third, r) = spoken(SENTENCES[2], "live-2");
+    let mut pcm = vec![0i16; (0.5 * f64::from(r)) as usize];
+    pcm.extend(trim(first));
+    pcm.extend(std::iter::repeat_n(0i16, (0.4 * f64::from(r)) as usize));
+    pcm.extend(trim(third));
+    pcm.extend(std::iter::repeat_n(0i16, r as usize));
+    let events = stream_all(StreamOptions::default(), &pcm, r, 441);
+    let f = finals(&events);
+    assert_eq!(f.len(), 1, "{events:?}");
+    let text = f[0].text.to_lowercase();
+    assert!(
+        text.contains("customer") && text.contains("thursday"),
+        "{text}"
+    );
+}
+
+#[test]
 fn unread_events_hold_back_pushes_without_losing_audio() {
     let (pcm, rate, _) = call(1.0);
     let opts = StreamOptions {

@@ -6,8 +6,12 @@
 //!
 //! ```text
 //! cargo run --release -p stenograph-benches --bin live_compare -- --real ../shared/samples/samples.tsv \
-//!     [--seconds 60] [--streams 1,2,4,6,8] [--baseline 1,2,4] [--model tiny.en]
+//!     [--seconds 60] [--streams 1,2,4,6,8] [--baseline 1,2,4] [--model tiny.en] [--rate 24000]
 //! ```
+//!
+//! `--rate` pushes the live streams' audio at another sample rate (converted beforehand), as
+//! the server's realtime sessions do with OpenAI's 24 kHz `pcm16` and 8 kHz G.711: the
+//! stream's own resampling is then part of what is measured.
 //!
 //! Each stream is a different long recording made from the TSV's real clips (pauses, room
 //! tone, then the same speech under 20 dB pink noise), pushed in 100 ms pieces at the pace it
@@ -70,7 +74,36 @@ fn arrival(t0: Instant, at: f64) -> Instant {
     t0 + Duration::from_secs_f64(((at / piece).ceil() * piece).max(piece))
 }
 
-fn live_stream(t: &Transcriber, samples: &[f32], start: &Barrier) -> Live {
+/// `pcm` (16 kHz) at `rate` Hz, band-limited (rubato's FFT resampler, its delay trimmed).
+fn at_rate(pcm: &[f32], rate: u32) -> Vec<f32> {
+    use rubato::audioadapter_buffers::direct::{SequentialSlice, SequentialSliceOfVecs};
+    use rubato::{Fft, FixedSync, Resampler as _};
+    if rate == 16_000 {
+        return pcm.to_vec();
+    }
+    let mut r =
+        Fft::<f32>::new(16_000, rate as usize, 1_024, 1, FixedSync::Input).expect("resampler");
+    let delay = r.output_delay();
+    let mut out = Vec::with_capacity(pcm.len() * rate as usize / 16_000 + 4_096);
+    let mut buffer = vec![vec![0.0f32; r.output_frames_max()]];
+    let mut padded = pcm.to_vec();
+    padded.resize(pcm.len() + 2 * 1_024 + delay, 0.0);
+    for chunk in padded.chunks_exact(1_024) {
+        let input = SequentialSlice::new(chunk, 1, chunk.len()).expect("chunk");
+        let frames = buffer[0].len();
+        let mut output = SequentialSliceOfVecs::new_mut(&mut buffer, 1, frames).expect("buffer");
+        let (_, written) = r
+            .process_into_buffer(&input, &mut output, None)
+            .expect("resample");
+        out.extend_from_slice(&buffer[0][..written]);
+    }
+    let n = pcm.len() * rate as usize / 16_000;
+    out.drain(..delay.min(out.len()));
+    out.truncate(n);
+    out
+}
+
+fn live_stream(t: &Transcriber, samples: &[f32], rate: u32, start: &Barrier) -> Live {
     let mut s = t.stream(StreamOptions::default()).expect("stream options");
     let mut m = Live::default();
     let mut stopped_at: Option<f64> = None;
@@ -133,7 +166,9 @@ fn live_stream(t: &Transcriber, samples: &[f32], start: &Barrier) -> Live {
     };
     start.wait();
     let t0 = Instant::now();
-    for (k, piece) in samples.chunks(PIECE).enumerate() {
+    // 100 ms pieces at the stream's rate.
+    let size = PIECE * rate as usize / 16_000;
+    for (k, piece) in samples.chunks(size).enumerate() {
         let due = t0 + Duration::from_secs_f64((k + 1) as f64 * PIECE as f64 / RATE);
         let now = Instant::now();
         if due > now {
@@ -146,7 +181,7 @@ fn live_stream(t: &Transcriber, samples: &[f32], start: &Barrier) -> Live {
         } else {
             m.max_lag = m.max_lag.max((now - due).as_secs_f64());
         }
-        s.push_pcm_f32(piece, 16_000).expect("push");
+        s.push_pcm_f32(piece, rate).expect("push");
         take(&mut s, &mut m, t0);
     }
     s.finish().expect("finish");
@@ -233,6 +268,7 @@ fn main() {
     let streams = list(&arg(&args, "--streams").unwrap_or_else(|| "1,2,4,6,8".into()));
     let baseline = list(&arg(&args, "--baseline").unwrap_or_else(|| "1,2,4".into()));
     let model = arg(&args, "--model").unwrap_or_else(|| "tiny.en".into());
+    let rate: u32 = arg(&args, "--rate").map_or(16_000, |v| v.parse().expect("--rate"));
     let most = streams.iter().chain(&baseline).copied().max().unwrap_or(1);
     let dir = std::env::temp_dir().join("stenograph-live-compare");
     std::fs::create_dir_all(&dir).expect("bench dir");
@@ -269,7 +305,11 @@ fn main() {
     );
     println!("|---|---|---|---|---|---|---|---|---|");
     for &n in &streams {
-        let runs = at_once(&inputs[..n], |pcm, start| live_stream(&t, pcm, start));
+        let pushed: Vec<(Vec<f32>, String)> = inputs[..n]
+            .iter()
+            .map(|(pcm, r)| (at_rate(pcm, rate), r.clone()))
+            .collect();
+        let runs = at_once(&pushed, |pcm, start| live_stream(&t, pcm, rate, start));
         let all = |f: fn(&Live) -> &Vec<f64>| runs.iter().flat_map(f).copied().collect::<Vec<_>>();
         let (lat, first, gaps) = (
             all(|r| &r.final_latency),

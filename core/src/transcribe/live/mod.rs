@@ -26,8 +26,8 @@ use super::{TranscribeOptions, Transcriber};
 use crate::audio::{Resampler, SAMPLE_RATE};
 use crate::error::{Error, Result};
 use agreement::Agreement;
-use partial::{Outcome, PartialRun};
-use turns::{Change, Turns};
+use partial::{Outcome, PartialRun, Settles};
+use turns::{Change, Turns, TAIL};
 
 /// Speech a turn's first partial decode waits for, in milliseconds.
 const FIRST_PARTIAL_MS: u32 = 300;
@@ -181,8 +181,11 @@ pub struct LiveStream {
     partial_due: usize,
     /// Stream sample at which the open turn's speech started (or where it was cut).
     speech_at: usize,
-    /// The partial decode in flight, if any.
+    /// The partial decode in flight, if any (or the open turn's final decode, started early).
     partial_run: Option<PartialRun>,
+    /// What the open turn's early final decode decoded, and its segments (`None`: it gave
+    /// nothing, and the turn's end decodes its text again).
+    settled: Option<(Settles, Option<Vec<Segment>>)>,
     /// Turns started so far (a cut starts a new one): partial text of an older turn is
     /// dropped.
     turn: u64,
@@ -272,6 +275,7 @@ impl Transcriber {
             partial_due: 0,
             speech_at: 0,
             partial_run: None,
+            settled: None,
             turn: 0,
             agreement: Agreement::default(),
             unstable: String::new(),
@@ -386,7 +390,7 @@ impl LiveStream {
             None if rate == SAMPLE_RATE => pcm.extend_from_slice(samples),
             None if self.received > 0 => return changed(SAMPLE_RATE),
             None => {
-                let mut r = Resampler::new(rate)
+                let mut r = Resampler::low_latency(rate)
                     .ok_or_else(|| Error::InvalidArgument(format!("sample rate {rate} Hz")))?;
                 r.push(samples, &mut pcm);
                 self.resampler = Some(r);
@@ -478,14 +482,19 @@ impl LiveStream {
                 self.apply(change)?;
             }
         }
+        let early_final = self.opts.end_on_silence && self.samples_of(self.opts.silence_ms) > TAIL;
+        if early_final {
+            self.start_early_final()?;
+        }
         // While the speaker pauses nothing new is said: a partial decode runs then only to
-        // settle the words the previous one heard last (a turn that ends meanwhile cancels it).
+        // settle the words the previous one heard last (a turn that ends meanwhile cancels it),
+        // unless the turn's final decode, started early, settles them.
         if let Some(from) = self.turns.open_from() {
             let speaking = self.turns.silence() < self.samples_of(PARTIAL_SILENCE_MS);
             let idle = self.partial_run.is_none();
             if self.opts.partial_interval_ms > 0
                 && self.received >= self.partial_due
-                && (speaking || !self.agreement.tail().is_empty())
+                && (speaking || (!early_final && !self.agreement.tail().is_empty()))
                 && idle
             {
                 self.start_partial(from)?;
@@ -498,6 +507,66 @@ impl LiveStream {
         });
         self.release(keep_from);
         Ok(())
+    }
+
+    /// Starts the open turn's final decode once enough silence has followed its speech that
+    /// the audio a turn-ending silence gives it is all here: when the silence goes on, its
+    /// text is final without waiting for a decode; when speech comes back first, it is
+    /// partial text. A partial decode in flight is dropped for it.
+    fn start_early_final(&mut self) -> Result<()> {
+        let Some((from, until)) = self.turns.settled() else {
+            return Ok(());
+        };
+        let settles = Settles {
+            from,
+            until,
+            first_id: self.next_id,
+        };
+        let started = self.settled.as_ref().map(|(s, _)| *s).or_else(|| {
+            self.partial_run
+                .as_ref()
+                .filter(|r| r.turn == self.turn)
+                .and_then(|r| r.settles)
+        });
+        if started == Some(settles) {
+            return Ok(());
+        }
+        self.settled = None;
+        self.partial_run = None;
+        let audio = self.slice(from, until).to_vec();
+        self.partial_run = Some(PartialRun::start(
+            &self.transcriber,
+            audio,
+            from,
+            &self.decode,
+            self.language.clone(),
+            self.turn,
+            self.received,
+            Some(settles),
+        )?);
+        Ok(())
+    }
+
+    /// The final segments of the open turn's audio `from..until`, if its early final decode
+    /// (see [`Self::start_early_final`]) decoded just that: waits for it if it still runs.
+    fn take_settled(&mut self, from: usize, until: usize) -> Option<Vec<Segment>> {
+        let wanted = |s: &Settles| s.from == from && s.until == until && s.first_id == self.next_id;
+        if let Some((s, segments)) = self.settled.take() {
+            return segments.filter(|_| wanted(&s));
+        }
+        let run = self.partial_run.take()?;
+        if run.turn != self.turn || !run.settles.as_ref().is_some_and(wanted) {
+            return None;
+        }
+        match run.outcome(true) {
+            Outcome::Text(segments, language) => {
+                if self.language.is_none() {
+                    self.language = language;
+                }
+                Some(segments)
+            }
+            Outcome::Running | Outcome::Nothing => None,
+        }
     }
 
     /// `ms` milliseconds in 16 kHz samples.
@@ -549,9 +618,12 @@ impl LiveStream {
                 self.events.push_back(StreamEvent::SpeechStopped {
                     at: at as f64 / rate,
                 });
+                let early = self.take_settled(from, until);
                 self.new_turn();
-                if speech {
-                    self.final_text(from, until)?;
+                match early {
+                    Some(segments) if speech => self.push_final(from, until, segments),
+                    _ if speech => self.final_text(from, until)?,
+                    _ => {}
                 }
                 self.release(until);
             }
@@ -580,9 +652,15 @@ impl LiveStream {
                 true,
             )?
             .unwrap_or_default();
+        self.push_final(from, until, segments);
+        Ok(())
+    }
+
+    /// Queues the final text of stream samples `from..until`, if there is any.
+    fn push_final(&mut self, from: usize, until: usize, segments: Vec<Segment>) {
         self.next_id += segments.len();
         if segments.is_empty() {
-            return Ok(());
+            return;
         }
         let rate = f64::from(SAMPLE_RATE);
         let text = segments
@@ -596,13 +674,13 @@ impl LiveStream {
             text,
             segments,
         }));
-        Ok(())
     }
 
     /// Ends the partial text of the turn so far (a partial decode in flight is cancelled) for
     /// a turn that starts, ends or is cut.
     fn new_turn(&mut self) {
         self.partial_run = None;
+        self.settled = None;
         self.turn += 1;
         self.agreement = Agreement::default();
         self.unstable.clear();
@@ -624,6 +702,7 @@ impl LiveStream {
             self.language.clone(),
             self.turn,
             self.received,
+            None,
         )?);
         let early = self.received < self.speech_at + self.samples_of(EARLY_TURN_MS);
         let inner = &self.transcriber.inner;
@@ -653,10 +732,14 @@ impl LiveStream {
         let wait = behind >= self.samples_of(PARTIAL_LAG_MS) && behind as f64 > 2.0 * wall;
         let outcome = run.outcome(wait);
         let turn = run.turn;
+        let settles = run.settles.filter(|_| turn == self.turn);
         let segments = match outcome {
             Outcome::Running => return,
             Outcome::Nothing => {
                 self.partial_run = None;
+                if let Some(s) = settles {
+                    self.settled = Some((s, None));
+                }
                 self.partial_due = self
                     .partial_due
                     .min(self.received + self.samples_of(RETRY_MS));
@@ -666,6 +749,9 @@ impl LiveStream {
                 self.partial_run = None;
                 if self.language.is_none() {
                     self.language = language;
+                }
+                if let Some(s) = settles {
+                    self.settled = Some((s, Some(segments.clone())));
                 }
                 segments
             }

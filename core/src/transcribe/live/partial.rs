@@ -1,5 +1,6 @@
 //! Partial decodes of a turn in progress, each on a thread of its own: a push never waits for
-//! one, and a turn's final decode never waits behind one (dropping the run cancels it).
+//! one, and a turn's final decode never waits behind one (dropping the run cancels it). The
+//! same thread runs a turn's final decode early, while the silence that may end it goes on.
 
 use std::sync::mpsc::{sync_channel, Receiver, TryRecvError};
 use std::time::Instant;
@@ -12,10 +13,21 @@ use crate::transcribe::{CancelToken, TranscribeOptions, Transcriber};
 /// final decode took it), and the language it settled on.
 type Answer = Result<(Option<Vec<Segment>>, Option<String>)>;
 
-/// A partial decode in flight.
+/// A final decode of a turn's audio started before the turn ended: stream samples
+/// `from..until`, segment ids from `first_id`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Settles {
+    pub from: usize,
+    pub until: usize,
+    pub first_id: usize,
+}
+
+/// A partial decode in flight (or an early final one).
 pub(super) struct PartialRun {
     /// The turn it decodes (the stream's count of turns when it started).
     pub turn: u64,
+    /// Set for a final decode started early: what it decodes.
+    pub settles: Option<Settles>,
     /// Stream samples received when it started, and when that was.
     pub received: usize,
     pub started: Instant,
@@ -35,8 +47,10 @@ pub(super) enum Outcome {
 }
 
 impl PartialRun {
-    /// Starts decoding `audio` (stream samples from `from` on) with `opts` (one pass, no
-    /// temperature fallback), cancelled with the stream's own cancellation too.
+    /// Starts decoding `audio` (stream samples from `from` on) with `opts`, cancelled with
+    /// the stream's own cancellation too: as partial text (one pass, no temperature
+    /// fallback), or as the final text `settles` describes.
+    #[allow(clippy::too_many_arguments)]
     pub fn start(
         transcriber: &Transcriber,
         audio: Vec<f32>,
@@ -45,26 +59,36 @@ impl PartialRun {
         mut language: Option<String>,
         turn: u64,
         received: usize,
+        settles: Option<Settles>,
     ) -> Result<Self> {
         let cancel = CancelToken::child_of(opts.cancel.as_ref());
         let opts = TranscribeOptions {
             cancel: Some(cancel.clone()),
-            temperature_fallback: false,
+            temperature_fallback: opts.temperature_fallback && settles.is_some(),
             ..opts.clone()
         };
+        let first_id = settles.map_or(0, |s| s.first_id);
         let (tx, done) = sync_channel(1);
         let t = transcriber.clone();
         std::thread::Builder::new()
             .name("stenograph-partial".into())
             .spawn(move || {
                 let answer = t
-                    .decode_turn(&audio, from, 0, &opts, &mut language, false)
+                    .decode_turn(
+                        &audio,
+                        from,
+                        first_id,
+                        &opts,
+                        &mut language,
+                        settles.is_some(),
+                    )
                     .map(|segments| (segments, language));
                 let _ = tx.send(answer);
             })
             .map_err(|e| Error::Inference(format!("cannot start a partial decode: {e}")))?;
         Ok(Self {
             turn,
+            settles,
             received,
             started: Instant::now(),
             cancel,

@@ -92,6 +92,15 @@ impl Turns {
         self.open.as_ref().map_or(0, |o| o.silence * self.frame)
     }
 
+    /// The open turn's audio as a silence that goes on would end it (`from`, `until`), once
+    /// [`TAIL`] of silence has followed its last speech: its final text can be decoded then.
+    /// `None` before that, with no turn open, or when it holds too little speech to decode.
+    pub fn settled(&self) -> Option<(usize, usize)> {
+        let o = self.open.as_ref()?;
+        (o.silence * self.frame >= TAIL && o.speech >= MIN_SPEECH)
+            .then_some((o.from, o.speech_end + TAIL))
+    }
+
     /// Takes the score of frame `index` (samples `index * frame ..`); `floor` is the first
     /// sample still held (a turn's prefix cannot reach before it).
     pub fn frame(&mut self, index: usize, score: f32, floor: usize) -> Option<Change> {
@@ -223,6 +232,50 @@ mod tests {
         );
         assert_eq!(changes.len(), 2);
         assert_eq!(t.open_from(), None);
+    }
+
+    #[test]
+    fn a_turn_is_settled_once_its_tail_of_silence_has_come() {
+        let mut t = detector();
+        let mut scores = vec![0.1; 20];
+        scores.extend(vec![0.9; 40]);
+        run(&mut t, &scores);
+        let (from, speech_end) = (20 * 512 - 4_800, 60 * 512);
+        // 7 frames of silence (3,584 samples) are less than the tail, 8 are not.
+        for i in 60..67 {
+            t.frame(i, 0.1, 0);
+            assert_eq!(t.settled(), None);
+        }
+        t.frame(67, 0.1, 0);
+        assert_eq!(t.settled(), Some((from, speech_end + TAIL)));
+        // The turn that silence ends has that audio.
+        let mut stopped = None;
+        for i in 68..80 {
+            stopped = stopped.or(t.frame(i, 0.1, 0));
+        }
+        assert_eq!(
+            stopped,
+            Some(Change::Stopped {
+                from,
+                at: speech_end,
+                until: speech_end + TAIL,
+                speech: true
+            })
+        );
+        // Speech again before the end: not settled until its own tail of silence.
+        let mut t = detector();
+        run(&mut t, &scores);
+        for i in 60..68 {
+            t.frame(i, 0.1, 0);
+        }
+        t.frame(68, 0.9, 0);
+        assert_eq!(t.settled(), None);
+        // A click holds too little speech to settle.
+        let mut t = detector();
+        let mut click = vec![0.9; 2];
+        click.extend(vec![0.0; 10]);
+        run(&mut t, &click);
+        assert_eq!(t.settled(), None);
     }
 
     #[test]

@@ -17,6 +17,9 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
 
+/// The interim transcript event, and the `include` entry that asks for it.
+const INTERIM: &str = "stenograph.input_audio_transcription.interim";
+
 const KEY: &str = "key-realtime-1234";
 const OTHER_KEY: &str = "key-realtime-5678";
 
@@ -174,10 +177,13 @@ async fn each_turn_follows_openais_event_sequence() {
             "input_audio_format": "pcm16",
             "input_audio_transcription": {"model": "whisper-1", "language": "en"},
             "turn_detection": {"type": "server_vad", "silence_duration_ms": 500, "prefix_padding_ms": 300, "threshold": 0.5},
+            // Interim transcripts too (an extension: clients that do not ask get none).
+            "include": [INTERIM],
         }}),
     )
     .await;
     let updated = next(&mut ws, Duration::from_secs(10)).await.unwrap();
+    assert_eq!(updated["session"]["include"], json!([INTERIM]), "{updated}");
     assert_eq!(
         updated["type"], "transcription_session.updated",
         "{updated}"
@@ -206,6 +212,7 @@ async fn each_turn_follows_openais_event_sequence() {
 
     // Per turn: speech_started, deltas, speech_stopped, committed, completed, one item id.
     let mut previous: Option<String> = None;
+    let mut heard_ahead = false;
     for (n, phrase) in phrases.iter().enumerate() {
         let done = completed(&events)[n];
         let item = done["item_id"].as_str().unwrap();
@@ -241,6 +248,26 @@ async fn each_turn_follows_openais_event_sequence() {
         if phrase.split(' ').count() >= 9 {
             assert!(!deltas.is_empty(), "no delta while speaking: {kinds:?}");
         }
+        // Each interim transcript: the deltas sent so far, then the words heard after them.
+        let mut sent = String::new();
+        for e in &of_item[..stopped] {
+            if e["type"] == "conversation.item.input_audio_transcription.delta" {
+                sent.push_str(e["delta"].as_str().unwrap());
+            } else if e["type"] == INTERIM {
+                let (stable, unstable) = (
+                    e["stable"].as_str().unwrap(),
+                    e["unstable"].as_str().unwrap(),
+                );
+                assert_eq!(stable, sent, "{e}");
+                let transcript = e["transcript"].as_str().unwrap();
+                assert!(
+                    transcript.starts_with(stable) && transcript.ends_with(unstable),
+                    "{e}"
+                );
+                heard_ahead |= !unstable.is_empty();
+            }
+        }
+        assert!(kinds.contains(&INTERIM), "{kinds:?}");
         let transcript = done["transcript"].as_str().unwrap();
         assert!(matches(transcript, phrase), "{transcript} / {phrase}");
         assert_eq!(done["usage"]["type"], "duration");
@@ -260,6 +287,7 @@ async fn each_turn_follows_openais_event_sequence() {
         );
         assert!(stop + 700 >= end && stop <= end + 700, "{stop} vs {end}");
     }
+    assert!(heard_ahead, "no interim words beyond the deltas");
     // No text for the silence after the last turn.
     send_audio(&mut ws, &vec![0i16; 48_000]).await;
     send(
@@ -296,6 +324,7 @@ async fn bad_frames_get_error_events_and_the_session_goes_on() {
         (Message::Text(json!({"type": "input_audio_buffer.append", "audio": b64(&[1, 2, 3])}).to_string().into()), "invalid_audio"),
         (Message::Text(json!({"type": "input_audio_buffer.append"}).to_string().into()), "missing_audio"),
         (Message::Text(json!({"type": "session.update", "session": {"type": "transcription", "audio": {"input": {"format": {"type": "audio/pcm", "rate": 16000}}}}}).to_string().into()), "invalid_value"),
+        (Message::Text(json!({"type": "session.update", "session": {"type": "transcription", "include": ["item.input_audio_transcription.everything"]}}).to_string().into()), "invalid_value"),
         (Message::Text(json!({"type": "input_audio_buffer.commit"}).to_string().into()), "input_audio_buffer_commit_empty"),
         (Message::Binary(vec![0u8; 64].into()), "binary_not_supported"),
         (Message::Text(json!({"type": "input_audio_buffer.append", "audio": b64(&vec![0u8; 100_000])}).to_string().into()), "message_too_large"),

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use stenograph::transcribe::{CancelToken, LiveStream, StreamEvent, StreamOptions, Transcriber};
 
 use super::audio;
-use super::protocol::{Events, Settings, Shape};
+use super::protocol::{Events, Settings, Shape, INTERIM};
 use crate::metrics::Metrics;
 
 /// The open turn: a conversation item being spoken.
@@ -359,24 +359,51 @@ impl Engine {
                     });
                 }
                 // A delta carries agreed words only: OpenAI's deltas are never taken back.
-                StreamEvent::Partial { delta, .. } if delta.is_empty() => {}
-                StreamEvent::Partial { delta, .. } => {
+                // The words heard after them go out only in interim events, when asked for.
+                StreamEvent::Partial {
+                    delta, unstable, ..
+                } => {
+                    let interim = self.settings.interim();
+                    if delta.is_empty() && !interim {
+                        continue;
+                    }
                     if self.item.is_none() {
                         self.start_item(None);
                     }
                     let item = self.item.as_mut().expect("started above");
-                    let piece = if item.text.is_empty() {
-                        delta
-                    } else {
-                        format!(" {delta}")
-                    };
-                    item.text.push_str(&piece);
                     let id = item.id.clone();
-                    let e = self.events.make(
-                        "conversation.item.input_audio_transcription.delta",
-                        json!({"item_id": id, "content_index": 0, "delta": piece}),
-                    );
-                    self.out.push(e);
+                    if !delta.is_empty() {
+                        let piece = if item.text.is_empty() {
+                            delta
+                        } else {
+                            format!(" {delta}")
+                        };
+                        item.text.push_str(&piece);
+                        let e = self.events.make(
+                            "conversation.item.input_audio_transcription.delta",
+                            json!({"item_id": id, "content_index": 0, "delta": piece}),
+                        );
+                        self.out.push(e);
+                    }
+                    if interim {
+                        let stable = item.text.clone();
+                        let transcript = match (stable.is_empty(), unstable.is_empty()) {
+                            (_, true) => stable.clone(),
+                            (true, false) => unstable.clone(),
+                            (false, false) => format!("{stable} {unstable}"),
+                        };
+                        let e = self.events.make(
+                            INTERIM,
+                            json!({
+                                "item_id": id,
+                                "content_index": 0,
+                                "transcript": transcript,
+                                "stable": stable,
+                                "unstable": unstable,
+                            }),
+                        );
+                        self.out.push(e);
+                    }
                 }
                 StreamEvent::SpeechStopped { at } => {
                     self.settle_ended();

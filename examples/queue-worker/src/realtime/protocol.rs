@@ -4,6 +4,13 @@
 
 use serde_json::{json, Map, Value};
 
+/// The interim transcript event's type, and the `include` entry that asks for it: after every
+/// partial decode that changes what was heard, the turn so far, the words sent as deltas
+/// (never taken back) and those heard after them (a later event may change them).
+pub const INTERIM: &str = "stenograph.input_audio_transcription.interim";
+/// OpenAI's `include` entry for token log-probabilities: taken, but none are sent.
+const INCLUDE_LOGPROBS: &str = "item.input_audio_transcription.logprobs";
+
 /// Audio encodings a session takes in `input_audio_buffer.append`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Encoding {
@@ -81,6 +88,15 @@ pub struct Settings {
     pub prompt: Option<String>,
     /// Turn detection; `None`: the client commits each turn.
     pub vad: Option<Vad>,
+    /// The session's `include` entries, as the client sent them.
+    pub include: Vec<String>,
+}
+
+impl Settings {
+    /// Whether the client asked for interim transcripts ([`INTERIM`]).
+    pub fn interim(&self) -> bool {
+        self.include.iter().any(|i| i == INTERIM)
+    }
 }
 
 impl Default for Settings {
@@ -91,6 +107,7 @@ impl Default for Settings {
             language: None,
             prompt: None,
             vad: Some(Vad::default()),
+            include: Vec::new(),
         }
     }
 }
@@ -184,6 +201,9 @@ impl Settings {
         if let Some(t) = turn {
             next.vad = parse_turn_detection(t, &format!("{prefix}turn_detection"))?;
         }
+        if let Some(i) = session.get("include") {
+            next.include = parse_include(i)?;
+        }
         Ok(next)
     }
 
@@ -222,7 +242,7 @@ impl Settings {
                         "turn_detection": turn,
                         "noise_reduction": null,
                     }},
-                    "include": null,
+                    "include": self.include_json(),
                 })
             }
             Shape::Earlier => json!({
@@ -233,9 +253,47 @@ impl Settings {
                 "turn_detection": turn,
                 "input_audio_noise_reduction": null,
                 "modalities": ["text"],
-                "include": null,
+                "include": self.include_json(),
             }),
         }
+    }
+}
+
+impl Settings {
+    fn include_json(&self) -> Value {
+        if self.include.is_empty() {
+            Value::Null
+        } else {
+            json!(self.include)
+        }
+    }
+}
+
+fn parse_include(v: &Value) -> Result<Vec<String>, BadSetting> {
+    let wrong = || {
+        bad(
+            "invalid_value",
+            "session.include",
+            format!("include must be null or a list of '{INTERIM}' and '{INCLUDE_LOGPROBS}'"),
+        )
+    };
+    match v {
+        Value::Null => Ok(Vec::new()),
+        Value::Array(items) => {
+            let mut out: Vec<String> = Vec::new();
+            for item in items {
+                match item.as_str() {
+                    Some(i @ (INTERIM | INCLUDE_LOGPROBS)) => {
+                        if !out.iter().any(|o| o == i) {
+                            out.push(i.to_string());
+                        }
+                    }
+                    _ => return Err(wrong()),
+                }
+            }
+            Ok(out)
+        }
+        _ => Err(wrong()),
     }
 }
 

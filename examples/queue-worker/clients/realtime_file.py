@@ -8,7 +8,8 @@ text when it ends.
 
 --realtime paces the audio at the speed it was recorded (as a live call would arrive);
 without it the file is sent as fast as the server takes it. --json prints every server
-event as one JSON line instead of text.
+event as one JSON line instead of text. --interim asks for Stenograph's interim transcripts
+(the words not agreed on yet shown in brackets) instead of printing the deltas.
 """
 
 import argparse
@@ -23,6 +24,8 @@ import wave
 from openai import AsyncOpenAI
 
 RATE = 24_000
+# Stenograph's interim transcript event, and the session `include` entry that asks for it.
+INTERIM = "stenograph.input_audio_transcription.interim"
 
 
 def read_wav(path):
@@ -60,6 +63,8 @@ async def main():
     ap.add_argument("--chunk-ms", type=int, default=100, help="audio per append")
     ap.add_argument("--realtime", action="store_true", help="send at the pace of the recording")
     ap.add_argument("--json", action="store_true", help="print server events as JSON lines")
+    ap.add_argument("--interim", action="store_true",
+                    help="ask for interim transcripts (words not agreed on yet, in brackets)")
     args = ap.parse_args()
 
     samples = read_wav(args.wav)
@@ -73,6 +78,8 @@ async def main():
                 "turn_detection": {"type": "server_vad", "silence_duration_ms": args.silence_ms},
             }},
         }
+        if args.interim:
+            session["include"] = [INTERIM]
         await conn.session.update(session=session)
 
         async def send():
@@ -105,8 +112,11 @@ async def main():
                     break
             elif args.json:
                 continue
-            elif kind == "conversation.item.input_audio_transcription.delta":
+            elif kind == "conversation.item.input_audio_transcription.delta" and not args.interim:
                 print(f"  … {event.delta}", flush=True)
+            elif kind == INTERIM:
+                e = event.to_dict()
+                print(f"  … {e['stable']} [{e['unstable']}]", flush=True)
             elif kind == "conversation.item.input_audio_transcription.completed":
                 if event.transcript:
                     print(event.transcript, flush=True)

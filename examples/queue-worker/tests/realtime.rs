@@ -613,7 +613,7 @@ async fn the_official_openai_sdk_streams_a_file() {
         std::process::Command::new(&python)
             .arg(&script)
             .arg(&wav)
-            .args(["--url", &url, "--key", KEY, "--json"])
+            .args(["--url", &url, "--key", KEY, "--json", "--interim"])
             .output()
             .unwrap()
     })
@@ -638,6 +638,13 @@ async fn the_official_openai_sdk_streams_a_file() {
     for (t, p) in texts.iter().zip(phrases) {
         assert!(matches(t, p), "{t} / {p}");
     }
+    // The SDK passes the extension's interim events through.
+    assert!(
+        events.iter().any(
+            |e| e["type"] == INTERIM && e["transcript"].as_str().is_some_and(|t| !t.is_empty())
+        ),
+        "{stdout}"
+    );
     assert!(events
         .iter()
         .any(|e| e["type"] == "conversation.item.input_audio_transcription.delta"));

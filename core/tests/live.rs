@@ -300,6 +300,19 @@ fn final_text_decoded_during_the_silence_is_the_text_of_the_turn_that_ends() {
         text.contains("customer") && text.contains("thursday"),
         "{text}"
     );
+    // Without partial text asked for, that decode's text is no partial event either.
+    let opts = StreamOptions {
+        partial_interval_ms: 0,
+        ..StreamOptions::default()
+    };
+    let events = stream_all(opts, &pcm, r, 441);
+    assert_eq!(finals(&events).len(), 1, "{events:?}");
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, StreamEvent::Partial { .. })),
+        "{events:?}"
+    );
 }
 
 #[test]

@@ -756,7 +756,8 @@ impl LiveStream {
                 segments
             }
         };
-        if turn != self.turn {
+        // (An early final decode's text is partial text only where partial text is wanted.)
+        if turn != self.turn || self.opts.partial_interval_ms == 0 {
             return;
         }
         let Some(from) = self.turns.open_from() else {

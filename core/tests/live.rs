@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use common::dir;
 use common::speech::speak;
 use stenograph::testing::eval::wer;
-use stenograph::transcribe::{StreamEvent, StreamOptions, Transcriber, Utterance};
+use stenograph::transcribe::{PartialWeights, StreamEvent, StreamOptions, Transcriber, Utterance};
 use stenograph::Error;
 
 const SENTENCES: [&str; 3] = [
@@ -62,7 +62,18 @@ fn call(pause: f64) -> (Vec<i16>, u32, Vec<(f64, f64)>) {
 
 /// Pushes `pcm` in pieces of `piece` samples, polling as it goes, then finishes.
 fn stream_all(opts: StreamOptions, pcm: &[i16], rate: u32, piece: usize) -> Vec<StreamEvent> {
-    let mut s = transcriber().stream(opts).unwrap();
+    stream_on(transcriber(), opts, pcm, rate, piece)
+}
+
+/// [`stream_all`] on the transcriber `t`.
+fn stream_on(
+    t: &Transcriber,
+    opts: StreamOptions,
+    pcm: &[i16],
+    rate: u32,
+    piece: usize,
+) -> Vec<StreamEvent> {
+    let mut s = t.stream(opts).unwrap();
     let mut events = Vec::new();
     for p in pcm.chunks(piece) {
         s.push_pcm_i16(p, rate).unwrap();
@@ -453,4 +464,68 @@ fn a_stream_does_not_wait_behind_a_long_batch_call() {
         final_at < batch_done,
         "the stream's first final came only after the batch call ended"
     );
+}
+
+#[test]
+fn partial_decodes_move_to_a_q8_0_copy_and_final_text_keeps_the_models_weights() {
+    let own = Transcriber::builder()
+        .model("tiny.en")
+        .partial_weights(PartialWeights::Model)
+        .build()
+        .unwrap();
+    let light = Transcriber::builder().model("tiny.en").build().unwrap();
+    // The copy is made when the first stream opens, not before.
+    assert_eq!(light.partial_weights(), "f16");
+    drop(light.stream(StreamOptions::default()).unwrap());
+    let since = std::time::Instant::now();
+    while light.partial_weights() != "q8_0" && since.elapsed().as_secs() < 60 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(light.partial_weights(), "q8_0");
+    drop(own.stream(StreamOptions::default()).unwrap());
+    assert_eq!(own.partial_weights(), "f16");
+
+    let (pcm, rate, _) = call(1.0);
+    let opts = || StreamOptions {
+        word_timestamps: true,
+        ..StreamOptions::default()
+    };
+    let by_own = stream_on(&own, opts(), &pcm, rate, 441);
+    let by_light = stream_on(&light, opts(), &pcm, rate, 441);
+    // Final text is decoded with the model's own weights either way.
+    let texts = |events: &[StreamEvent]| -> Vec<(String, f64, f64)> {
+        finals(events)
+            .iter()
+            .map(|u| (u.text.clone(), u.start, u.end))
+            .collect()
+    };
+    assert_eq!(texts(&by_light), texts(&by_own));
+    assert_eq!(texts(&by_light).len(), SENTENCES.len());
+    // Partial text still comes, and reads as the speech does.
+    let partials: Vec<&str> = by_light
+        .iter()
+        .filter_map(|e| match e {
+            StreamEvent::Partial { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(partials.len() >= SENTENCES.len(), "{partials:?}");
+    // The longest partial is mostly words of a turn's final text.
+    let words = |t: &str| -> Vec<String> {
+        t.split_whitespace()
+            .map(|w| {
+                w.trim_matches(|c: char| !c.is_alphanumeric())
+                    .to_lowercase()
+            })
+            .collect()
+    };
+    let longest = words(partials.iter().max_by_key(|p| p.len()).unwrap());
+    let best = texts(&by_light)
+        .iter()
+        .map(|(t, _, _)| {
+            let heard = words(t);
+            longest.iter().filter(|w| heard.contains(w)).count() as f64 / longest.len() as f64
+        })
+        .fold(0.0, f64::max);
+    assert!(longest.len() >= 3 && best >= 0.6, "{longest:?}: {best}");
 }

@@ -6,8 +6,12 @@
 //!
 //! ```text
 //! cargo run --release -p stenograph-benches --bin live_compare -- --real ../shared/samples/samples.tsv \
-//!     [--seconds 60] [--streams 1,2,4,6,8] [--baseline 1,2,4] [--model tiny.en] [--rate 24000]
+//!     [--seconds 60] [--streams 1,2,4,6,8] [--baseline 1,2,4] [--model tiny.en] [--rate 24000] \
+//!     [--partial-weights model|q8_0|…]
 //! ```
+//!
+//! `--partial-weights` picks the weights of partial decodes (default: a q8_0 copy of an f16
+//! model, made before the streams start; `model`: the model's own).
 //!
 //! `--rate` pushes the live streams' audio at another sample rate (converted beforehand), as
 //! the server's realtime sessions do with OpenAI's 24 kHz `pcm16` and 8 kHz G.711: the
@@ -23,7 +27,9 @@ use std::time::{Duration, Instant};
 
 use stenograph::audio::Audio;
 use stenograph::testing::eval::wer;
-use stenograph::transcribe::{StreamEvent, StreamOptions, TranscribeOptions, Transcriber};
+use stenograph::transcribe::{
+    PartialWeights, StreamEvent, StreamOptions, TranscribeOptions, Transcriber,
+};
 use stenograph_benches::real_long;
 
 const PIECE: usize = 1_600;
@@ -268,6 +274,9 @@ fn main() {
     let streams = list(&arg(&args, "--streams").unwrap_or_else(|| "1,2,4,6,8".into()));
     let baseline = list(&arg(&args, "--baseline").unwrap_or_else(|| "1,2,4".into()));
     let model = arg(&args, "--model").unwrap_or_else(|| "tiny.en".into());
+    let partial: PartialWeights = arg(&args, "--partial-weights")
+        .map_or(Ok(PartialWeights::Auto), |w| w.parse())
+        .expect("--partial-weights");
     let rate: u32 = arg(&args, "--rate").map_or(16_000, |v| v.parse().expect("--rate"));
     let most = streams.iter().chain(&baseline).copied().max().unwrap_or(1);
     let dir = std::env::temp_dir().join("stenograph-live-compare");
@@ -286,8 +295,24 @@ fn main() {
         .model(model.as_str())
         .max_concurrent(cores)
         .threads_per_call(1)
+        .partial_weights(partial)
         .build()
         .expect("model");
+    // The copy partial decodes use is made when the first stream opens: make it now.
+    drop(t.stream(StreamOptions::default()).expect("stream"));
+    let own = t.model().info().tensor_type.clone();
+    let since = Instant::now();
+    while partial != PartialWeights::Model
+        && t.partial_weights() == own
+        && since.elapsed() < Duration::from_secs(60)
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let weights = t.partial_weights();
+    eprintln!(
+        "partial decodes on {weights} weights (ready after {:.2} s)",
+        since.elapsed().as_secs_f64()
+    );
     let audio_s = inputs[0].0.len() as f64 / RATE;
     eprintln!("{most} recordings of {audio_s:.0} s, model {model}, {cores} cores; batch WER first");
     let batch: Vec<String> = inputs
@@ -331,7 +356,7 @@ fn main() {
             .flat_map(|r| &r.agreed_vs_final)
             .map(|(f, a)| (f.as_str(), a.as_str())));
         println!(
-            "| live (VAD turns, LocalAgreement-2) | {n} | {:.2} / {:.2} / {:.2} | {:.2} / {:.2} · {:.2} / {:.2} | {:.2} / {:.2} · {:.2} / {:.2} | {:.1} % | {lag:.2} | {:.1} % | {:.1} % |",
+            "| live (VAD turns, LocalAgreement-2, partials {weights}) | {n} | {:.2} / {:.2} / {:.2} | {:.2} / {:.2} · {:.2} / {:.2} | {:.2} / {:.2} · {:.2} / {:.2} | {:.1} % | {lag:.2} | {:.1} % | {:.1} % |",
             quantile(&lat, 0.5),
             quantile(&lat, 0.9),
             quantile(&lat, 1.0),

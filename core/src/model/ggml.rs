@@ -325,7 +325,9 @@ pub(crate) fn scan<R: Read + Seek>(r: &mut R, len: u64) -> Result<GgmlLayout, Sc
     })
 }
 
-fn skip<R: Seek>(r: &mut R, len: u64, n: u64, what: &str) -> Result<(), ScanError> {
+/// Moves `n` bytes on, checking they are in the file. Short distances (a vocabulary entry) are
+/// read past, so a buffered reader keeps its buffer instead of refilling it after a seek.
+fn skip<R: Read + Seek>(r: &mut R, len: u64, n: u64, what: &str) -> Result<(), ScanError> {
     let pos = r
         .stream_position()
         .map_err(|e| ScanError::Invalid(e.to_string()))?;
@@ -334,6 +336,13 @@ fn skip<R: Seek>(r: &mut R, len: u64, n: u64, what: &str) -> Result<(), ScanErro
             "{what} needs {n} bytes at offset {pos}, the file has {len}"
         ))
     })?;
+    if n <= 4096 {
+        let read = std::io::copy(&mut r.by_ref().take(n), &mut std::io::sink())
+            .map_err(|e| ScanError::Invalid(e.to_string()))?;
+        if read == n {
+            return Ok(());
+        }
+    }
     r.seek(SeekFrom::Start(end))
         .map_err(|e| ScanError::Invalid(e.to_string()))?;
     Ok(())

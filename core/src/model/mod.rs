@@ -109,6 +109,10 @@ pub struct Model {
     context: Arc<WhisperContext>,
     info: ModelInfo,
     name: String,
+    /// The file it was loaded from, if any.
+    path: Option<PathBuf>,
+    /// Whether it runs on a GPU.
+    on_gpu: bool,
 }
 
 impl std::fmt::Debug for Model {
@@ -203,6 +207,8 @@ impl Model {
             WhisperContext::new_with_params(path, context_params(gpu)),
             info,
             name,
+            Some(path.to_path_buf()),
+            gpu.is_some(),
         )
     }
 
@@ -218,6 +224,8 @@ impl Model {
             WhisperContext::new_from_buffer_with_params(bytes, context_params(gpu)),
             info,
             name,
+            None,
+            gpu.is_some(),
         )
     }
 
@@ -226,6 +234,8 @@ impl Model {
         context: std::result::Result<WhisperContext, whisper_rs::WhisperError>,
         info: ModelInfo,
         name: String,
+        path: Option<PathBuf>,
+        on_gpu: bool,
     ) -> Result<Self> {
         let context = context.map_err(|e| Error::InvalidModel {
             model: name.clone(),
@@ -235,6 +245,8 @@ impl Model {
             context: Arc::new(context),
             info,
             name,
+            path,
+            on_gpu,
         })
     }
 
@@ -362,6 +374,24 @@ impl Model {
     /// The path or name the model was loaded from.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// A copy of its weights quantized to `to`, in memory, loaded on the CPU: `None` when it
+    /// was not loaded from a file, runs on a GPU or is quantized already.
+    pub(crate) fn quantized_copy(&self, to: QuantType) -> Option<Result<Arc<WhisperContext>>> {
+        let path = self.path.as_ref()?;
+        if self.on_gpu || !matches!(self.info.hparams.ftype, 0 | 1) {
+            return None;
+        }
+        let made = quantize::quantize_to_vec(path, to).and_then(|bytes| {
+            WhisperContext::new_from_buffer_with_params(&bytes, context_params(None))
+                .map(Arc::new)
+                .map_err(|e| Error::InvalidModel {
+                    model: format!("{} as {to}", self.name),
+                    reason: format!("whisper.cpp could not load it ({e})"),
+                })
+        });
+        Some(made)
     }
 
     /// The shared whisper.cpp context (one per loaded model).

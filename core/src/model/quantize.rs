@@ -8,7 +8,7 @@ use std::str::FromStr;
 use half::f16;
 use whisper_rs::whisper_rs_sys as sys;
 
-use super::ggml::{expected_tensors, scan, tensor_bytes, Kind, MAGIC, QNT_VERSION};
+use super::ggml::{expected_tensors, scan, tensor_bytes, Kind, ScanError, MAGIC, QNT_VERSION};
 use super::scan_error;
 use crate::error::{Error, Result};
 
@@ -108,6 +108,9 @@ impl FromStr for QuantType {
     }
 }
 
+/// Rows of a weight matrix converted at a time.
+const ROWS_PER_BLOCK: usize = 1024;
+
 /// Reads a tensor stored as f32 or f16 into f32 values.
 fn read_values(r: &mut impl Read, ttype: u32, n: usize) -> std::io::Result<Vec<f32>> {
     let width = if ttype == 0 { 4 } else { 2 };
@@ -124,15 +127,58 @@ fn read_values(r: &mut impl Read, ttype: u32, n: usize) -> std::io::Result<Vec<f
     })
 }
 
-pub(crate) fn quantize(input: &Path, output: &Path, to: QuantType) -> Result<()> {
-    let name = input.display().to_string();
+/// The model file `input`, buffered, and its length.
+fn open(input: &Path) -> Result<(BufReader<File>, u64)> {
     let file = File::open(input).map_err(|source| Error::Io {
         path: input.to_path_buf(),
         source,
     })?;
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut r = BufReader::with_capacity(1 << 20, file);
-    let layout = scan(&mut r, len).map_err(|e| scan_error(&name, e))?;
+    Ok((BufReader::with_capacity(1 << 20, file), len))
+}
+
+/// Writes a quantized copy of the ggml model `input` to `output` (through a temporary file
+/// beside it, renamed when complete).
+pub(crate) fn quantize(input: &Path, output: &Path, to: QuantType) -> Result<()> {
+    let (mut r, len) = open(input)?;
+    let tmp = output.with_extension("partial");
+    let out = File::create(&tmp).map_err(|source| Error::Io {
+        path: tmp.clone(),
+        source,
+    })?;
+    let result = (|| {
+        let mut w = BufWriter::with_capacity(1 << 20, out);
+        quantize_stream(&mut r, len, &input.display().to_string(), &mut w, to)?;
+        w.flush().map_err(|source| Error::Write { source })?;
+        std::fs::rename(&tmp, output).map_err(|source| Error::Io {
+            path: output.to_path_buf(),
+            source,
+        })
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// A quantized copy of the ggml model file `input`, in memory.
+pub(crate) fn quantize_to_vec(input: &Path, to: QuantType) -> Result<Vec<u8>> {
+    let (mut r, len) = open(input)?;
+    let mut out = Vec::with_capacity(len as usize / 2);
+    quantize_stream(&mut r, len, &input.display().to_string(), &mut out, to)?;
+    Ok(out)
+}
+
+/// Reads the ggml model `r` (`len` bytes, called `name` in errors) and writes it to `w` with
+/// its weight matrices in `to`.
+fn quantize_stream<R: Read + Seek, W: Write>(
+    r: &mut R,
+    len: u64,
+    name: &str,
+    w: &mut W,
+    to: QuantType,
+) -> Result<()> {
+    let layout = scan(r, len).map_err(|e| scan_error(name, e))?;
     if !matches!(layout.hparams.ftype, 0 | 1) {
         return Err(Error::InvalidArgument(format!(
             "{name} is already quantized; quantize an f16 or f32 model"
@@ -153,83 +199,79 @@ pub(crate) fn quantize(input: &Path, output: &Path, to: QuantType) -> Result<()>
     }
 
     let io_err = |source| Error::Write { source };
-    let tmp = output.with_extension("partial");
-    let out = File::create(&tmp).map_err(|source| Error::Io {
-        path: tmp.clone(),
-        source,
-    })?;
-    let result = (|| {
-        let mut w = BufWriter::with_capacity(1 << 20, out);
-        // Header with the new file type, then mel filters and vocabulary as they are.
-        let mut h = layout.hparams;
-        h.ftype = qftype + QNT_VERSION * 1000;
-        w.write_all(&MAGIC.to_le_bytes()).map_err(io_err)?;
-        for v in [
-            h.n_vocab,
-            h.n_audio_ctx,
-            h.n_audio_state,
-            h.n_audio_head,
-            h.n_audio_layer,
-            h.n_text_ctx,
-            h.n_text_state,
-            h.n_text_head,
-            h.n_text_layer,
-            h.n_mels,
-            h.ftype,
-        ] {
-            w.write_all(&v.to_le_bytes()).map_err(io_err)?;
-        }
-        r.seek(SeekFrom::Start(48)).map_err(io_err)?;
-        let mut between = (&mut r).take(layout.tensors_offset - 48);
-        std::io::copy(&mut between, &mut w).map_err(io_err)?;
-
-        for t in &layout.tensors {
-            r.seek(SeekFrom::Start(t.offset)).map_err(io_err)?;
-            let n: i64 = t.ne.iter().product();
-            let (ttype, data) = if kinds.get(&t.name) == Some(&Kind::Weight) {
-                let values = read_values(&mut r, t.ttype, n as usize).map_err(io_err)?;
-                let size = tensor_bytes(qtype, &t.ne).expect("checked above") as usize;
-                let mut data = vec![0u8; size];
-                let rows = n / t.ne[0];
-                // SAFETY: `values` holds rows x ne[0] f32s and `data` the exact byte size ggml
-                // computes for that shape in `qtype`; no importance matrix is passed.
-                let written = unsafe {
-                    sys::ggml_quantize_chunk(
-                        qtype as sys::ggml_type,
-                        values.as_ptr(),
-                        data.as_mut_ptr().cast(),
-                        0,
-                        rows,
-                        t.ne[0],
-                        std::ptr::null(),
-                    )
-                };
-                debug_assert_eq!(written, size);
-                (qtype, data)
-            } else {
-                let mut data = vec![0u8; t.nbytes as usize];
-                r.read_exact(&mut data).map_err(io_err)?;
-                (t.ttype, data)
-            };
-            w.write_all(&(t.ne.len() as i32).to_le_bytes())
-                .map_err(io_err)?;
-            w.write_all(&(t.name.len() as i32).to_le_bytes())
-                .map_err(io_err)?;
-            w.write_all(&(ttype as i32).to_le_bytes()).map_err(io_err)?;
-            for &d in &t.ne {
-                w.write_all(&(d as i32).to_le_bytes()).map_err(io_err)?;
-            }
-            w.write_all(t.name.as_bytes()).map_err(io_err)?;
-            w.write_all(&data).map_err(io_err)?;
-        }
-        w.flush().map_err(io_err)?;
-        std::fs::rename(&tmp, output).map_err(|source| Error::Io {
-            path: output.to_path_buf(),
-            source,
-        })
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    // Header with the new file type, then mel filters and vocabulary as they are.
+    let mut h = layout.hparams;
+    h.ftype = qftype + QNT_VERSION * 1000;
+    w.write_all(&MAGIC.to_le_bytes()).map_err(io_err)?;
+    for v in [
+        h.n_vocab,
+        h.n_audio_ctx,
+        h.n_audio_state,
+        h.n_audio_head,
+        h.n_audio_layer,
+        h.n_text_ctx,
+        h.n_text_state,
+        h.n_text_head,
+        h.n_text_layer,
+        h.n_mels,
+        h.ftype,
+    ] {
+        w.write_all(&v.to_le_bytes()).map_err(io_err)?;
     }
-    result
+    r.seek(SeekFrom::Start(48)).map_err(io_err)?;
+    let mut between = (&mut *r).take(layout.tensors_offset - 48);
+    std::io::copy(&mut between, w).map_err(io_err)?;
+
+    for t in &layout.tensors {
+        r.seek(SeekFrom::Start(t.offset)).map_err(io_err)?;
+        let quantized = kinds.get(&t.name) == Some(&Kind::Weight);
+        let ttype = if quantized { qtype } else { t.ttype };
+        w.write_all(&(t.ne.len() as i32).to_le_bytes())
+            .map_err(io_err)?;
+        w.write_all(&(t.name.len() as i32).to_le_bytes())
+            .map_err(io_err)?;
+        w.write_all(&(ttype as i32).to_le_bytes()).map_err(io_err)?;
+        for &d in &t.ne {
+            w.write_all(&(d as i32).to_le_bytes()).map_err(io_err)?;
+        }
+        w.write_all(t.name.as_bytes()).map_err(io_err)?;
+        if !quantized {
+            let mut data = (&mut *r).take(t.nbytes);
+            let copied = std::io::copy(&mut data, w).map_err(io_err)?;
+            if copied != t.nbytes {
+                return Err(scan_error(
+                    name,
+                    ScanError::Truncated(format!("tensor {} ends early", t.name)),
+                ));
+            }
+            continue;
+        }
+        // A block of rows at a time, so the f32 copy stays small for any model size.
+        let width = t.ne[0];
+        let row_bytes = tensor_bytes(qtype, &t.ne[..1]).expect("checked above") as usize;
+        let mut rows_left = (t.ne.iter().product::<i64>() / width) as usize;
+        let mut data = vec![0u8; row_bytes * ROWS_PER_BLOCK.min(rows_left)];
+        while rows_left > 0 {
+            let rows = ROWS_PER_BLOCK.min(rows_left);
+            let values = read_values(r, t.ttype, rows * width as usize).map_err(io_err)?;
+            let out = &mut data[..rows * row_bytes];
+            // SAFETY: `values` holds rows x width f32s and `out` the exact byte size ggml
+            // computes for that many rows of `qtype`; no importance matrix is passed.
+            let written = unsafe {
+                sys::ggml_quantize_chunk(
+                    qtype as sys::ggml_type,
+                    values.as_ptr(),
+                    out.as_mut_ptr().cast(),
+                    0,
+                    rows as i64,
+                    width,
+                    std::ptr::null(),
+                )
+            };
+            debug_assert_eq!(written, out.len());
+            w.write_all(out).map_err(io_err)?;
+            rows_left -= rows;
+        }
+    }
+    Ok(())
 }

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
+use super::live::{PartialWeights, Preview};
 use super::pool::StatePool;
 use super::vad::{Detector, Silero};
 use super::{Inner, Transcriber};
@@ -54,6 +55,7 @@ pub struct TranscriberBuilder {
     states: Option<usize>,
     threads_per_state: usize,
     vad_weights: Option<PathBuf>,
+    partial_weights: PartialWeights,
 }
 
 /// The Silero network found in the cache or fetched, shared by every transcriber of the
@@ -76,6 +78,7 @@ impl Default for TranscriberBuilder {
             states: None,
             threads_per_state: 1,
             vad_weights: None,
+            partial_weights: PartialWeights::Auto,
         }
     }
 }
@@ -117,6 +120,14 @@ impl TranscriberBuilder {
         self
     }
 
+    /// The weights live streams' partial decodes run on (default [`PartialWeights::Auto`]: a
+    /// q8_0 copy of an f16 or f32 model, made in memory when the first stream opens; final
+    /// text always comes from the model's own weights).
+    pub fn partial_weights(mut self, weights: PartialWeights) -> Self {
+        self.partial_weights = weights;
+        self
+    }
+
     /// Loads (or fetches) the model and makes the transcriber.
     pub fn build(self) -> Result<Transcriber> {
         // A device this build cannot use is refused even for a model already loaded.
@@ -144,11 +155,13 @@ impl TranscriberBuilder {
         };
         let pool = StatePool::new(model.context().clone(), states);
         let live_pool = StatePool::new(model.context().clone(), states);
+        let preview = Arc::new(Preview::new(model.clone(), self.partial_weights, states));
         Ok(Transcriber {
             inner: Arc::new(Inner {
                 model,
                 pool,
                 live_pool,
+                preview,
                 live_first: Default::default(),
                 live_streams: Default::default(),
                 vad,

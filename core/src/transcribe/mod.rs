@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex};
 
 pub use builder::{ModelRef, TranscriberBuilder, DEFAULT_MODEL};
 pub use formats::Format;
-pub use live::{LiveStream, StreamEvent, StreamOptions, Utterance};
+pub use live::{LiveStream, PartialWeights, StreamEvent, StreamOptions, Utterance};
 pub use options::{
     language, CancelToken, Decoding, ProgressCallback, SegmentCallback, Task, TranscribeOptions,
     MAX_BEAMS, MAX_PROMPT_BYTES,
@@ -44,6 +44,8 @@ struct Inner {
     /// States of live streams' decodes, apart from batch calls' so a stream never waits
     /// behind a long file.
     live_pool: StatePool,
+    /// The weights live streams' partial decodes run on.
+    preview: Arc<live::Preview>,
     /// Live decodes running now; batch passes hold back for them.
     live_first: priority::LiveFirst,
     /// Live streams open now.
@@ -93,6 +95,13 @@ impl Transcriber {
     /// The model in use.
     pub fn model(&self) -> &Model {
         &self.inner.model
+    }
+
+    /// The storage type of the weights live streams' partial decodes use now: the model's
+    /// own (`f16`, …) until the copy [`PartialWeights`] asks for is ready, then its type
+    /// (`q8_0`).
+    pub fn partial_weights(&self) -> String {
+        self.inner.preview.weights()
     }
 
     /// Transcribes decoded audio.

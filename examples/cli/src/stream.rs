@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use stenograph::audio::Audio;
-use stenograph::transcribe::{language, StreamOptions, Transcriber, DEFAULT_MODEL};
+use stenograph::transcribe::{language, PartialWeights, StreamOptions, Transcriber, DEFAULT_MODEL};
 use stenograph::{Device, Error};
 
 /// Audio pushed at a time: 100 ms at 16 kHz.
@@ -39,12 +39,17 @@ pub struct StreamArgs {
     /// Where to run: auto (the GPU in GPU builds), cpu, gpu or gpu:N.
     #[arg(long, default_value = "auto")]
     device: Device,
+    /// Weights of partial decodes: auto (a q8_0 copy of an f16 or f32 model on the CPU),
+    /// model (its own), or a quantization type; final text always uses the model's own.
+    #[arg(long, default_value = "auto")]
+    partial_weights: PartialWeights,
 }
 
 pub fn run(args: StreamArgs) -> Result<(), Error> {
     let transcriber = Transcriber::builder()
         .model(args.model.as_str())
         .device(args.device)
+        .partial_weights(args.partial_weights)
         .build()?;
     let opts = StreamOptions {
         language: language(args.language.as_deref())?,

@@ -131,6 +131,16 @@ pub struct Config {
     /// Inference device: auto, cpu, gpu, gpu:N.
     #[arg(long, env = "STENOGRAPH_DEVICE", default_value = "auto", global = true)]
     pub device: String,
+    /// Weights of realtime sessions' partial decodes: auto (a q8_0 copy of an f16 or f32
+    /// model on the CPU), model (its own), or a quantization type; final text always uses the
+    /// model's own.
+    #[arg(
+        long,
+        env = "STENOGRAPH_PARTIAL_WEIGHTS",
+        default_value = "auto",
+        global = true
+    )]
+    pub partial_weights: stenograph::transcribe::PartialWeights,
     /// Jobs a worker runs at once (default: CPU cores / threads per job).
     #[arg(long, env = "STENOGRAPH_WORKER_CONCURRENCY", global = true)]
     pub concurrency: Option<usize>,

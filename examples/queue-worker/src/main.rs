@@ -231,10 +231,11 @@ async fn load_model(config: &Config) -> Result<Transcriber, String> {
         .device
         .parse()
         .map_err(|e: stenograph::Error| e.to_string())?;
-    let (model, threads, concurrency) = (
+    let (model, threads, concurrency, partial) = (
         config.model.clone(),
         config.threads_per_job,
         config.worker_concurrency(),
+        config.partial_weights,
     );
     tokio::task::spawn_blocking(move || {
         Transcriber::builder()
@@ -242,6 +243,7 @@ async fn load_model(config: &Config) -> Result<Transcriber, String> {
             .device(device)
             .max_concurrent(concurrency)
             .threads_per_call(threads)
+            .partial_weights(partial)
             .build()
     })
     .await

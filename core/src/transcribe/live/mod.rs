@@ -10,6 +10,7 @@
 
 mod agreement;
 mod partial;
+mod preview;
 mod turns;
 
 use std::collections::VecDeque;
@@ -27,6 +28,8 @@ use crate::audio::{Resampler, SAMPLE_RATE};
 use crate::error::{Error, Result};
 use agreement::Agreement;
 use partial::{Outcome, PartialRun, Settles};
+pub use preview::PartialWeights;
+pub(crate) use preview::Preview;
 use turns::{Change, Turns, TAIL};
 
 /// Speech a turn's first partial decode waits for, in milliseconds.
@@ -240,6 +243,7 @@ impl Transcriber {
         if opts.max_pending_events == 0 {
             return bad("max_pending_events must be at least 1");
         }
+        self.inner.preview.prepare();
         let vad = ScoreRun::new(&self.inner.vad);
         let ms = |v: u32| v as usize * SAMPLE_RATE as usize / 1000;
         let turns = Turns::new(
@@ -319,10 +323,20 @@ impl Transcriber {
             }
         };
         let _first = self.inner.live_first.enter();
+        // A partial decode runs on the lighter copy of the weights when there is one; the
+        // live pool's state it holds keeps its place among the live decodes.
+        let mut light = match self.inner.preview.pool() {
+            Some(pool) if !final_text => Some(pool.acquire()?),
+            _ => None,
+        };
+        let state: &mut whisper_rs::WhisperState = match light.as_mut() {
+            Some(light) => light,
+            None => &mut state,
+        };
         let lang = match language {
             Some(l) => l.clone(),
             None => {
-                let (l, _) = self.language(&mut state, samples, opts)?;
+                let (l, _) = self.language(state, samples, opts)?;
                 *language = Some(l.clone());
                 l
             }
@@ -345,7 +359,7 @@ impl Transcriber {
             live: true,
             partial: !final_text,
         };
-        match self.run_window(&mut state, opts, pass, collector) {
+        match self.run_window(state, opts, pass, collector) {
             Ok(c) => Ok(Some(c.segments)),
             // A partial decode stopped: a final one needed its state, or it is not wanted.
             Err(Error::Cancelled) if !final_text => Ok(None),
@@ -533,6 +547,12 @@ impl LiveStream {
         }
         self.settled = None;
         self.partial_run = None;
+        self.launch(from, until, Some(settles))
+    }
+
+    /// Starts decoding the open turn's audio `from..until` on a thread of its own: partial
+    /// text, or the final text `settles` describes.
+    fn launch(&mut self, from: usize, until: usize, settles: Option<Settles>) -> Result<()> {
         let audio = self.slice(from, until).to_vec();
         self.partial_run = Some(PartialRun::start(
             &self.transcriber,
@@ -542,7 +562,7 @@ impl LiveStream {
             self.language.clone(),
             self.turn,
             self.received,
-            Some(settles),
+            settles,
         )?);
         Ok(())
     }
@@ -693,17 +713,7 @@ impl LiveStream {
     /// time. While the transcriber has no more than twice as many open streams as live
     /// decoder states, the next one is due after three quarters of the partial interval.
     fn start_partial(&mut self, from: usize) -> Result<()> {
-        let audio = self.slice(from, self.received).to_vec();
-        self.partial_run = Some(PartialRun::start(
-            &self.transcriber,
-            audio,
-            from,
-            &self.decode,
-            self.language.clone(),
-            self.turn,
-            self.received,
-            None,
-        )?);
+        self.launch(from, self.received, None)?;
         let early = self.received < self.speech_at + self.samples_of(EARLY_TURN_MS);
         let inner = &self.transcriber.inner;
         let uncontended =

@@ -208,6 +208,8 @@ export interface StreamOptions {
    * first turn.
    */
   language?: string
+  /** Languages detection chooses from (ISO 639-1 codes); any when omitted. */
+  languages?: Array<string>
   /** Speech probability at which a turn starts (0.5). */
   threshold?: number
   /** Silence that ends a turn, in milliseconds (500). */
@@ -246,6 +248,11 @@ export interface TranscribeOptions {
    * models).
    */
   language?: string
+  /**
+   * Languages detection chooses from (ISO 639-1 codes, e.g. `["en", "de", "fr"]`); any when
+   * omitted.
+   */
+  languages?: Array<string>
   /** "transcribe" (default) or "translate". */
   task?: string
   /** Text that primes the decoder (names, jargon). */

@@ -299,6 +299,11 @@ typedef struct {
    * Segment callback, or NULL.
    */
   StenoSegmentFn on_segment;
+  /**
+   * Languages detection chooses from, comma-separated ISO 639-1 codes (e.g. "en,de,fr"), or
+   * NULL for any.
+   */
+  const char *languages;
 } steno_options;
 
 /**
@@ -347,6 +352,10 @@ typedef struct {
    * Text that primes the decoder, or NULL.
    */
   const char *initial_prompt;
+  /**
+   * Languages detection chooses from, comma-separated ISO 639-1 codes, or NULL for any.
+   */
+  const char *languages;
 } steno_stream_options;
 
 /**

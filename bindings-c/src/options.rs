@@ -6,7 +6,7 @@
 use std::ffi::{c_char, c_void, CStr};
 use std::sync::Arc;
 
-use steno::transcribe::{language, Decoding, Segment, Task, TranscribeOptions};
+use steno::transcribe::{language, languages, Decoding, Segment, Task, TranscribeOptions};
 
 use crate::status::{fail, from_core, StenoStatus};
 use crate::transcript::{c_string, StenoSegment};
@@ -66,6 +66,9 @@ pub struct StenoOptions {
     pub user_data: *mut c_void,
     /// Segment callback, or NULL.
     pub on_segment: StenoSegmentFn,
+    /// Languages detection chooses from, comma-separated ISO 639-1 codes (e.g. "en,de,fr"), or
+    /// NULL for any.
+    pub languages: *const c_char,
 }
 
 /// The defaults: detect the language, greedy decoding, VAD and temperature fallback on, no
@@ -92,6 +95,7 @@ pub extern "C" fn steno_options_default() -> StenoOptions {
         should_abort: None,
         user_data: std::ptr::null_mut(),
         on_segment: None,
+        languages: std::ptr::null(),
     }
 }
 
@@ -175,6 +179,9 @@ pub unsafe fn core_options(
     let given_language = unsafe { opt_str(o.language, "language")? };
     let mut out = TranscribeOptions::default();
     out.language = language(given_language.as_deref()).map_err(from_core)?;
+    // SAFETY: as documented for `opts`.
+    let given_languages = unsafe { opt_str(o.languages, "languages")? };
+    out.languages = languages(given_languages.as_deref().unwrap_or("")).map_err(from_core)?;
     // SAFETY: as documented for `opts`.
     out.initial_prompt = unsafe { opt_str(o.initial_prompt, "initial_prompt")? };
     out.task = match o.task {

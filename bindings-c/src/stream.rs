@@ -83,6 +83,8 @@ pub struct StenoStreamOptions {
     pub word_timestamps: i32,
     /// Text that primes the decoder, or NULL.
     pub initial_prompt: *const c_char,
+    /// Languages detection chooses from, comma-separated ISO 639-1 codes, or NULL for any.
+    pub languages: *const c_char,
 }
 
 /// The defaults; `size` set.
@@ -100,6 +102,7 @@ pub extern "C" fn steno_stream_options_default() -> StenoStreamOptions {
         max_turn_ms: d.max_turn_ms,
         word_timestamps: i32::from(d.word_timestamps),
         initial_prompt: std::ptr::null(),
+        languages: std::ptr::null(),
     }
 }
 
@@ -151,19 +154,25 @@ pub unsafe extern "C" fn steno_stream_new(
             let language = unsafe { opt_str(o.language, "language")? };
             // SAFETY: as above.
             let prompt = unsafe { opt_str(o.initial_prompt, "initial_prompt")? };
-            Ok::<_, StenoStatus>((language, prompt))
+            // SAFETY: as above.
+            let languages = unsafe { opt_str(o.languages, "languages")? };
+            Ok::<_, StenoStatus>((language, prompt, languages))
         })();
-        let (language, prompt) = match strings {
+        let (language, prompt, languages) = match strings {
             Ok(s) => s,
             Err(status) => return status,
         };
-        let language = match steno::transcribe::language(language.as_deref()) {
+        let checked = steno::transcribe::language(language.as_deref()).and_then(|l| {
+            steno::transcribe::languages(languages.as_deref().unwrap_or("")).map(|ls| (l, ls))
+        });
+        let (language, languages) = match checked {
             Ok(l) => l,
             Err(e) => return from_core(e),
         };
         let cancel = CancelToken::new();
         let core = StreamOptions {
             language,
+            languages,
             threshold: o.threshold,
             silence_ms: o.silence_ms,
             end_on_silence: o.end_on_silence != 0,

@@ -34,6 +34,8 @@ pub enum Kind {
     Function,
     /// An object (an `AbortSignal`).
     Object,
+    /// An array.
+    Array,
 }
 
 impl Kind {
@@ -55,6 +57,7 @@ impl Kind {
             Kind::Boolean => "a boolean",
             Kind::Function => "a function",
             Kind::Object => "an object",
+            Kind::Array => "an array",
         }
     }
 }
@@ -104,8 +107,11 @@ pub fn check_fields(
         if absent(&v) {
             continue;
         }
-        let got = v.get_type().ok().and_then(Kind::of);
-        if got != Some(*kind) {
+        let fits = match kind {
+            Kind::Array => v.is_array().unwrap_or(false),
+            k => v.get_type().ok().and_then(Kind::of) == Some(*k),
+        };
+        if !fits {
             return Err(Failure::Type(format!(
                 "{what}.{name} must be {}, not {}",
                 kind.name(),

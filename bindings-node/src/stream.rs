@@ -19,6 +19,8 @@ pub struct StreamOptions<'env> {
     /// Spoken language (ISO 639-1); English for English-only models, else detected on the
     /// first turn.
     pub language: Option<String>,
+    /// Languages detection chooses from (ISO 639-1 codes); any when omitted.
+    pub languages: Option<Vec<String>>,
     /// Speech probability at which a turn starts (0.5).
     pub threshold: Option<f64>,
     /// Silence that ends a turn, in milliseconds (500).
@@ -45,8 +47,9 @@ pub struct StreamOptions<'env> {
     pub signal: Option<Object<'env>>,
 }
 
-const STREAM_FIELDS: [(&str, Kind); 11] = [
+const STREAM_FIELDS: [(&str, Kind); 12] = [
     ("language", Kind::String),
+    ("languages", Kind::Array),
     ("threshold", Kind::Number),
     ("silenceMs", Kind::Number),
     ("endOnSilence", Kind::Boolean),
@@ -258,6 +261,7 @@ impl LiveStream {
                 whole(v, name, 0, u32::MAX.into()).map(|n| n.map_or(default, |n| n as u32))
             };
             opts.language = core::language(o.language.as_deref())?;
+            opts.languages = core::language_list(o.languages.as_deref().unwrap_or_default())?;
             opts.threshold = o.threshold.map_or(d.threshold, |t| t as f32);
             opts.silence_ms = ms(o.silence_ms, "silenceMs", d.silence_ms)?;
             opts.end_on_silence = o.end_on_silence.unwrap_or(d.end_on_silence);

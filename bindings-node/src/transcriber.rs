@@ -32,6 +32,9 @@ pub struct TranscribeOptions<'env> {
     /// Spoken language (ISO 639-1, any case); detected when omitted or "auto" (multilingual
     /// models).
     pub language: Option<String>,
+    /// Languages detection chooses from (ISO 639-1 codes, e.g. `["en", "de", "fr"]`); any when
+    /// omitted.
+    pub languages: Option<Vec<String>>,
     /// "transcribe" (default) or "translate".
     pub task: Option<String>,
     /// Text that primes the decoder (names, jargon).
@@ -63,8 +66,9 @@ pub struct TranscribeOptions<'env> {
 }
 
 /// The fields of `TranscribeOptions` and their types.
-const OPTION_FIELDS: [(&str, Kind); 13] = [
+const OPTION_FIELDS: [(&str, Kind); 14] = [
     ("language", Kind::String),
+    ("languages", Kind::Array),
     ("task", Kind::String),
     ("initialPrompt", Kind::String),
     ("beamSize", Kind::Number),
@@ -104,6 +108,7 @@ fn core_options(
         out.task = task.parse()?;
     }
     out.language = core::language(o.language.as_deref())?;
+    out.languages = core::language_list(o.languages.as_deref().unwrap_or_default())?;
     out.initial_prompt = o.initial_prompt.clone();
     let beams = whole(o.beam_size, "beamSize", 0, MAX_BEAMS as u64)?.unwrap_or(1);
     out.decoding = Decoding::from_beam_size(beams as usize)?;

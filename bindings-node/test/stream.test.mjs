@@ -140,6 +140,8 @@ describe('live streams', () => {
     assert.throws(() => t.stream({ silenceMs: -5 }), RangeError)
     assert.throws(() => t.stream({ maxTurnMs: 60000 }), (e) => e.code === 'ERR_STENOGRAPH_INVALID_ARGUMENT')
     assert.throws(() => t.stream({ language: 'de' }), (e) => e.code === 'ERR_STENOGRAPH_INVALID_ARGUMENT')
+    assert.throws(() => t.stream({ languages: ['de'] }), (e) => e.code === 'ERR_STENOGRAPH_INVALID_ARGUMENT')
+    assert.throws(() => t.stream({ languages: 'de' }), (e) => e instanceof TypeError)
     assert.throws(() => t.stream({ threshold: 'high' }), TypeError)
     assert.throws(() => t.stream(5), TypeError)
   })

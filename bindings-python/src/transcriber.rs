@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use pyo3::prelude::*;
 use stenograph::audio::{Audio, DecodeOptions};
 use stenograph::transcribe::{
-    language, CancelToken, Decoding, OnCancel, StreamOptions, TranscribeOptions, Transcriber,
-    MAX_BEAMS,
+    language, language_list, CancelToken, Decoding, OnCancel, StreamOptions, TranscribeOptions,
+    Transcriber, MAX_BEAMS,
 };
 
 use crate::errors::to_py;
@@ -98,6 +98,7 @@ fn run_interruptible<T: Send + 'static>(
 /// Options, as the keyword arguments of `transcribe` give them.
 struct Args<'a, 'py> {
     language: Option<String>,
+    languages: Option<Vec<String>>,
     task: Option<String>,
     initial_prompt: Option<String>,
     beam_size: Option<&'a Bound<'py, PyAny>>,
@@ -161,6 +162,7 @@ impl Args<'_, '_> {
         // Anything not given keeps the core's default.
         let mut opts = TranscribeOptions::default();
         opts.language = language(self.language.as_deref()).map_err(to_py)?;
+        opts.languages = language_list(&self.languages.unwrap_or_default()).map_err(to_py)?;
         opts.task = task;
         opts.initial_prompt = self.initial_prompt;
         opts.decoding = decoding;
@@ -244,7 +246,7 @@ impl PyTranscriber {
     /// events, partial text while someone speaks and final text when they stop. Durations are
     /// in milliseconds; anything not given keeps the core's default.
     #[pyo3(signature = (
-        *, language = None, threshold = None, silence_ms = None, end_on_silence = None, prefix_padding_ms = None,
+        *, language = None, languages = None, threshold = None, silence_ms = None, end_on_silence = None, prefix_padding_ms = None,
         partial_interval_ms = None, max_turn_ms = None, word_timestamps = None,
         initial_prompt = None, max_pending_events = None, cancel = None
     ))]
@@ -252,6 +254,7 @@ impl PyTranscriber {
     fn stream(
         &self,
         language: Option<String>,
+        languages: Option<Vec<String>>,
         threshold: Option<f32>,
         silence_ms: Option<&Bound<'_, PyAny>>,
         end_on_silence: Option<bool>,
@@ -269,6 +272,7 @@ impl PyTranscriber {
         };
         let opts = StreamOptions {
             language: stenograph::transcribe::language(language.as_deref()).map_err(to_py)?,
+            languages: language_list(&languages.unwrap_or_default()).map_err(to_py)?,
             threshold: threshold.unwrap_or(d.threshold),
             silence_ms: ms(silence_ms, "silence_ms", d.silence_ms)?,
             end_on_silence: end_on_silence.unwrap_or(d.end_on_silence),
@@ -298,7 +302,7 @@ impl PyTranscriber {
     /// Transcribes `audio`: a path, `bytes`, a binary file object, or a float32/int16 sample
     /// array with `sample_rate`. The interpreter's lock is released while it runs.
     #[pyo3(signature = (
-        audio, *, sample_rate = None, language = None, task = None,
+        audio, *, sample_rate = None, language = None, languages = None, task = None,
         initial_prompt = None, beam_size = None, word_timestamps = None, vad = None,
         temperature = None, temperature_fallback = None, condition_on_previous_text = None,
         max_segment_chars = None, on_progress = None, on_segment = None, cancel = None
@@ -310,6 +314,7 @@ impl PyTranscriber {
         audio: &Bound<'_, PyAny>,
         sample_rate: Option<&Bound<'_, PyAny>>,
         language: Option<String>,
+        languages: Option<Vec<String>>,
         task: Option<String>,
         initial_prompt: Option<String>,
         beam_size: Option<&Bound<'_, PyAny>>,
@@ -326,6 +331,7 @@ impl PyTranscriber {
         let source = audio_source(audio, sample_rate_arg(sample_rate)?)?;
         let (opts, failure) = Args {
             language,
+            languages,
             task,
             initial_prompt,
             beam_size,
@@ -352,7 +358,7 @@ impl PyTranscriber {
     /// sharing decoder windows; transcripts in input order. Options as for `transcribe`,
     /// without `on_segment`.
     #[pyo3(signature = (
-        audios, *, sample_rate = None, language = None, task = None,
+        audios, *, sample_rate = None, language = None, languages = None, task = None,
         initial_prompt = None, beam_size = None, word_timestamps = None, vad = None,
         temperature = None, temperature_fallback = None, condition_on_previous_text = None,
         max_segment_chars = None, on_progress = None, cancel = None
@@ -364,6 +370,7 @@ impl PyTranscriber {
         audios: Vec<Bound<'_, PyAny>>,
         sample_rate: Option<&Bound<'_, PyAny>>,
         language: Option<String>,
+        languages: Option<Vec<String>>,
         task: Option<String>,
         initial_prompt: Option<String>,
         beam_size: Option<&Bound<'_, PyAny>>,
@@ -383,6 +390,7 @@ impl PyTranscriber {
             .collect::<PyResult<Vec<_>>>()?;
         let (opts, failure) = Args {
             language,
+            languages,
             task,
             initial_prompt,
             beam_size,

@@ -93,6 +93,9 @@ def test_wrong_types_and_options(transcriber, clip):
     raises(stenograph.InvalidArgument, "invalid_argument", lambda: transcriber.transcribe(clip, task="sing"))
     raises(stenograph.InvalidArgument, "invalid_argument", lambda: transcriber.transcribe(clip, task="translate"))
     raises(stenograph.InvalidArgument, "invalid_argument", lambda: transcriber.transcribe(clip, language="fr"))
+    raises(stenograph.InvalidArgument, "invalid_argument", lambda: transcriber.transcribe(clip, languages=["de", "fr"]))
+    with pytest.raises(TypeError):
+        transcriber.transcribe(clip, languages="en,de")  # a list of codes, not one string
     raises(stenograph.InvalidArgument, "invalid_argument", lambda: stenograph.Transcriber(device="tpu"))
 
 
@@ -109,6 +112,9 @@ def test_wrong_types_and_options(transcriber, clip):
         lambda t, clip: t.transcribe(clip, max_segment_chars=0),
         lambda t, clip: t.transcribe(clip, temperature=float("nan")),
         lambda t, clip: t.transcribe(clip, language="english"),
+        lambda t, clip: t.transcribe(clip, languages=["en", "english"]),
+        lambda t, clip: t.transcribe(clip, languages=["en,de"]),
+        lambda t, clip: t.stream(languages=["auto"]),
         lambda t, clip: t.transcribe(clip, initial_prompt="x" * 5000),
         lambda t, clip: stenograph.Transcriber(max_concurrent=-1),
         lambda t, clip: stenograph.Transcriber(max_concurrent=2**70),
@@ -123,6 +129,8 @@ def test_options_take_the_cores_spellings(transcriber, clip):
     a = transcriber.transcribe(clip, language="EN", beam_size=1)
     b = transcriber.transcribe(clip, language="auto", beam_size=0)
     assert a.text == b.text and a.language == "en"
+    c = transcriber.transcribe(clip, languages=["de", "EN"])
+    assert c.text == a.text and c.language == "en"
     with pytest.raises(stenograph.InvalidArgument):
         a.render("docx")
 

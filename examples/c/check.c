@@ -238,6 +238,18 @@ int main(int argc, char **argv) {
     EXPECT(strcmp(steno_last_error_code(), "") == 0);
     steno_transcript_free(tr);
     tr = NULL;
+    /* Languages detection chooses from: checked, and one this English-only model lacks is
+     * refused. */
+    opts = steno_options_default();
+    opts.languages = "de,fr";
+    EXPECT(steno_transcribe_file(t, argv[1], &opts, &tr) == STENO_STATUS_INVALID_ARGUMENT && tr == NULL);
+    opts.languages = "en,xx";
+    EXPECT(steno_transcribe_file(t, argv[1], &opts, &tr) == STENO_STATUS_INVALID_ARGUMENT && tr == NULL);
+    opts.languages = "de, EN";
+    EXPECT(steno_transcribe_file(t, argv[1], &opts, &tr) == STENO_STATUS_OK);
+    if (tr) EXPECT(strcmp(steno_transcript_language(tr), "en") == 0);
+    steno_transcript_free(tr);
+    tr = NULL;
 
     /* Versioned options: the size comes from steno_options_default(); a caller built before
      * the segment callback existed passes a smaller size and keeps working; a wrong size is
@@ -332,6 +344,9 @@ int main(int argc, char **argv) {
         so.language = "xx";
         EXPECT(steno_stream_new(t, &so, on_stream_event, &seen, &s) == STENO_STATUS_INVALID_ARGUMENT && s == NULL);
         so.language = NULL;
+        so.languages = "de";
+        EXPECT(steno_stream_new(t, &so, on_stream_event, &seen, &s) == STENO_STATUS_INVALID_ARGUMENT && s == NULL);
+        so.languages = NULL;
         so.max_turn_ms = 60000;
         EXPECT(steno_stream_new(t, &so, on_stream_event, &seen, &s) == STENO_STATUS_INVALID_ARGUMENT && s == NULL);
         so.max_turn_ms = steno_stream_options_default().max_turn_ms;

@@ -152,7 +152,8 @@ impl Transcriber {
     }
 
     /// The language given, implied by an English-only model, or detected on the first 30 s of
-    /// `speech`.
+    /// `speech` (among `opts.languages` when there are any; its probability is then its share
+    /// of theirs).
     pub(super) fn language(
         &self,
         state: &mut WhisperState,
@@ -164,18 +165,40 @@ impl Transcriber {
             match (&opts.language, self.inner.model.info().multilingual) {
                 (Some(l), _) => (l.clone(), 1.0),
                 (None, false) => ("en".to_string(), 1.0),
+                // One candidate is the answer: nothing to detect.
+                (None, true) if opts.languages.len() == 1 => (opts.languages[0].clone(), 1.0),
                 (None, true) => {
                     let head = &speech[..speech.len().min(vad::MAX_CHUNK)];
                     state
                         .pcm_to_mel(head, threads)
                         .and_then(|_| state.lang_detect(0, threads))
-                        .map(|(id, probs)| {
-                            let code = whisper_rs::get_lang_str(id).unwrap_or("en").to_string();
-                            (code, probs.get(id as usize).copied().unwrap_or(0.0))
-                        })
+                        .map(|(id, probs)| detected(id, &probs, &opts.languages))
                         .map_err(|e| Error::Inference(format!("language detection failed: {e}")))?
                 }
             },
         )
     }
+}
+
+/// The language whisper.cpp found most likely (`best`, with `probs` by language id), or the
+/// most likely of `candidates` when there are any, with its share of their probability.
+fn detected(best: i32, probs: &[f32], candidates: &[String]) -> (String, f32) {
+    let prob = |id: i32| probs.get(id as usize).copied().unwrap_or(0.0);
+    let ids: Vec<i32> = candidates
+        .iter()
+        .filter_map(|c| whisper_rs::get_lang_id(c))
+        .collect();
+    if ids.is_empty() {
+        let code = whisper_rs::get_lang_str(best).unwrap_or("en").to_string();
+        return (code, prob(best));
+    }
+    let total: f32 = ids.iter().map(|&id| prob(id)).sum();
+    let pick = ids
+        .iter()
+        .copied()
+        .max_by(|a, b| prob(*a).total_cmp(&prob(*b)))
+        .expect("not empty");
+    let code = whisper_rs::get_lang_str(pick).unwrap_or("en").to_string();
+    let share = if total > 0.0 { prob(pick) / total } else { 0.0 };
+    (code, share)
 }

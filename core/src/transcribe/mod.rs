@@ -26,8 +26,8 @@ pub use builder::{ModelRef, TranscriberBuilder, DEFAULT_MODEL};
 pub use formats::Format;
 pub use live::{LiveStream, PartialWeights, StreamEvent, StreamOptions, Utterance};
 pub use options::{
-    language, CancelToken, Decoding, ProgressCallback, SegmentCallback, Task, TranscribeOptions,
-    MAX_BEAMS, MAX_PROMPT_BYTES,
+    language, language_list, languages, CancelToken, Decoding, ProgressCallback, SegmentCallback,
+    Task, TranscribeOptions, MAX_BEAMS, MAX_PROMPT_BYTES,
 };
 pub use transcript::{Segment, Transcript, Word};
 pub use vad::{Silero, SileroRun};
@@ -185,6 +185,15 @@ impl Transcriber {
             if let Some(l) = opts.language.as_deref().filter(|l| *l != "en") {
                 return Err(Error::InvalidArgument(format!(
                     "language '{l}' asked of an English-only model"
+                )));
+            }
+            if opts.language.is_none()
+                && !opts.languages.is_empty()
+                && !opts.languages.iter().any(|l| l == "en")
+            {
+                return Err(Error::InvalidArgument(format!(
+                    "languages {} asked of an English-only model",
+                    opts.languages.join(", ")
                 )));
             }
         }

@@ -138,6 +138,48 @@ pub fn language(given: Option<&str>) -> Result<Option<String>> {
     Ok(Some(code))
 }
 
+/// Checks the languages detection may choose from, given by a user as one string, separated
+/// by commas or spaces: ISO 639-1 codes Whisper knows, in any case. Returns them lower-case,
+/// each once, in the order given; an empty string is an empty list (any language).
+///
+/// ```
+/// use stenograph::transcribe::languages;
+/// assert_eq!(languages("en, DE,fr de").unwrap(), ["en", "de", "fr"]);
+/// assert!(languages("").unwrap().is_empty());
+/// assert!(languages("en,auto").is_err());
+/// assert!(languages("en,klingon").is_err());
+/// ```
+pub fn languages(given: &str) -> Result<Vec<String>> {
+    let items: Vec<&str> = given
+        .split([',', ' '])
+        .filter(|c| !c.trim().is_empty())
+        .collect();
+    language_list(&items)
+}
+
+/// Checks languages detection may choose from, one code per item (as [`language`] takes
+/// them; `auto` is refused). Returns them lower-case, each once, in the order given.
+///
+/// ```
+/// use stenograph::transcribe::language_list;
+/// assert_eq!(language_list(&["FR", "en", "fr"]).unwrap(), ["fr", "en"]);
+/// assert!(language_list(&["en,de"]).is_err());
+/// ```
+pub fn language_list<S: AsRef<str>>(items: &[S]) -> Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for item in items {
+        let Some(code) = language(Some(item.as_ref()))? else {
+            return Err(Error::InvalidArgument(
+                "a list of languages holds codes, not 'auto' or empty items".into(),
+            ));
+        };
+        if !out.contains(&code) {
+            out.push(code);
+        }
+    }
+    Ok(out)
+}
+
 /// Shares a stop request with a running transcription; clones share the flag.
 ///
 /// ```
@@ -204,6 +246,9 @@ pub struct TranscribeOptions {
     /// Spoken language as an ISO 639-1 code (`en`, `de`, …); `None` detects it (English-only
     /// models always use `en`).
     pub language: Option<String>,
+    /// Languages detection chooses from (ISO 639-1 codes: a team's markets, `en`, `de`, `fr`);
+    /// empty (default): any language Whisper knows. Unused when `language` is set.
+    pub languages: Vec<String>,
     /// Transcribe or translate to English.
     pub task: Task,
     /// Text that primes the decoder: names, jargon, spelling and punctuation style.
@@ -269,6 +314,13 @@ impl TranscribeOptions {
                 )));
             }
         }
+        for l in &self.languages {
+            if language(Some(l))?.as_deref() != Some(l.as_str()) {
+                return Err(Error::InvalidArgument(format!(
+                    "languages must be lower-case ISO 639-1 codes, not '{l}'"
+                )));
+            }
+        }
         if let Decoding::Beam(n) = self.decoding {
             Decoding::from_beam_size(n)?;
         }
@@ -317,6 +369,7 @@ impl Default for TranscribeOptions {
     fn default() -> Self {
         Self {
             language: None,
+            languages: Vec::new(),
             task: Task::Transcribe,
             initial_prompt: None,
             decoding: Decoding::Greedy,
@@ -339,6 +392,7 @@ impl std::fmt::Debug for TranscribeOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TranscribeOptions")
             .field("language", &self.language)
+            .field("languages", &self.languages)
             .field("task", &self.task)
             .field("initial_prompt", &self.initial_prompt)
             .field("decoding", &self.decoding)

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use stenograph::audio::Audio;
-use stenograph::transcribe::{language, PartialWeights, StreamOptions, Transcriber, DEFAULT_MODEL};
+use stenograph::transcribe::{
+    language, languages, PartialWeights, StreamOptions, Transcriber, DEFAULT_MODEL,
+};
 use stenograph::{Device, Error};
 
 /// Audio pushed at a time: 100 ms at 16 kHz.
@@ -24,6 +26,9 @@ pub struct StreamArgs {
     /// Spoken language (ISO 639-1); detected on the first turn when omitted.
     #[arg(long, short)]
     language: Option<String>,
+    /// Languages detection chooses from, comma-separated (e.g. en,de,fr); any when omitted.
+    #[arg(long)]
+    languages: Option<String>,
     /// Push a file at real-time pace (as a live call would arrive) instead of at once.
     #[arg(long)]
     realtime: bool,
@@ -53,6 +58,7 @@ pub fn run(args: StreamArgs) -> Result<(), Error> {
         .build()?;
     let opts = StreamOptions {
         language: language(args.language.as_deref())?,
+        languages: languages(args.languages.as_deref().unwrap_or(""))?,
         silence_ms: args.silence_ms,
         partial_interval_ms: args.partial_ms,
         word_timestamps: args.word_timestamps,

@@ -10,7 +10,8 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use stenograph::audio::Audio;
 use stenograph::model::{FetchOptions, Model};
 use stenograph::transcribe::{
-    language, Decoding, Format, Task, TranscribeOptions, Transcriber, Transcript, DEFAULT_MODEL,
+    language, languages, Decoding, Format, Task, TranscribeOptions, Transcriber, Transcript,
+    DEFAULT_MODEL,
 };
 use stenograph::{Device, Error};
 
@@ -38,6 +39,9 @@ pub struct TranscribeArgs {
     /// Spoken language (ISO 639-1, e.g. en, de); detected when omitted or `auto`.
     #[arg(long, short)]
     language: Option<String>,
+    /// Languages detection chooses from, comma-separated (e.g. en,de,fr); any when omitted.
+    #[arg(long)]
+    languages: Option<String>,
     /// transcribe, or translate to English (multilingual models).
     #[arg(long, default_value = "transcribe")]
     task: Task,
@@ -85,6 +89,7 @@ pub fn run(args: TranscribeArgs) -> Result<(), Error> {
         .build()?;
     let mut base = TranscribeOptions::default();
     base.language = language(args.language.as_deref())?;
+    base.languages = languages(args.languages.as_deref().unwrap_or(""))?;
     base.task = if args.translate {
         Task::Translate
     } else {

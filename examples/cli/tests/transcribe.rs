@@ -184,6 +184,8 @@ fn bad_options_get_clear_messages() {
             "format must be one of text, json",
         ),
         (&["--task", "translate"][..], "English-only"),
+        (&["--languages", "en,xx"][..], "unknown language code 'xx'"),
+        (&["--languages", "de,fr"][..], "English-only"),
         (
             &["--device", "gpu:x"][..],
             "device must be 'auto', 'cpu', 'gpu' or 'gpu:N'",
@@ -211,6 +213,7 @@ fn bad_options_get_clear_messages() {
             "cpu",
         ][..],
         &["--beam", "2", "--prompt", "Acme", "--language", "EN"][..],
+        &["--languages", "de,EN"][..],
     ] {
         let out = transcribe(std::iter::once(a.as_os_str()).chain(args.iter().map(|s| s.as_ref())));
         assert!(

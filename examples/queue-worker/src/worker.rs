@@ -230,6 +230,7 @@ impl Worker {
         };
         let mut opts = TranscribeOptions::default();
         opts.language = job.input.options.language.clone();
+        opts.languages = job.input.options.languages.clone();
         opts.task = job.input.options.task;
         opts.initial_prompt = job.input.options.initial_prompt.clone();
         opts.word_timestamps = job.input.options.word_timestamps;

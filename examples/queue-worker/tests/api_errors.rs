@@ -84,6 +84,18 @@ async fn bad_requests_get_clear_errors() {
         (wav.clone(), &[("language", "xx")], 400, "invalid_language"),
         (
             wav.clone(),
+            &[("languages", "en,xx")],
+            400,
+            "invalid_language",
+        ),
+        (
+            wav.clone(),
+            &[("languages", "de,fr")],
+            400,
+            "unsupported_language",
+        ),
+        (
+            wav.clone(),
             &[("task", "translate")],
             400,
             "unsupported_task",

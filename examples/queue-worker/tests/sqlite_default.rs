@@ -182,6 +182,16 @@ async fn one_process_with_the_embedded_defaults() {
         c.wait(&id, Duration::from_secs(120)).await;
         assert_eq!(c.delete(&format!("/v1/jobs/{id}")).await.0, 204);
     }
+    // The languages detection chooses from: checked, stored with the job, shown.
+    let id = c.submit_ok(&clips[2], &[("languages", "EN, de")]).await;
+    let (_, job) = c.get_json(&format!("/v1/jobs/{id}")).await;
+    assert_eq!(
+        job["options"]["languages"],
+        serde_json::json!(["en", "de"]),
+        "{job}"
+    );
+    c.wait(&id, Duration::from_secs(120)).await;
+    assert_eq!(c.delete(&format!("/v1/jobs/{id}")).await.0, 204);
     let (_, all) = c.get_json("/v1/jobs?limit=100").await;
     assert_eq!(
         all["data"].as_array().unwrap().len(),

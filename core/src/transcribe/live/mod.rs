@@ -58,6 +58,8 @@ pub struct StreamOptions {
     /// Spoken language (ISO 639-1); `None`: English for English-only models, else detected
     /// on the first turn.
     pub language: Option<String>,
+    /// Languages detection chooses from (ISO 639-1 codes); empty: any Whisper knows.
+    pub languages: Vec<String>,
     /// Speech probability at which a turn starts (0.5).
     pub threshold: f32,
     /// Silence that ends a turn, in milliseconds (500).
@@ -90,6 +92,7 @@ impl Default for StreamOptions {
     fn default() -> Self {
         Self {
             language: None,
+            languages: Vec::new(),
             threshold: 0.5,
             silence_ms: 500,
             end_on_silence: true,
@@ -224,6 +227,7 @@ impl Transcriber {
     pub fn stream(&self, opts: StreamOptions) -> Result<LiveStream> {
         let decode = TranscribeOptions {
             language: opts.language.clone(),
+            languages: opts.languages.clone(),
             word_timestamps: opts.word_timestamps,
             initial_prompt: opts.initial_prompt.clone(),
             cancel: opts.cancel.clone(),

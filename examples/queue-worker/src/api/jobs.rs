@@ -26,6 +26,8 @@ pub struct JobUpload {
     file: Vec<u8>,
     /// ISO 639-1 language; detected when absent or `auto`.
     language: Option<String>,
+    /// Languages detection chooses from, comma-separated (`en,de,fr`); any when absent.
+    languages: Option<String>,
     /// `transcribe` (default) or `translate` (to English; multilingual models).
     task: Option<String>,
     /// Text that conditions the transcription (names, spellings); `prompt` is accepted too.
@@ -44,6 +46,9 @@ pub struct JobFromUrl {
     pub url: String,
     /// ISO 639-1 language; detected when absent or `auto`.
     pub language: Option<String>,
+    /// Languages detection chooses from (`["en", "de", "fr"]`); any when absent.
+    #[serde(default)]
+    pub languages: Vec<String>,
     /// `transcribe` (default) or `translate`.
     pub task: Option<String>,
     /// Text that conditions the transcription (`prompt` is accepted too).
@@ -139,6 +144,7 @@ async fn from_form(
     let opts = upload::options(
         upload::Given {
             language: form.get("language"),
+            languages: form.get("languages"),
             task: form.get("task"),
             initial_prompt: form.get("initial_prompt").or(form.get("prompt")),
             word_timestamps: upload::boolean(form.get("word_timestamps"), "word_timestamps")?,
@@ -174,6 +180,7 @@ async fn from_url(
     let opts = upload::options(
         upload::Given {
             language: body.language.as_deref(),
+            languages: Some(&body.languages.join(",")),
             task: body.task.as_deref(),
             initial_prompt: body.initial_prompt.as_deref(),
             word_timestamps: body.word_timestamps,

@@ -42,6 +42,8 @@ pub struct TranscriptionForm {
     model: String,
     /// ISO 639-1 language.
     language: Option<String>,
+    /// Stenograph's extension: languages detection chooses from, comma-separated.
+    languages: Option<String>,
     /// Text that conditions the transcription.
     prompt: Option<String>,
     /// json (default), text, srt, vtt or verbose_json.
@@ -185,6 +187,7 @@ async fn answer(
             language: (task == Task::Transcribe)
                 .then(|| form.get("language"))
                 .flatten(),
+            languages: form.get("languages"),
             task: Some(task.as_str()),
             initial_prompt: form.get("prompt"),
             word_timestamps: task == Task::Transcribe && granularities.contains(&"word"),

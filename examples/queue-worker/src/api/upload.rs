@@ -203,6 +203,8 @@ pub async fn check_audio(
 pub struct Given<'a> {
     /// `language`.
     pub language: Option<&'a str>,
+    /// `languages`: codes detection chooses from, separated by commas.
+    pub languages: Option<&'a str>,
     /// `task`.
     pub task: Option<&'a str>,
     /// `initial_prompt` (or `prompt`).
@@ -228,6 +230,8 @@ pub fn options(given: Given<'_>, english_only: bool) -> Result<JobOptions, ApiEr
     };
     let language =
         core::language(given.language).map_err(refuse("invalid_language", "language"))?;
+    let languages = core::languages(given.languages.unwrap_or(""))
+        .map_err(refuse("invalid_language", "languages"))?;
     let task: Task = given
         .task
         .filter(|t| !t.trim().is_empty())
@@ -240,6 +244,16 @@ pub fn options(given: Given<'_>, english_only: bool) -> Result<JobOptions, ApiEr
                 format!("the model served here is English-only; language '{l}' is not available"),
             )
             .param("language"));
+        }
+        if language.is_none() && !languages.is_empty() && !languages.iter().any(|l| l == "en") {
+            return Err(ApiError::invalid(
+                "unsupported_language",
+                format!(
+                    "the model served here is English-only; languages {} are not available",
+                    languages.join(", ")
+                ),
+            )
+            .param("languages"));
         }
         if task == Task::Translate {
             return Err(ApiError::invalid(
@@ -265,6 +279,7 @@ pub fn options(given: Given<'_>, english_only: bool) -> Result<JobOptions, ApiEr
     }
     Ok(JobOptions {
         language,
+        languages,
         task,
         initial_prompt,
         word_timestamps: given.word_timestamps,
@@ -321,6 +336,7 @@ mod tests {
     fn options_are_checked() {
         let given = |language, initial_prompt, temperature, task| Given {
             language,
+            languages: None,
             task,
             initial_prompt,
             word_timestamps: false,

@@ -59,6 +59,9 @@ pub struct JobOptions {
     /// ISO 639-1 language, or none to detect it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
+    /// Languages detection chooses from (none: any).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub languages: Vec<String>,
     /// Transcribe, or translate to English.
     #[serde(default)]
     pub task: stenograph::transcribe::Task,

@@ -225,6 +225,7 @@ impl Engine {
         let s = &self.settings;
         let mut o = StreamOptions {
             language: s.language.clone(),
+            languages: s.languages.clone(),
             initial_prompt: s.prompt.clone(),
             cancel: Some(self.cancel.clone()),
             ..StreamOptions::default()

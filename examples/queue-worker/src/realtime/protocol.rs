@@ -84,6 +84,8 @@ pub struct Settings {
     pub model: String,
     /// Spoken language (ISO 639-1), if given.
     pub language: Option<String>,
+    /// Languages detection chooses from (Stenograph's extension; none: any).
+    pub languages: Vec<String>,
     /// Text that primes the decoder.
     pub prompt: Option<String>,
     /// Turn detection; `None`: the client commits each turn.
@@ -105,6 +107,7 @@ impl Default for Settings {
             encoding: Encoding::Pcm16,
             model: "whisper-1".into(),
             language: None,
+            languages: Vec::new(),
             prompt: None,
             vad: Some(Vad::default()),
             include: Vec::new(),
@@ -209,11 +212,14 @@ impl Settings {
 
     /// The session object in `shape`, as `session.created` / `*.updated` carry it.
     pub fn to_json(&self, id: &str, shape: Shape) -> Value {
-        let transcription = json!({
+        let mut transcription = json!({
             "model": self.model,
             "language": self.language,
             "prompt": self.prompt,
         });
+        if !self.languages.is_empty() {
+            transcription["languages"] = json!(self.languages);
+        }
         let turn = self.vad.as_ref().map(|v| {
             let mut t = json!({
                 "type": v.kind,
@@ -367,6 +373,23 @@ fn apply_transcription(next: &mut Settings, t: &Value, param: &str) -> Result<()
     }
     if let Some(p) = text("prompt")? {
         next.prompt = p;
+    }
+    if let Some(v) = t.get("languages") {
+        let key = format!("{param}.languages");
+        let codes: Option<Vec<&str>> = match v {
+            Value::Null => Some(Vec::new()),
+            Value::Array(items) => items.iter().map(Value::as_str).collect(),
+            _ => None,
+        };
+        let codes = codes.ok_or_else(|| {
+            bad(
+                "invalid_value",
+                &key,
+                format!("{key} must be an array of language codes"),
+            )
+        })?;
+        next.languages = stenograph::transcribe::language_list(&codes)
+            .map_err(|e| bad("invalid_value", &key, e.to_string()))?;
     }
     Ok(())
 }
@@ -535,6 +558,20 @@ mod tests {
         assert_eq!(current, earlier);
         assert_eq!(current.encoding, Encoding::Pcmu);
         assert_eq!(current.language.as_deref(), Some("en"));
+        // Stenograph's extension: the languages detection chooses from, echoed when set.
+        let among = base
+            .update(
+                &json!({"input_audio_transcription": {"languages": ["DE", "en"]}}),
+                Shape::Earlier,
+            )
+            .unwrap();
+        assert_eq!(among.languages, ["de", "en"]);
+        let shown = among.to_json("sess", Shape::Earlier);
+        assert_eq!(
+            shown["input_audio_transcription"]["languages"],
+            json!(["de", "en"]),
+            "{shown}"
+        );
         let vad = current.vad.clone().unwrap();
         assert_eq!((vad.prefix_padding_ms, vad.silence_duration_ms), (200, 700));
         assert!((vad.threshold - 0.6).abs() < 1e-6);
@@ -602,6 +639,16 @@ mod tests {
                 json!({"input_audio_transcription": {"prompt": 5}}),
                 Shape::Earlier,
                 "session.input_audio_transcription.prompt",
+            ),
+            (
+                json!({"input_audio_transcription": {"languages": "en,de"}}),
+                Shape::Earlier,
+                "session.input_audio_transcription.languages",
+            ),
+            (
+                json!({"input_audio_transcription": {"languages": ["en", "klingon"]}}),
+                Shape::Earlier,
+                "session.input_audio_transcription.languages",
             ),
             (json!({"type": "realtime"}), Shape::Current, "session.type"),
             (json!("pcm16"), Shape::Earlier, "session"),

@@ -1,7 +1,7 @@
 //! Language detection restricted to the languages a caller names, with the multilingual base
 //! model on short espeak-ng clips in four languages: the language chosen is always one of the
 //! candidates, the right one among them, with its share of their probability; the restriction
-//! reaches live streams; bad lists and lists an English-only model cannot serve are refused.
+//! reaches live streams; detection alone answers as a transcription does; bad lists and lists an English-only model cannot serve are refused.
 
 mod common;
 
@@ -75,6 +75,36 @@ fn detection_chooses_among_the_languages_given() {
     // Short synthetic clips fool the detector (German heard as Swedish, Portuguese as
     // Hungarian); naming the markets takes back some of them.
     assert!(right_among > right_free, "{right_among} vs {right_free}");
+}
+
+#[test]
+fn the_language_alone_is_what_a_transcription_detects() {
+    let mut opts = TranscribeOptions::default();
+    opts.languages = language_list(&["en", "de", "fr", "pt"]).unwrap();
+    // The same answer on every call, whatever the decoder state did before (a transcription
+    // encodes only the positions a short window needs).
+    for i in [1, 3] {
+        let audio = clip(i);
+        let mut answers = Vec::new();
+        for _ in 0..3 {
+            let t = base().transcribe_samples(audio.samples(), &opts).unwrap();
+            answers.push((t.language, t.language_probability));
+            let (code, p) = base()
+                .detect_language(audio.samples(), &opts)
+                .unwrap()
+                .unwrap();
+            answers.push((code, p));
+        }
+        assert!(answers.iter().all(|a| *a == answers[0]), "{answers:?}");
+    }
+    // No speech, no language; a language given is the answer.
+    assert_eq!(
+        base().detect_language(&vec![0.0; 32_000], &opts).unwrap(),
+        None
+    );
+    opts.language = Some("pt".into());
+    let given = base().detect_language(clip(1).samples(), &opts).unwrap();
+    assert_eq!(given, Some(("pt".to_string(), 1.0)));
 }
 
 /// The final texts of a stream among `candidates` that hears `pcm` (16 kHz).

@@ -98,20 +98,33 @@ impl Transcriber {
         Ok(t)
     }
 
-    /// Decodes one block of audio starting at sample `offset` of the input: finds its speech
-    /// (unless `speech` holds it already), settles the language on the first speech of the
-    /// call, and appends the segments.
-    pub(super) fn decode_block(
+    /// The spoken language of 16 kHz mono `samples` and its probability, without transcribing:
+    /// detected on the first 30 s of the speech the VAD finds (of the audio, with `opts.vad`
+    /// off), among `opts.languages` when there are any; a given `opts.language` or an
+    /// English-only model answers without detecting. `None` when there is no speech.
+    pub fn detect_language(
         &self,
-        state: &mut WhisperState,
+        samples: &[f32],
+        opts: &TranscribeOptions,
+    ) -> Result<Option<(String, f32)>> {
+        self.check(opts)?;
+        let (_, chunks) = self.chunks(samples, None, opts);
+        let Some(first) = chunks.first() else {
+            return Ok(None);
+        };
+        let mut state = self.inner.pool.acquire()?;
+        self.language(&mut state, &first.audio(samples), opts)
+            .map(Some)
+    }
+
+    /// The stretches of `samples` to decode: detected speech (`speech`, or found now) in
+    /// chunks of at most 30 s, or everything with VAD off.
+    fn chunks(
+        &self,
         samples: &[f32],
         speech: Option<Vec<vad::Span>>,
-        offset: usize,
-        progress: (f64, f64),
-        call: &mut Call,
-    ) -> Result<()> {
-        let opts = call.opts.clone();
-        // The stretches to decode: detected speech in chunks of at most 30 s, or everything.
+        opts: &TranscribeOptions,
+    ) -> (Vec<vad::Span>, Vec<vad::Chunk>) {
         let speech = match speech {
             Some(found) => found,
             None if opts.vad => vad::speech_spans(&self.inner.vad, samples),
@@ -127,6 +140,23 @@ impl Transcriber {
                 end: samples.len(),
             })]
         };
+        (speech, chunks)
+    }
+
+    /// Decodes one block of audio starting at sample `offset` of the input: finds its speech
+    /// (unless `speech` holds it already), settles the language on the first speech of the
+    /// call, and appends the segments.
+    pub(super) fn decode_block(
+        &self,
+        state: &mut WhisperState,
+        samples: &[f32],
+        speech: Option<Vec<vad::Span>>,
+        offset: usize,
+        progress: (f64, f64),
+        call: &mut Call,
+    ) -> Result<()> {
+        let opts = call.opts.clone();
+        let (speech, chunks) = self.chunks(samples, speech, &opts);
         if chunks.is_empty() {
             return Ok(());
         }

@@ -4749,6 +4749,10 @@ int whisper_lang_auto_detect_with_state(
         return -2;
     }
 
+    // encode the full window, as Whisper was trained, whatever audio context the last
+    // whisper_full on this state set: the answer must not depend on the state's history
+    state->exp_n_audio_ctx = 0;
+
     // run the encoder
     if (whisper_encode_with_state(ctx, state, seek, n_threads) != 0) {
         WHISPER_LOG_ERROR("%s: failed to encode\n", __func__);

@@ -98,6 +98,13 @@ export declare class Transcript {
   get duration(): number
   /** The segments in order. */
   get segments(): Array<Segment>
+  /** The speakers' names in channel order, when speakers were asked for (else empty). */
+  get speakers(): Array<string>
+  /**
+   * The text turn by turn: `[speaker, text]` pairs, consecutive segments of one speaker
+   * joined.
+   */
+  turns(): Array<[string, string]>
   /** "transcribe", or "translate" when the text is an English translation. */
   get task(): string
   /**
@@ -105,7 +112,10 @@ export declare class Transcript {
    * cut off and the text covers only what was there).
    */
   get warnings(): Array<string>
-  /** The transcript in `format`: "text", "json", "verbose_json", "srt", "vtt" or "tsv". */
+  /**
+   * The transcript in `format`: "text", "json", "verbose_json", "srt", "vtt", "tsv" or
+   * "diarized_json".
+   */
   render(format: string): string
   /** Plain text, one segment per line. */
   toText(): string
@@ -176,6 +186,10 @@ export interface Segment {
   noSpeechProb: number
   /** Words with timings (empty unless word timestamps were asked for). */
   words: Array<Word>
+  /** Who said it, when speakers were asked for. */
+  speaker?: string
+  /** Some of it was said while another speaker was talking. */
+  overlap: boolean
 }
 
 /**
@@ -272,6 +286,13 @@ export interface TranscribeOptions {
   /** Split segments longer than this many characters at word boundaries. */
   maxSegmentChars?: number
   /**
+   * "channels": each channel of a multi-channel recording is a speaker (call-centre
+   * stereo); "none" (default).
+   */
+  speakers?: string
+  /** Speakers' names in channel order (default `SPEAKER_0`, `SPEAKER_1`, …). */
+  speakerNames?: Array<string>
+  /**
    * Cancels the call: the promise rejects with an `AbortError` (`code`
    * `ERR_STENOGRAPH_CANCELLED`).
    */
@@ -292,4 +313,8 @@ export interface Word {
   end: number
   /** Mean probability of its tokens. */
   probability: number
+  /** Who said it, when speakers were asked for. */
+  speaker?: string
+  /** Said while another speaker was talking. */
+  overlap: boolean
 }

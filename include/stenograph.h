@@ -130,9 +130,13 @@ typedef enum {
    */
   STENO_FORMAT_VTT = 4,
   /**
-   * Tab-separated start, end (milliseconds) and text.
+   * Tab-separated start, end (milliseconds), speaker (with speakers) and text.
    */
   STENO_FORMAT_TSV = 5,
+  /**
+   * OpenAI's `diarized_json`: segments with speakers.
+   */
+  STENO_FORMAT_DIARIZED_JSON = 6,
 } steno_format;
 
 /**
@@ -304,6 +308,16 @@ typedef struct {
    * NULL for any.
    */
   const char *languages;
+  /**
+   * "channels": each channel of a multi-channel recording is a speaker; "none" or NULL:
+   * no speakers.
+   */
+  const char *speakers;
+  /**
+   * Speakers' names in channel order, comma-separated ("agent,customer"), or NULL for
+   * SPEAKER_0, SPEAKER_1, ….
+   */
+  const char *speaker_names;
 } steno_options;
 
 /**
@@ -709,6 +723,38 @@ steno_status steno_transcribe_batch_files(const steno_transcriber *t,
                                           size_t count,
                                           const steno_options *opts,
                                           steno_transcript **out);
+
+/**
+ * Number of speakers (0 unless speakers were asked for); 0 for NULL.
+ *
+ * # Safety
+ * `tr` must be NULL or a live transcript.
+ */
+size_t steno_transcript_speaker_count(const steno_transcript *tr);
+
+/**
+ * Speaker `index`'s name (owned by the transcript), or NULL when `tr` is NULL or `index` is
+ * past the end.
+ *
+ * # Safety
+ * `tr` must be NULL or a live transcript.
+ */
+const char *steno_transcript_speaker(const steno_transcript *tr, size_t index);
+
+/**
+ * Who said segment `segment` (word `word` of it, or the whole segment when `word` is
+ * `SIZE_MAX`): `*speaker` gets the speaker's index (see `steno_transcript_speaker`), -1
+ * without speakers; `*overlap` 1 when it was said over another speaker. Either pointer may
+ * be NULL.
+ *
+ * # Safety
+ * `tr` must be NULL or a live transcript; `speaker` and `overlap` NULL or writable.
+ */
+steno_status steno_transcript_said_by(const steno_transcript *tr,
+                                      size_t segment,
+                                      size_t word,
+                                      int32_t *speaker,
+                                      int32_t *overlap);
 
 /**
  * The HTTP content type of a transcript in `format` (a `steno_format` value), a static

@@ -27,10 +27,11 @@ pub use transcriber::{
 pub use transcript::{
     steno_format_content_type, steno_string_free, steno_transcript_duration,
     steno_transcript_format, steno_transcript_free, steno_transcript_language,
-    steno_transcript_language_probability, steno_transcript_segment,
-    steno_transcript_segment_count, steno_transcript_task, steno_transcript_text,
-    steno_transcript_warning, steno_transcript_warning_count, steno_transcript_word, StenoFormat,
-    StenoSegment, StenoTranscript, StenoWord,
+    steno_transcript_language_probability, steno_transcript_said_by, steno_transcript_segment,
+    steno_transcript_segment_count, steno_transcript_speaker, steno_transcript_speaker_count,
+    steno_transcript_task, steno_transcript_text, steno_transcript_warning,
+    steno_transcript_warning_count, steno_transcript_word, StenoFormat, StenoSegment,
+    StenoTranscript, StenoWord,
 };
 
 /// Major version of this library.

@@ -6,7 +6,9 @@
 use std::ffi::{c_char, c_void, CStr};
 use std::sync::Arc;
 
-use steno::transcribe::{language, languages, Decoding, Segment, Task, TranscribeOptions};
+use steno::transcribe::{
+    language, languages, speaker_names, Decoding, Segment, Task, TranscribeOptions,
+};
 
 use crate::status::{fail, from_core, StenoStatus};
 use crate::transcript::{c_string, StenoSegment};
@@ -69,6 +71,12 @@ pub struct StenoOptions {
     /// Languages detection chooses from, comma-separated ISO 639-1 codes (e.g. "en,de,fr"), or
     /// NULL for any.
     pub languages: *const c_char,
+    /// "channels": each channel of a multi-channel recording is a speaker; "none" or NULL:
+    /// no speakers.
+    pub speakers: *const c_char,
+    /// Speakers' names in channel order, comma-separated ("agent,customer"), or NULL for
+    /// SPEAKER_0, SPEAKER_1, ….
+    pub speaker_names: *const c_char,
 }
 
 /// The defaults: detect the language, greedy decoding, VAD and temperature fallback on, no
@@ -96,6 +104,8 @@ pub extern "C" fn steno_options_default() -> StenoOptions {
         user_data: std::ptr::null_mut(),
         on_segment: None,
         languages: std::ptr::null(),
+        speakers: std::ptr::null(),
+        speaker_names: std::ptr::null(),
     }
 }
 
@@ -182,6 +192,13 @@ pub unsafe fn core_options(
     // SAFETY: as documented for `opts`.
     let given_languages = unsafe { opt_str(o.languages, "languages")? };
     out.languages = languages(given_languages.as_deref().unwrap_or("")).map_err(from_core)?;
+    // SAFETY: as documented for `opts`.
+    if let Some(speakers) = unsafe { opt_str(o.speakers, "speakers")? } {
+        out.speakers = speakers.parse().map_err(from_core)?;
+    }
+    // SAFETY: as documented for `opts`.
+    let names = unsafe { opt_str(o.speaker_names, "speaker_names")? };
+    out.speaker_names = speaker_names(names.as_deref().unwrap_or("")).map_err(from_core)?;
     // SAFETY: as documented for `opts`.
     out.initial_prompt = unsafe { opt_str(o.initial_prompt, "initial_prompt")? };
     out.task = match o.task {

@@ -170,7 +170,9 @@ unsafe fn transcribe(
         let run = move |t: &Transcriber, core: &steno::transcribe::TranscribeOptions| {
             if !batch {
                 let source = sources.into_iter().next().expect("one input");
-                return AudioStream::open(source, &DecodeOptions::default())
+                let mut decode = DecodeOptions::default();
+                decode.separate_channels = core.speakers != steno::transcribe::Speakers::None;
+                return AudioStream::open(source, &decode)
                     .and_then(|stream| t.transcribe_stream(stream, core))
                     .map(|tr| vec![tr]);
             }

@@ -15,6 +15,8 @@ pub struct StenoTranscript {
     strings: Vec<(CString, Vec<CString>)>,
     /// Each warning's message.
     warnings: Vec<CString>,
+    /// Each speaker's name.
+    speakers: Vec<CString>,
 }
 
 /// A C string of `s` (interior NULs, which Whisper never produces, become spaces).
@@ -43,9 +45,94 @@ impl StenoTranscript {
                 .iter()
                 .map(|w| c_string(&w.to_string()))
                 .collect(),
+            speakers: inner.speakers.iter().map(|s| c_string(s)).collect(),
             inner,
         }
     }
+
+    /// Index of `name` among the transcript's speakers, -1 for none.
+    fn speaker_index(&self, name: Option<&String>) -> i32 {
+        name.and_then(|n| self.inner.speakers.iter().position(|s| s == n))
+            .map_or(-1, |i| i as i32)
+    }
+}
+
+/// Number of speakers (0 unless speakers were asked for); 0 for NULL.
+///
+/// # Safety
+/// `tr` must be NULL or a live transcript.
+#[no_mangle]
+pub unsafe extern "C" fn steno_transcript_speaker_count(tr: *const StenoTranscript) -> usize {
+    // SAFETY: NULL or a live transcript.
+    unsafe { tr.as_ref() }.map_or(0, |t| t.speakers.len())
+}
+
+/// Speaker `index`'s name (owned by the transcript), or NULL when `tr` is NULL or `index` is
+/// past the end.
+///
+/// # Safety
+/// `tr` must be NULL or a live transcript.
+#[no_mangle]
+pub unsafe extern "C" fn steno_transcript_speaker(
+    tr: *const StenoTranscript,
+    index: usize,
+) -> *const c_char {
+    // SAFETY: NULL or a live transcript.
+    unsafe { tr.as_ref() }
+        .and_then(|t| t.speakers.get(index))
+        .map_or(std::ptr::null(), |s| s.as_ptr())
+}
+
+/// Who said segment `segment` (word `word` of it, or the whole segment when `word` is
+/// `SIZE_MAX`): `*speaker` gets the speaker's index (see `steno_transcript_speaker`), -1
+/// without speakers; `*overlap` 1 when it was said over another speaker. Either pointer may
+/// be NULL.
+///
+/// # Safety
+/// `tr` must be NULL or a live transcript; `speaker` and `overlap` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn steno_transcript_said_by(
+    tr: *const StenoTranscript,
+    segment: usize,
+    word: usize,
+    speaker: *mut i32,
+    overlap: *mut i32,
+) -> StenoStatus {
+    guard(|| {
+        // SAFETY: NULL or a live transcript.
+        let Some(t) = (unsafe { tr.as_ref() }) else {
+            return fail(StenoStatus::NullArgument, "transcript is NULL");
+        };
+        let Some(s) = t.inner.segments.get(segment) else {
+            return fail(
+                StenoStatus::OutOfRange,
+                format!("segment {segment} of {}", t.inner.segments.len()),
+            );
+        };
+        let (name, over) = if word == usize::MAX {
+            (s.speaker.as_ref(), s.overlap)
+        } else {
+            match s.words.get(word) {
+                Some(w) => (w.speaker.as_ref(), w.overlap),
+                None => {
+                    return fail(
+                        StenoStatus::OutOfRange,
+                        format!("word {word} of segment {segment}"),
+                    )
+                }
+            }
+        };
+        // SAFETY: each pointer is NULL or writable.
+        unsafe {
+            if let Some(out) = speaker.as_mut() {
+                *out = t.speaker_index(name);
+            }
+            if let Some(out) = overlap.as_mut() {
+                *out = i32::from(over);
+            }
+        }
+        StenoStatus::Ok
+    })
 }
 
 /// One segment; `text` belongs to the transcript.
@@ -92,8 +179,10 @@ pub enum StenoFormat {
     Srt = 3,
     /// WebVTT subtitles.
     Vtt = 4,
-    /// Tab-separated start, end (milliseconds) and text.
+    /// Tab-separated start, end (milliseconds), speaker (with speakers) and text.
     Tsv = 5,
+    /// OpenAI's `diarized_json`: segments with speakers.
+    DiarizedJson = 6,
 }
 
 /// The core's format for a `steno_format` value.
@@ -106,6 +195,7 @@ fn format_of(value: i32) -> Option<steno::transcribe::Format> {
         3 => Format::Srt,
         4 => Format::Vtt,
         5 => Format::Tsv,
+        6 => Format::DiarizedJson,
         _ => return None,
     })
 }

@@ -53,6 +53,11 @@ pub struct TranscribeOptions<'env> {
     pub condition_on_previous_text: Option<bool>,
     /// Split segments longer than this many characters at word boundaries.
     pub max_segment_chars: Option<f64>,
+    /// "channels": each channel of a multi-channel recording is a speaker (call-centre
+    /// stereo); "none" (default).
+    pub speakers: Option<String>,
+    /// Speakers' names in channel order (default `SPEAKER_0`, `SPEAKER_1`, …).
+    pub speaker_names: Option<Vec<String>>,
     /// Cancels the call: the promise rejects with an `AbortError` (`code`
     /// `ERR_STENOGRAPH_CANCELLED`).
     #[napi(ts_type = "AbortSignal")]
@@ -66,7 +71,7 @@ pub struct TranscribeOptions<'env> {
 }
 
 /// The fields of `TranscribeOptions` and their types.
-const OPTION_FIELDS: [(&str, Kind); 14] = [
+const OPTION_FIELDS: [(&str, Kind); 16] = [
     ("language", Kind::String),
     ("languages", Kind::Array),
     ("task", Kind::String),
@@ -78,6 +83,8 @@ const OPTION_FIELDS: [(&str, Kind); 14] = [
     ("temperatureFallback", Kind::Boolean),
     ("conditionOnPreviousText", Kind::Boolean),
     ("maxSegmentChars", Kind::Number),
+    ("speakers", Kind::String),
+    ("speakerNames", Kind::Array),
     ("signal", Kind::Object),
     ("onProgress", Kind::Function),
     ("onSegment", Kind::Function),
@@ -122,6 +129,10 @@ fn core_options(
         .unwrap_or(out.condition_on_previous_text);
     out.max_segment_chars =
         whole(o.max_segment_chars, "maxSegmentChars", 1, u32::MAX.into())?.map(|n| n as usize);
+    if let Some(speakers) = o.speakers.as_deref() {
+        out.speakers = speakers.parse()?;
+    }
+    out.speaker_names = core::speaker_name_list(o.speaker_names.as_deref().unwrap_or_default())?;
     out.validate()?;
     if let Some(cb) = o.on_progress {
         let (calls, token) = (calls.clone(), token.clone());
@@ -263,7 +274,9 @@ impl Transcribe {
         };
         Ok(match work {
             Work::One(source) => {
-                let stream = AudioStream::open(source, &DecodeOptions::default())?;
+                let mut decode = DecodeOptions::default();
+                decode.separate_channels = opts.speakers != core::Speakers::None;
+                let stream = AudioStream::open(source, &decode)?;
                 vec![self.transcriber.transcribe_stream(stream, &opts)?]
             }
             Work::Batch(sources) => {

@@ -14,6 +14,10 @@ pub struct Word {
     pub end: f64,
     /// Mean probability of its tokens.
     pub probability: f64,
+    /// Who said it, when speakers were asked for.
+    pub speaker: Option<String>,
+    /// Said while another speaker was talking.
+    pub overlap: bool,
 }
 
 /// A stretch of speech and its text.
@@ -39,6 +43,10 @@ pub struct Segment {
     pub no_speech_prob: f64,
     /// Words with timings (empty unless word timestamps were asked for).
     pub words: Vec<Word>,
+    /// Who said it, when speakers were asked for.
+    pub speaker: Option<String>,
+    /// Some of it was said while another speaker was talking.
+    pub overlap: bool,
 }
 
 impl From<&stenograph::transcribe::Segment> for Segment {
@@ -61,8 +69,12 @@ impl From<&stenograph::transcribe::Segment> for Segment {
                     start: w.start,
                     end: w.end,
                     probability: f64::from(w.probability),
+                    speaker: w.speaker.clone(),
+                    overlap: w.overlap,
                 })
                 .collect(),
+            speaker: s.speaker.clone(),
+            overlap: s.overlap,
         }
     }
 }
@@ -105,6 +117,23 @@ impl Transcript {
         self.inner.segments.iter().map(Segment::from).collect()
     }
 
+    /// The speakers' names in channel order, when speakers were asked for (else empty).
+    #[napi(getter)]
+    pub fn speakers(&self) -> Vec<String> {
+        self.inner.speakers.clone()
+    }
+
+    /// The text turn by turn: `[speaker, text]` pairs, consecutive segments of one speaker
+    /// joined.
+    #[napi(ts_return_type = "Array<[string, string]>")]
+    pub fn turns(&self) -> Vec<Vec<String>> {
+        self.inner
+            .turns()
+            .into_iter()
+            .map(|(who, said)| vec![who, said])
+            .collect()
+    }
+
     /// "transcribe", or "translate" when the text is an English translation.
     #[napi(getter)]
     pub fn task(&self) -> String {
@@ -122,7 +151,8 @@ impl Transcript {
             .collect()
     }
 
-    /// The transcript in `format`: "text", "json", "verbose_json", "srt", "vtt" or "tsv".
+    /// The transcript in `format`: "text", "json", "verbose_json", "srt", "vtt", "tsv" or
+    /// "diarized_json".
     #[napi]
     pub fn render(&self, env: Env, format: String) -> Result<String> {
         let format: stenograph::transcribe::Format = format

@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use pyo3::prelude::*;
 use stenograph::audio::{Audio, DecodeOptions};
 use stenograph::transcribe::{
-    language, language_list, CancelToken, Decoding, OnCancel, StreamOptions, TranscribeOptions,
-    Transcriber, MAX_BEAMS,
+    language, language_list, speaker_name_list, CancelToken, Decoding, OnCancel, Speakers,
+    StreamOptions, TranscribeOptions, Transcriber, MAX_BEAMS,
 };
 
 use crate::errors::to_py;
@@ -108,6 +108,8 @@ struct Args<'a, 'py> {
     temperature_fallback: Option<bool>,
     condition_on_previous_text: Option<bool>,
     max_segment_chars: Option<&'a Bound<'py, PyAny>>,
+    speakers: Option<String>,
+    speaker_names: Option<Vec<String>>,
     on_progress: Option<Py<PyAny>>,
     on_segment: Option<Py<PyAny>>,
     cancel: Option<PyCancelToken>,
@@ -176,6 +178,11 @@ impl Args<'_, '_> {
             .unwrap_or(opts.condition_on_previous_text);
         opts.vad = self.vad.unwrap_or(opts.vad);
         opts.max_segment_chars = max_segment_chars.map(|n| n as usize);
+        if let Some(s) = self.speakers.as_deref() {
+            opts.speakers = s.parse().map_err(to_py)?;
+        }
+        opts.speaker_names =
+            speaker_name_list(&self.speaker_names.unwrap_or_default()).map_err(to_py)?;
         opts.on_progress = on_progress;
         opts.on_segment = on_segment;
         opts.cancel = Some(cancel);
@@ -305,7 +312,8 @@ impl PyTranscriber {
         audio, *, sample_rate = None, language = None, languages = None, task = None,
         initial_prompt = None, beam_size = None, word_timestamps = None, vad = None,
         temperature = None, temperature_fallback = None, condition_on_previous_text = None,
-        max_segment_chars = None, on_progress = None, on_segment = None, cancel = None
+        max_segment_chars = None, speakers = None, speaker_names = None, on_progress = None,
+        on_segment = None, cancel = None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn transcribe(
@@ -324,6 +332,8 @@ impl PyTranscriber {
         temperature_fallback: Option<bool>,
         condition_on_previous_text: Option<bool>,
         max_segment_chars: Option<&Bound<'_, PyAny>>,
+        speakers: Option<String>,
+        speaker_names: Option<Vec<String>>,
         on_progress: Option<Py<PyAny>>,
         on_segment: Option<Py<PyAny>>,
         cancel: Option<PyCancelToken>,
@@ -341,14 +351,18 @@ impl PyTranscriber {
             temperature_fallback,
             condition_on_previous_text,
             max_segment_chars,
+            speakers,
+            speaker_names,
             on_progress,
             on_segment,
             cancel,
         }
         .options()?;
         let token = opts.cancel.clone().unwrap_or_default();
+        let mut decode = DecodeOptions::default();
+        decode.separate_channels = opts.speakers != Speakers::None;
         let out = run_interruptible(py, self.open()?, &token, move |t| {
-            let stream = stenograph::audio::AudioStream::open(source, &DecodeOptions::default())?;
+            let stream = stenograph::audio::AudioStream::open(source, &decode)?;
             t.transcribe_stream(stream, &opts)
         })?;
         finish(out, &failure).map(PyTranscript)
@@ -400,6 +414,8 @@ impl PyTranscriber {
             temperature_fallback,
             condition_on_previous_text,
             max_segment_chars,
+            speakers: None,
+            speaker_names: None,
             on_progress,
             on_segment: None,
             cancel,

@@ -17,6 +17,10 @@ pub struct PyWord {
     end: f64,
     /// Mean probability of its tokens.
     probability: f32,
+    /// Who said it, when speakers were asked for.
+    speaker: Option<String>,
+    /// Said while another speaker was talking.
+    overlap: bool,
 }
 
 #[pymethods]
@@ -53,6 +57,10 @@ pub struct PySegment {
     no_speech_prob: f32,
     /// Words with timings (empty unless word timestamps were asked for).
     words: Vec<PyWord>,
+    /// Who said it, when speakers were asked for.
+    speaker: Option<String>,
+    /// Some of it was said while another speaker was talking.
+    overlap: bool,
 }
 
 #[pymethods]
@@ -85,8 +93,12 @@ impl From<&stenograph::transcribe::Segment> for PySegment {
                     start: w.start,
                     end: w.end,
                     probability: w.probability,
+                    speaker: w.speaker.clone(),
+                    overlap: w.overlap,
                 })
                 .collect(),
+            speaker: s.speaker.clone(),
+            overlap: s.overlap,
         }
     }
 }
@@ -127,6 +139,18 @@ impl PyTranscript {
         self.0.task.as_str()
     }
 
+    /// The speakers' names in channel order, when speakers were asked for (else empty).
+    #[getter]
+    fn speakers(&self) -> Vec<String> {
+        self.0.speakers.clone()
+    }
+
+    /// The text turn by turn: (speaker, text) pairs, consecutive segments of one speaker
+    /// joined.
+    fn turns(&self) -> Vec<(String, String)> {
+        self.0.turns()
+    }
+
     /// Problems decoding the input that were tolerated (e.g. "truncated: …" when the file was
     /// cut off and the text covers only what was there).
     #[getter]
@@ -134,7 +158,8 @@ impl PyTranscript {
         self.0.warnings.iter().map(ToString::to_string).collect()
     }
 
-    /// The transcript in `format`: "text", "json", "verbose_json", "srt", "vtt" or "tsv".
+    /// The transcript in `format`: "text", "json", "verbose_json", "srt", "vtt", "tsv" or
+    /// "diarized_json".
     fn render(&self, format: &str) -> PyResult<String> {
         let format: stenograph::transcribe::Format = format.parse().map_err(to_py)?;
         Ok(self.0.render(format))

@@ -301,6 +301,51 @@ int main(int argc, char **argv) {
         steno_transcript_free(tr);
         tr = NULL;
         EXPECT(steno_transcribe_pcm_i16(t, NULL, frames, rate, 1, NULL, &tr) == STENO_STATUS_NULL_ARGUMENT);
+
+        /* Speakers by channel: the clip on the left channel, the right one silent. */
+        int16_t *stereo = calloc(2 * frames, sizeof *stereo);
+        for (size_t i = 0; i < frames; i++) stereo[2 * i] = pcm[i];
+        opts = steno_options_default();
+        opts.speakers = "channels";
+        opts.speaker_names = "agent,customer";
+        EXPECT(steno_transcribe_pcm_i16(t, stereo, frames, rate, 2, &opts, &tr) == STENO_STATUS_OK);
+        if (tr) {
+            EXPECT(steno_transcript_speaker_count(tr) == 2);
+            EXPECT(strcmp(steno_transcript_speaker(tr, 0), "agent") == 0);
+            EXPECT(strcmp(steno_transcript_speaker(tr, 1), "customer") == 0);
+            EXPECT(steno_transcript_speaker(tr, 2) == NULL);
+            EXPECT(steno_transcript_segment_count(tr) > 0);
+            for (size_t i = 0; i < steno_transcript_segment_count(tr); i++) {
+                int32_t who = -2, over = -1;
+                EXPECT(steno_transcript_said_by(tr, i, SIZE_MAX, &who, &over) == STENO_STATUS_OK);
+                EXPECT(who == 0 && over == 0);
+            }
+            int32_t who = 0;
+            EXPECT(steno_transcript_said_by(tr, 999, SIZE_MAX, &who, NULL) == STENO_STATUS_OUT_OF_RANGE);
+            EXPECT(steno_transcript_said_by(tr, 0, 999, &who, NULL) == STENO_STATUS_OUT_OF_RANGE);
+            char *turns = NULL;
+            EXPECT(steno_transcript_format(tr, STENO_FORMAT_TEXT, &turns) == STENO_STATUS_OK);
+            EXPECT(turns && strncmp(turns, "agent: ", 7) == 0);
+            steno_string_free(turns);
+        }
+        steno_transcript_free(tr);
+        tr = NULL;
+        opts.speakers = "everyone";
+        EXPECT(steno_transcribe_pcm_i16(t, stereo, frames, rate, 2, &opts, &tr) == STENO_STATUS_INVALID_ARGUMENT);
+        opts.speakers = "channels";
+        opts.speaker_names = "agent,agent";
+        EXPECT(steno_transcribe_pcm_i16(t, stereo, frames, rate, 2, &opts, &tr) == STENO_STATUS_INVALID_ARGUMENT);
+        EXPECT(tr == NULL);
+        free(stereo);
+        /* Without speakers the same call has none. */
+        EXPECT(steno_transcribe_pcm_i16(t, pcm, frames, rate, 1, NULL, &tr) == STENO_STATUS_OK);
+        if (tr) {
+            int32_t who = 7;
+            EXPECT(steno_transcript_speaker_count(tr) == 0);
+            EXPECT(steno_transcript_said_by(tr, 0, SIZE_MAX, &who, NULL) == STENO_STATUS_OK && who == -1);
+        }
+        steno_transcript_free(tr);
+        tr = NULL;
         free(pcm);
         EXPECT(steno_transcribe_memory(t, data, len / 2, NULL, &tr) == STENO_STATUS_OK);
         if (tr) {

@@ -1,7 +1,7 @@
 """Type stubs of Stenograph's native module (checked against it by mypy's stubtest in CI)."""
 
 import os
-from typing import Any, BinaryIO, Callable, List, Optional, Sequence, Union, final
+from typing import Any, BinaryIO, Callable, List, Optional, Sequence, Tuple, Union, final
 
 from typing_extensions import TypeAlias, disjoint_base
 
@@ -82,6 +82,10 @@ class Word:
     def end(self) -> float: ...
     @property
     def probability(self) -> float: ...
+    @property
+    def speaker(self) -> Optional[str]: ...
+    @property
+    def overlap(self) -> bool: ...
 
 @final
 class Segment:
@@ -107,6 +111,10 @@ class Segment:
     def no_speech_prob(self) -> float: ...
     @property
     def words(self) -> List[Word]: ...
+    @property
+    def speaker(self) -> Optional[str]: ...
+    @property
+    def overlap(self) -> bool: ...
 
 @final
 class Transcript:
@@ -122,6 +130,9 @@ class Transcript:
     def duration(self) -> float: ...
     @property
     def task(self) -> str: ...
+    @property
+    def speakers(self) -> List[str]: ...
+    def turns(self) -> List[Tuple[str, str]]: ...
     @property
     def warnings(self) -> List[str]: ...
     @property
@@ -180,6 +191,8 @@ class Transcriber:
         temperature_fallback: Optional[bool] = None,
         condition_on_previous_text: Optional[bool] = None,
         max_segment_chars: Optional[int] = None,
+        speakers: Optional[str] = None,
+        speaker_names: Optional[Sequence[str]] = None,
         on_progress: Optional[Callable[[int], object]] = None,
         on_segment: Optional[Callable[[Segment], object]] = None,
         cancel: Optional[CancelToken] = None,

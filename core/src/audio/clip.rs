@@ -4,6 +4,7 @@ use std::io::{Seek, Write};
 use std::path::Path;
 
 use super::info::{AudioInfo, Warning};
+use super::mix::downmix;
 use super::source::AudioSource;
 use super::stream::{AudioStream, DecodeOptions};
 use super::wav::{WavFormat, WavSink};
@@ -21,6 +22,9 @@ use crate::error::Result;
 #[derive(Clone, Debug)]
 pub struct Audio {
     samples: Vec<f32>,
+    /// The channels, each at 16 kHz, when decoded with
+    /// [`separate_channels`](DecodeOptions::separate_channels) from more than one.
+    channels: Vec<Vec<f32>>,
     info: AudioInfo,
     warnings: Vec<Warning>,
 }
@@ -43,12 +47,22 @@ impl Audio {
             .info()
             .duration_seconds
             .map_or(0, |s| (s * f64::from(SAMPLE_RATE)) as usize);
-        let mut samples = Vec::with_capacity(declared.min(MAX_RESERVE));
-        for chunk in &mut stream {
-            samples.extend_from_slice(&chunk?);
+        let outputs = stream.output_channels();
+        let mut planes = vec![Vec::with_capacity(declared.min(MAX_RESERVE)); outputs];
+        while let Some(chunk) = stream.next_channels() {
+            for (plane, part) in planes.iter_mut().zip(chunk?) {
+                plane.extend_from_slice(&part);
+            }
         }
+        let (samples, channels) = if outputs > 1 {
+            let refs: Vec<&[f32]> = planes.iter().map(Vec::as_slice).collect();
+            (downmix(&refs, SAMPLE_RATE), planes)
+        } else {
+            (planes.pop().unwrap_or_default(), Vec::new())
+        };
         Ok(Self {
             samples,
+            channels,
             info: stream.info().clone(),
             warnings: stream.warnings().to_vec(),
         })
@@ -85,7 +99,28 @@ impl Audio {
         )
     }
 
-    /// The 16 kHz mono samples.
+    /// The channels at 16 kHz, one slice each: those of the source when decoded with
+    /// [`separate_channels`](DecodeOptions::separate_channels), else the mono samples alone.
+    ///
+    /// ```no_run
+    /// use stenograph::audio::{Audio, AudioSource, DecodeOptions};
+    /// let mut opts = DecodeOptions::default();
+    /// opts.separate_channels = true;
+    /// let call = Audio::decode(AudioSource::from_path("call.wav"), &opts)?;
+    /// for (i, channel) in call.channels().iter().enumerate() {
+    ///     println!("channel {i}: {} samples", channel.len());
+    /// }
+    /// # Ok::<(), stenograph::Error>(())
+    /// ```
+    pub fn channels(&self) -> Vec<&[f32]> {
+        if self.channels.is_empty() {
+            vec![&self.samples]
+        } else {
+            self.channels.iter().map(Vec::as_slice).collect()
+        }
+    }
+
+    /// The 16 kHz mono samples (the channels down-mixed).
     pub fn samples(&self) -> &[f32] {
         &self.samples
     }

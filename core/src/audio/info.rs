@@ -51,6 +51,12 @@ pub enum Warning {
         /// Why Silero was not used.
         reason: String,
     },
+    /// Speakers by channel were asked of a recording with one channel: all its speech is
+    /// attributed to the first speaker.
+    SingleChannel {
+        /// The speaker the speech is attributed to.
+        speaker: String,
+    },
 }
 
 impl fmt::Display for Warning {
@@ -73,6 +79,11 @@ impl fmt::Display for Warning {
                 "speech found with the built-in detector, which misses more quiet speech under \
                  noise: the Silero VAD weights are unavailable ({reason}; set \
                  STENOGRAPH_VAD_MODEL to a silero_vad_v6.onnx)"
+            ),
+            Warning::SingleChannel { speaker } => write!(
+                f,
+                "speakers by channel asked of a one-channel recording: all speech is \
+                 attributed to {speaker}"
             ),
         }
     }

@@ -244,7 +244,7 @@ const MAX_SAMPLE: f32 = 16.0;
 
 /// A sample made safe for the DSP after it: NaN and infinities become silence, anything
 /// else is clamped to ±[`MAX_SAMPLE`].
-fn finite(x: f32) -> f32 {
+pub(super) fn finite(x: f32) -> f32 {
     if x.is_finite() {
         x.clamp(-MAX_SAMPLE, MAX_SAMPLE)
     } else {

@@ -7,7 +7,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use super::ahead::{next_event, DecodeAhead, Event};
 use super::decode::{check_channels, check_rate, ContainerDecoder};
 use super::info::{AudioInfo, Warning};
-use super::mix::Downmixer;
+use super::mix::{finite, Downmixer};
 use super::resample::Resampler;
 use super::source::{AudioSource, Origin, Pcm, PcmSamples};
 use super::SAMPLE_RATE;
@@ -46,6 +46,10 @@ pub struct DecodeOptions {
     /// Decode compressed input on a helper thread while mixing and resampling on the caller's
     /// (default: on). Nearly halves wall time on two or more cores; the CPU time is the same.
     pub decode_ahead: bool,
+    /// Keep the source's channels apart instead of down-mixing them (default: off): each
+    /// channel is resampled on its own and read with [`AudioStream::next_channels`]. For
+    /// recordings with one party per channel (call-centre stereo).
+    pub separate_channels: bool,
 }
 
 impl Default for DecodeOptions {
@@ -54,6 +58,7 @@ impl Default for DecodeOptions {
             max_duration: Duration::from_secs(6 * 3600),
             truncation: Truncation::Warn,
             decode_ahead: true,
+            separate_channels: false,
         }
     }
 }
@@ -69,44 +74,118 @@ enum Frames {
     Pcm { pcm: Pcm, pos: usize },
 }
 
-/// Mixer and resampler for one source layout; rebuilt if a stream changes rate or channels.
+/// Mixer and resampler(s) for one source layout; rebuilt if a stream changes rate or channels.
 struct Stage {
     rate: u32,
     channels: usize,
-    mixer: Downmixer,
-    resampler: Resampler,
-    mono: Vec<f32>,
+    mixing: Mixing,
+}
+
+/// Down-mixed to one output plane, or each channel resampled to its own.
+enum Mixing {
+    Mix {
+        mixer: Downmixer,
+        resampler: Box<Resampler>,
+        mono: Vec<f32>,
+    },
+    Split {
+        resamplers: Vec<Resampler>,
+        scratch: Vec<f32>,
+    },
 }
 
 impl Stage {
-    fn new(input: &str, rate: u32, channels: usize) -> Result<Self> {
+    /// A stage for `channels` source channels at `rate` Hz writing `outputs` planes: one
+    /// (down-mixed), or one per channel of the stream's first layout.
+    fn new(input: &str, rate: u32, channels: usize, split: Option<usize>) -> Result<Self> {
         check_rate(input, rate)?;
         check_channels(input, channels)?;
-        let resampler = Resampler::new(rate).ok_or_else(|| Error::InvalidHeader {
-            input: input.to_string(),
-            reason: format!("cannot resample from {rate} Hz"),
-        })?;
+        let resampler = || {
+            Resampler::new(rate).ok_or_else(|| Error::InvalidHeader {
+                input: input.to_string(),
+                reason: format!("cannot resample from {rate} Hz"),
+            })
+        };
+        let mixing = match split {
+            None => Mixing::Mix {
+                mixer: Downmixer::new(channels, rate),
+                resampler: Box::new(resampler()?),
+                mono: Vec::new(),
+            },
+            Some(outputs) => Mixing::Split {
+                resamplers: (0..outputs).map(|_| resampler()).collect::<Result<_>>()?,
+                scratch: Vec::new(),
+            },
+        };
         Ok(Self {
             rate,
             channels,
-            mixer: Downmixer::new(channels, rate),
-            resampler,
-            mono: Vec::new(),
+            mixing,
         })
     }
 
-    fn push(&mut self, planes: &[Vec<f32>], out: &mut Vec<f32>) {
-        let refs: Vec<&[f32]> = planes.iter().map(Vec::as_slice).collect();
-        self.mono.clear();
-        self.mixer.push(&refs, &mut self.mono);
-        self.resampler.push(&self.mono, out);
+    fn push(&mut self, planes: &[Vec<f32>], out: &mut [Vec<f32>]) {
+        match &mut self.mixing {
+            Mixing::Mix {
+                mixer,
+                resampler,
+                mono,
+            } => {
+                let refs: Vec<&[f32]> = planes.iter().map(Vec::as_slice).collect();
+                mono.clear();
+                mixer.push(&refs, mono);
+                resampler.push(mono, &mut out[0]);
+            }
+            Mixing::Split {
+                resamplers,
+                scratch,
+            } => {
+                let frames = planes.first().map_or(0, Vec::len);
+                let outputs = resamplers.len();
+                for (c, (resampler, out)) in resamplers.iter_mut().zip(out).enumerate() {
+                    split_plane(planes, c, outputs, frames, scratch);
+                    resampler.push(scratch, out);
+                }
+            }
+        }
     }
 
-    fn finish(&mut self, out: &mut Vec<f32>) {
-        self.mono.clear();
-        self.mixer.flush(&mut self.mono);
-        self.resampler.push(&self.mono, out);
-        self.resampler.finish(out);
+    fn finish(&mut self, out: &mut [Vec<f32>]) {
+        match &mut self.mixing {
+            Mixing::Mix {
+                mixer,
+                resampler,
+                mono,
+            } => {
+                mono.clear();
+                mixer.flush(mono);
+                resampler.push(mono, &mut out[0]);
+                resampler.finish(&mut out[0]);
+            }
+            Mixing::Split { resamplers, .. } => {
+                for (resampler, out) in resamplers.iter_mut().zip(out) {
+                    resampler.finish(out);
+                }
+            }
+        }
+    }
+}
+
+/// Output channel `c` of a layout that may have a different channel count than the stream's
+/// first (chained streams): the source channel of the same number, silence when there is
+/// none, and the last output channel also takes the sum of any extra source channels.
+fn split_plane(planes: &[Vec<f32>], c: usize, outputs: usize, frames: usize, out: &mut Vec<f32>) {
+    out.clear();
+    match planes.get(c) {
+        Some(p) => out.extend(p.iter().map(|&x| finite(x))),
+        None => out.resize(frames, 0.0),
+    }
+    if c + 1 == outputs && planes.len() > outputs {
+        for extra in &planes[outputs..] {
+            for (o, &x) in out.iter_mut().zip(extra) {
+                *o += finite(x);
+            }
+        }
     }
 }
 
@@ -135,7 +214,8 @@ pub struct AudioStream {
     current: Vec<Vec<f32>>,
     skipped: usize,
     stage: Option<Stage>,
-    out: Vec<f32>,
+    /// Output planes being filled: one, or one per source channel with `separate_channels`.
+    out: Vec<Vec<f32>>,
     warnings: Vec<Warning>,
     /// Seconds decoded at the source rate(s), and frames decoded at the current rate.
     seconds_before_stage: f64,
@@ -196,6 +276,11 @@ impl AudioStream {
                 });
             }
         }
+        let outputs = if opts.separate_channels {
+            usize::from(info.channels).max(1)
+        } else {
+            1
+        };
         Ok(Self {
             input,
             info,
@@ -204,7 +289,7 @@ impl AudioStream {
             current: Vec::new(),
             skipped: 0,
             stage: None,
-            out: Vec::new(),
+            out: vec![Vec::new(); outputs],
             warnings: Vec::new(),
             seconds_before_stage: 0.0,
             stage_frames: 0,
@@ -238,12 +323,44 @@ impl AudioStream {
                 .map_or(0.0, |s| self.stage_frames as f64 / f64::from(s.rate))
     }
 
+    /// Whether the stream keeps its channels apart
+    /// ([`separate_channels`](DecodeOptions::separate_channels)).
+    pub fn separate_channels(&self) -> bool {
+        self.opts.separate_channels
+    }
+
+    /// Planes in each chunk: the source's channel count with
+    /// [`separate_channels`](DecodeOptions::separate_channels), else 1.
+    pub fn output_channels(&self) -> usize {
+        self.out.len()
+    }
+
+    /// The next chunk as one plane per output channel (see
+    /// [`output_channels`](Self::output_channels)), all the same length; `None` at the end.
+    /// The way to read a stream opened with
+    /// [`separate_channels`](DecodeOptions::separate_channels); a mixed stream gives one plane.
+    pub fn next_channels(&mut self) -> Option<Result<Vec<Vec<f32>>>> {
+        if self.finished && self.out[0].is_empty() && self.emitted_any {
+            return None;
+        }
+        match self.next_chunk() {
+            Ok(Some(planes)) => Some(Ok(planes)),
+            Ok(None) => None,
+            Err(e) => {
+                self.finished = true;
+                self.emitted_any = true;
+                self.out.iter_mut().for_each(Vec::clear);
+                Some(Err(e))
+            }
+        }
+    }
+
     /// Decodes until a chunk is ready; `None` at the end.
-    fn next_chunk(&mut self) -> Result<Option<Vec<f32>>> {
-        while !self.finished && self.out.len() < MIN_CHUNK {
+    fn next_chunk(&mut self) -> Result<Option<Vec<Vec<f32>>>> {
+        while !self.finished && self.out[0].len() < MIN_CHUNK {
             self.pump()?;
         }
-        if self.out.is_empty() {
+        if self.out[0].is_empty() {
             if !self.emitted_any {
                 self.emitted_any = true;
                 return Err(Error::NoAudio {
@@ -254,7 +371,11 @@ impl AudioStream {
             return Ok(None);
         }
         self.emitted_any = true;
-        Ok(Some(std::mem::take(&mut self.out)))
+        let planes = self.out.len();
+        Ok(Some(std::mem::replace(
+            &mut self.out,
+            vec![Vec::new(); planes],
+        )))
     }
 
     /// Moves one buffer of source audio through the pipeline, or finishes the stream.
@@ -308,7 +429,8 @@ impl AudioStream {
                 self.seconds_before_stage += self.stage_frames as f64 / f64::from(old.rate);
                 self.stage_frames = 0;
             }
-            self.stage = Some(Stage::new(&self.input, rate, channels)?);
+            let split = self.opts.separate_channels.then_some(self.out.len());
+            self.stage = Some(Stage::new(&self.input, rate, channels, split)?);
         }
         let decoded = self.decoded_seconds() + frames as f64 / f64::from(rate);
         let limit = self.opts.max_duration.as_secs_f64();
@@ -380,20 +502,23 @@ impl AudioStream {
 impl Iterator for AudioStream {
     type Item = Result<Vec<f32>>;
 
+    /// The next chunk of mono samples. A stream opened with
+    /// [`separate_channels`](DecodeOptions::separate_channels) is read with
+    /// [`next_channels`](AudioStream::next_channels) instead: here it yields an error.
     fn next(&mut self) -> Option<Self::Item> {
-        if self.finished && self.out.is_empty() && self.emitted_any {
-            return None;
-        }
-        match self.next_chunk() {
-            Ok(Some(chunk)) => Some(Ok(chunk)),
-            Ok(None) => None,
-            Err(e) => {
-                self.finished = true;
-                self.emitted_any = true;
-                self.out = Vec::new();
-                Some(Err(e))
+        if self.opts.separate_channels {
+            if self.finished && self.emitted_any {
+                return None;
             }
+            self.finished = true;
+            self.emitted_any = true;
+            return Some(Err(Error::InvalidArgument(format!(
+                "{}: the stream keeps its channels apart; read it with next_channels()",
+                self.input
+            ))));
         }
+        self.next_channels()
+            .map(|r| r.map(|mut planes| planes.swap_remove(0)))
     }
 }
 

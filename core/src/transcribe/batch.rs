@@ -115,6 +115,13 @@ impl Transcriber {
         opts: &TranscribeOptions,
     ) -> Result<Vec<Transcript>> {
         self.check(opts)?;
+        if opts.speakers != super::Speakers::None {
+            return Err(Error::InvalidArgument(
+                "speakers apply to one recording: transcribe each input on its own to tell \
+                 its speakers apart"
+                    .into(),
+            ));
+        }
         if opts.on_segment.is_some() {
             return Err(Error::InvalidArgument(
                 "on_segment is not available for a batch: its segments belong to several \

@@ -13,9 +13,46 @@ use crate::audio::{AudioStream, SAMPLE_RATE};
 use crate::error::{Error, Result};
 
 /// Samples of 16 kHz audio decoded per block of a stream: 10 minutes (38 MB).
-const BLOCK: usize = 600 * SAMPLE_RATE as usize;
+pub(super) const BLOCK: usize = 600 * SAMPLE_RATE as usize;
 /// Room beyond [`BLOCK`] for the stream chunk that fills it (decoded chunks are far shorter).
 const BLOCK_SLACK: usize = 2 * SAMPLE_RATE as usize;
+
+/// One input's audio waiting to be decoded.
+pub(super) struct Pending {
+    /// The samples not decoded yet.
+    pub block: Vec<f32>,
+    /// Where `block` starts in the input, in samples.
+    pub start: usize,
+}
+
+/// The 16 kHz samples a stream's header declares, when it declares its length.
+pub(super) fn expected_samples(stream: &AudioStream) -> Option<usize> {
+    stream
+        .info()
+        .duration_seconds
+        .map(|s| (s * f64::from(SAMPLE_RATE)) as usize)
+}
+
+impl Pending {
+    /// Room for a block and the chunk that completes it, allocated once.
+    pub fn new() -> Self {
+        Self {
+            block: Vec::with_capacity(BLOCK + BLOCK_SLACK),
+            start: 0,
+        }
+    }
+
+    /// Appends decoded samples.
+    pub fn push(&mut self, samples: &[f32]) {
+        self.block.reserve_exact(samples.len());
+        self.block.extend_from_slice(samples);
+    }
+
+    /// Samples of input received so far.
+    pub fn end(&self) -> usize {
+        self.start + self.block.len()
+    }
+}
 
 impl Transcriber {
     /// Samples held in memory, as one block, on the calling thread.
@@ -40,62 +77,61 @@ impl Transcriber {
         opts: &TranscribeOptions,
     ) -> Result<Transcript> {
         self.check(opts)?;
-        let expected = stream
-            .info()
-            .duration_seconds
-            .map(|s| (s * f64::from(SAMPLE_RATE)) as usize);
+        let expected = expected_samples(&stream);
         let mut call = self.call(opts);
         let mut state = self.inner.pool.acquire()?;
-        // Room for a block and the chunk that completes it, allocated once.
-        let mut block: Vec<f32> = Vec::with_capacity(BLOCK + BLOCK_SLACK);
-        let mut block_start = 0usize;
+        let mut pending = Pending::new();
         let mut ended = false;
-        while !ended || !block.is_empty() {
-            while !ended && block.len() < BLOCK {
+        loop {
+            while !ended && pending.block.len() < BLOCK {
                 match stream.next() {
-                    Some(chunk) => {
-                        let chunk = chunk?;
-                        block.reserve_exact(chunk.len());
-                        block.extend_from_slice(&chunk);
-                    }
+                    Some(chunk) => pending.push(&chunk?),
                     None => ended = true,
                 }
             }
-            // Speech running into the block's end is kept for the next block, unless it fills
-            // the whole block.
-            // The detectors are causal, so the spans before the one kept are those of the
-            // block's first `keep` samples.
-            let mut keep = block.len();
-            let mut speech = None;
-            if opts.vad {
-                let mut spans = vad::speech_spans(&self.inner.vad, &block);
-                if let Some(&last) = spans.last() {
-                    if !ended && last.end + 2 * vad::PAD >= block.len() && last.start > 0 {
-                        keep = last.start;
-                        spans.pop();
-                    }
-                }
-                speech = Some(spans);
-            }
-            let total = expected.unwrap_or(0).max(block_start + block.len()) as f64;
-            let progress = (block_start as f64 / total, keep as f64 / total);
-            self.decode_block(
-                &mut state,
-                &block[..keep],
-                speech,
-                block_start,
-                progress,
-                &mut call,
-            )?;
-            block.drain(..keep);
-            block_start += keep;
-            if ended && keep == 0 {
+            let total = expected.unwrap_or(0).max(pending.end()) as f64;
+            let decoded = self.decode_pending(&mut state, &mut pending, ended, total, &mut call)?;
+            if ended && (decoded == 0 || pending.block.is_empty()) {
                 break;
             }
         }
-        let mut t = call.finish(block_start + block.len());
+        let mut t = call.finish(pending.end());
         t.warnings.splice(0..0, stream.warnings().iter().cloned());
         Ok(t)
+    }
+
+    /// Decodes the speech of `pending` that is complete (all of it once the input has
+    /// `ended`) and drops it from the block; returns how many samples were decoded.
+    pub(super) fn decode_pending(
+        &self,
+        state: &mut WhisperState,
+        pending: &mut Pending,
+        ended: bool,
+        total: f64,
+        call: &mut Call,
+    ) -> Result<usize> {
+        let block = &pending.block;
+        // Speech running into the block's end is kept for the next block, unless it fills
+        // the whole block.
+        // The detectors are causal, so the spans before the one kept are those of the
+        // block's first `keep` samples.
+        let mut keep = block.len();
+        let mut speech = None;
+        if call.opts.vad {
+            let mut spans = vad::speech_spans(&self.inner.vad, block);
+            if let Some(&last) = spans.last() {
+                if !ended && last.end + 2 * vad::PAD >= block.len() && last.start > 0 {
+                    keep = last.start;
+                    spans.pop();
+                }
+            }
+            speech = Some(spans);
+        }
+        let progress = (pending.start as f64 / total, keep as f64 / total);
+        self.decode_block(state, &block[..keep], speech, pending.start, progress, call)?;
+        pending.block.drain(..keep);
+        pending.start += keep;
+        Ok(keep)
     }
 
     /// The spoken language of 16 kHz mono `samples` and its probability, without transcribing:

@@ -55,6 +55,7 @@ impl Call {
             duration: samples as f64 / f64::from(SAMPLE_RATE),
             task: self.opts.task,
             segments: self.segments,
+            speakers: Vec::new(),
             warnings: self.warnings,
         }
     }

@@ -24,21 +24,24 @@ pub enum Format {
     Vtt,
     /// Tab-separated start and end (ms) and text, with a header line.
     Tsv,
+    /// OpenAI's `diarized_json`: task, duration, text, and segments with speakers.
+    DiarizedJson,
 }
 
 impl Format {
     /// Every format.
-    pub const ALL: [Format; 6] = [
+    pub const ALL: [Format; 7] = [
         Format::Text,
         Format::Json,
         Format::VerboseJson,
         Format::Srt,
         Format::Vtt,
         Format::Tsv,
+        Format::DiarizedJson,
     ];
 
-    /// Its name (`text`, `json`, `verbose_json`, `srt`, `vtt`, `tsv`), as OpenAI's
-    /// `response_format` spells it.
+    /// Its name (`text`, `json`, `verbose_json`, `srt`, `vtt`, `tsv`, `diarized_json`), as
+    /// OpenAI's `response_format` spells it.
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Text => "text",
@@ -47,6 +50,7 @@ impl Format {
             Format::Srt => "srt",
             Format::Vtt => "vtt",
             Format::Tsv => "tsv",
+            Format::DiarizedJson => "diarized_json",
         }
     }
 
@@ -54,7 +58,7 @@ impl Format {
     pub fn content_type(self) -> &'static str {
         match self {
             Format::Text => "text/plain; charset=utf-8",
-            Format::Json | Format::VerboseJson => "application/json",
+            Format::Json | Format::VerboseJson | Format::DiarizedJson => "application/json",
             Format::Srt => "application/x-subrip",
             Format::Vtt => "text/vtt; charset=utf-8",
             Format::Tsv => "text/tab-separated-values; charset=utf-8",
@@ -65,7 +69,7 @@ impl Format {
     pub fn extension(self) -> &'static str {
         match self {
             Format::Text => "txt",
-            Format::Json | Format::VerboseJson => "json",
+            Format::Json | Format::VerboseJson | Format::DiarizedJson => "json",
             Format::Srt => "srt",
             Format::Vtt => "vtt",
             Format::Tsv => "tsv",
@@ -125,15 +129,40 @@ impl Transcript {
             Format::Srt => self.to_srt(),
             Format::Vtt => self.to_vtt(),
             Format::Tsv => self.to_tsv(),
+            Format::DiarizedJson => self.to_diarized_json(),
         }
     }
 
-    /// The plain text, one line.
+    /// The plain text, one line; with speakers, one line per turn (`agent: …`).
     pub fn to_text(&self) -> String {
-        format!("{}\n", self.text)
+        if self.speakers.is_empty() {
+            return format!("{}\n", self.text);
+        }
+        self.turns()
+            .into_iter()
+            .map(|(speaker, text)| format!("{speaker}: {text}\n"))
+            .collect()
     }
 
-    /// SubRip subtitles.
+    /// The text turn by turn: consecutive segments of one speaker joined, with the speaker's
+    /// name (empty for segments without one).
+    pub fn turns(&self) -> Vec<(String, String)> {
+        let mut turns: Vec<(String, String)> = Vec::new();
+        for s in &self.segments {
+            let speaker = s.speaker.clone().unwrap_or_default();
+            let text = s.text.trim();
+            match turns.last_mut() {
+                Some((who, said)) if *who == speaker => {
+                    said.push(' ');
+                    said.push_str(text);
+                }
+                _ => turns.push((speaker, text.to_string())),
+            }
+        }
+        turns
+    }
+
+    /// SubRip subtitles; with speakers, each cue starts with a WebVTT voice tag (`<v agent>`).
     ///
     /// ```
     /// # use stenograph::transcribe::Transcript;
@@ -150,24 +179,26 @@ impl Transcript {
             .enumerate()
             .map(|(i, s)| {
                 format!(
-                    "{}\n{} --> {}\n{}\n\n",
+                    "{}\n{} --> {}\n{}{}\n\n",
                     i + 1,
                     timestamp(s.start, ','),
                     timestamp(s.end, ','),
+                    voice(s),
                     s.text.trim()
                 )
             })
             .collect()
     }
 
-    /// WebVTT subtitles.
+    /// WebVTT subtitles; with speakers, each cue starts with a voice tag (`<v agent>`).
     pub fn to_vtt(&self) -> String {
         let mut out = String::from("WEBVTT\n\n");
         for s in &self.segments {
             out.push_str(&format!(
-                "{} --> {}\n{}\n\n",
+                "{} --> {}\n{}{}\n\n",
                 timestamp(s.start, '.'),
                 timestamp(s.end, '.'),
+                voice(s),
                 s.text.trim()
             ));
         }
@@ -180,7 +211,8 @@ impl Transcript {
     }
 
     /// OpenAI's `verbose_json` response: task, language (English name), duration, text,
-    /// segments, and words when they were asked for.
+    /// segments, and words when they were asked for; with speakers, `speakers` and each
+    /// segment's and word's `speaker` (and `overlap` on segments said over another speaker).
     pub fn to_verbose_json(&self) -> String {
         self.verbose_json_value().to_string()
     }
@@ -194,7 +226,7 @@ impl Transcript {
             .segments
             .iter()
             .map(|s| {
-                json!({
+                let mut seg = json!({
                     "id": s.id,
                     "seek": (s.start * 100.0).round() as u64,
                     "start": s.start,
@@ -205,7 +237,14 @@ impl Transcript {
                     "temperature": s.temperature,
                     "compression_ratio": s.compression_ratio,
                     "no_speech_prob": s.no_speech_prob,
-                })
+                });
+                if let Some(speaker) = &s.speaker {
+                    seg["speaker"] = json!(speaker);
+                }
+                if s.overlap {
+                    seg["overlap"] = json!(true);
+                }
+                seg
             })
             .collect();
         let mut v = json!({
@@ -219,26 +258,81 @@ impl Transcript {
             .segments
             .iter()
             .flat_map(|s| &s.words)
-            .map(|w| json!({ "word": w.word.trim(), "start": w.start, "end": w.end }))
+            .map(|w| {
+                let mut word = json!({ "word": w.word.trim(), "start": w.start, "end": w.end });
+                if let Some(speaker) = &w.speaker {
+                    word["speaker"] = json!(speaker);
+                }
+                word
+            })
             .collect();
         if !words.is_empty() {
             v["words"] = serde_json::Value::Array(words);
         }
+        if !self.speakers.is_empty() {
+            v["speakers"] = json!(self.speakers);
+        }
         v
     }
 
-    /// Tab-separated `start`, `end` (milliseconds) and `text`, with a header line.
+    /// Tab-separated `start`, `end` (milliseconds) and `text`, with a header line; with
+    /// speakers, a `speaker` column before the text.
     pub fn to_tsv(&self) -> String {
-        let mut out = String::from("start\tend\ttext\n");
+        let with_speakers = !self.speakers.is_empty();
+        let mut out = String::from(if with_speakers {
+            "start\tend\tspeaker\ttext\n"
+        } else {
+            "start\tend\ttext\n"
+        });
+        let clean = |t: &str| t.trim().replace(['\t', '\n'], " ");
         for s in &self.segments {
+            let speaker = if with_speakers {
+                format!("{}\t", clean(s.speaker.as_deref().unwrap_or_default()))
+            } else {
+                String::new()
+            };
             out.push_str(&format!(
-                "{}\t{}\t{}\n",
+                "{}\t{}\t{speaker}{}\n",
                 (s.start * 1000.0).round() as u64,
                 (s.end * 1000.0).round() as u64,
-                s.text.trim().replace(['\t', '\n'], " ")
+                clean(&s.text)
             ));
         }
         out
+    }
+
+    /// OpenAI's `diarized_json` response: task, duration, text, and segments (`seg_0`, …)
+    /// with start, end, text and speaker (`A` for a transcript without speakers).
+    pub fn to_diarized_json(&self) -> String {
+        let segments: Vec<_> = self
+            .segments
+            .iter()
+            .map(|s| {
+                json!({
+                    "type": "transcript.text.segment",
+                    "id": format!("seg_{}", s.id),
+                    "start": s.start,
+                    "end": s.end,
+                    "text": s.text.trim(),
+                    "speaker": s.speaker.as_deref().unwrap_or("A"),
+                })
+            })
+            .collect();
+        json!({
+            "task": "transcribe",
+            "duration": self.duration,
+            "text": self.text,
+            "segments": segments,
+        })
+        .to_string()
+    }
+}
+
+/// A cue's voice tag (`<v agent>`), or nothing for a segment without a speaker.
+fn voice(s: &super::transcript::Segment) -> String {
+    match &s.speaker {
+        Some(name) => format!("<v {}>", name.replace(['<', '>', '\n'], " ")),
+        None => String::new(),
     }
 }
 
@@ -263,7 +357,12 @@ mod tests {
                 start,
                 end,
                 probability: 0.9,
+                speaker: None,
+                overlap: false,
+                token_count: 2,
             }],
+            speaker: None,
+            overlap: false,
         };
         Transcript {
             text: "Hello there. General Kenobi.".into(),
@@ -275,6 +374,7 @@ mod tests {
                 seg(0, 0.0, 1.25, " Hello there."),
                 seg(1, 3723.0, 3725.5, " General Kenobi."),
             ],
+            speakers: vec![],
             warnings: vec![],
         }
     }
@@ -294,6 +394,53 @@ mod tests {
             Some("3723000\t3725500\tGeneral Kenobi.")
         );
         assert_eq!(t.to_text(), "Hello there. General Kenobi.\n");
+    }
+
+    #[test]
+    fn speakers_in_every_format() {
+        let mut t = sample();
+        t.speakers = vec!["agent".into(), "customer".into()];
+        t.segments[0].speaker = Some("agent".into());
+        t.segments[0].words[0].speaker = Some("agent".into());
+        t.segments[1].speaker = Some("customer".into());
+        let mut again = t.segments[1].clone();
+        again.id = 2;
+        again.text = " Yes.".into();
+        t.segments.push(again);
+        assert_eq!(
+            t.to_text(),
+            "agent: Hello there.\ncustomer: General Kenobi. Yes.\n"
+        );
+        assert!(t.to_srt().contains("00:00:01,250\n<v agent>Hello there.\n"));
+        assert!(t.to_vtt().contains("00:00:01.250\n<v agent>Hello there.\n"));
+        assert_eq!(
+            t.to_tsv().lines().take(2).collect::<Vec<_>>(),
+            ["start\tend\tspeaker\ttext", "0\t1250\tagent\tHello there."]
+        );
+        let v: serde_json::Value = serde_json::from_str(&t.to_verbose_json()).unwrap();
+        assert_eq!(v["speakers"], json!(["agent", "customer"]));
+        assert_eq!(v["segments"][1]["speaker"], "customer");
+        assert_eq!(v["words"][0]["speaker"], "agent");
+        let d: serde_json::Value = serde_json::from_str(&t.to_diarized_json()).unwrap();
+        assert_eq!(d["task"], "transcribe");
+        assert_eq!(
+            d["segments"][0],
+            json!({"type": "transcript.text.segment", "id": "seg_0", "start": 0.0,
+                   "end": 1.25, "text": "Hello there.", "speaker": "agent"})
+        );
+        let j: serde_json::Value = serde_json::to_value(&t).unwrap();
+        assert_eq!(j["speakers"], json!(["agent", "customer"]));
+        assert_eq!(j["segments"][0]["speaker"], "agent");
+        assert!(j["segments"][0].get("overlap").is_none());
+        // Without speakers nothing changes shape.
+        let plain = serde_json::to_value(sample()).unwrap();
+        assert!(plain.get("speakers").is_none());
+        assert!(plain["segments"][0].get("speaker").is_none());
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&sample().to_diarized_json()).unwrap()
+                ["segments"][0]["speaker"],
+            "A"
+        );
     }
 
     #[test]

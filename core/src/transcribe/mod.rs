@@ -4,6 +4,7 @@ mod batch;
 mod blocks;
 mod builder;
 mod call;
+mod channels;
 mod formats;
 pub(crate) mod hooks;
 mod live;
@@ -12,6 +13,7 @@ mod pool;
 mod priority;
 mod schedule;
 mod segments;
+mod speakers;
 mod templates;
 mod timeline;
 mod transcript;
@@ -29,6 +31,7 @@ pub use options::{
     language, language_list, languages, CancelToken, Decoding, ProgressCallback, SegmentCallback,
     Task, TranscribeOptions, MAX_BEAMS, MAX_PROMPT_BYTES,
 };
+pub use speakers::{speaker_name_list, speaker_names, Speakers, MAX_SPEAKER_NAME};
 pub use transcript::{Segment, Transcript, Word};
 pub use vad::{Silero, SileroRun};
 pub use watch::OnCancel;
@@ -104,9 +107,13 @@ impl Transcriber {
         self.inner.preview.weights()
     }
 
-    /// Transcribes decoded audio.
+    /// Transcribes decoded audio; with [`Speakers::Channels`], each of its channels (see
+    /// [`transcribe_channels`](Self::transcribe_channels)).
     pub fn transcribe(&self, audio: &Audio, opts: &TranscribeOptions) -> Result<Transcript> {
-        let mut t = self.transcribe_samples(audio.samples(), opts)?;
+        let mut t = match opts.speakers {
+            Speakers::Channels => self.transcribe_channels(&audio.channels(), opts)?,
+            Speakers::None => self.transcribe_samples(audio.samples(), opts)?,
+        };
         t.warnings.splice(0..0, audio.warnings().iter().cloned());
         Ok(t)
     }
@@ -118,10 +125,15 @@ impl Transcriber {
         opts: &TranscribeOptions,
     ) -> Result<Transcript> {
         let source = AudioSource::from_path(path);
-        self.transcribe_stream(AudioStream::open(source, &DecodeOptions::default())?, opts)
+        let decode = DecodeOptions {
+            separate_channels: opts.speakers == Speakers::Channels,
+            ..DecodeOptions::default()
+        };
+        self.transcribe_stream(AudioStream::open(source, &decode)?, opts)
     }
 
-    /// Transcribes 16 kHz mono samples.
+    /// Transcribes 16 kHz mono samples (with [`Speakers::Channels`], as one channel: its
+    /// speech goes to the first speaker, and the transcript says so in a warning).
     ///
     /// With a cancel token the samples are copied and transcribed on their own thread, so that
     /// `cancel()` returns control at once (see [`transcribe_stream`](Self::transcribe_stream)).
@@ -130,6 +142,9 @@ impl Transcriber {
         samples: &[f32],
         opts: &TranscribeOptions,
     ) -> Result<Transcript> {
+        if opts.speakers == Speakers::Channels {
+            return self.transcribe_channels(&[samples], opts);
+        }
         if opts.cancel.is_some() {
             self.check(opts)?;
             let owned = samples.to_vec();
@@ -146,16 +161,45 @@ impl Transcriber {
     /// encoder passes, so the decoder state finishes its current pass (up to about a second and
     /// a half for a full window of tiny.en on one core) in the background before it returns to
     /// the pool. No callback is called once the token is cancelled.
+    ///
+    /// With [`Speakers::Channels`] the stream must be opened with
+    /// [`separate_channels`](DecodeOptions::separate_channels) (a mono stream may be mixed):
+    /// each channel is then a speaker, as in [`transcribe_channels`](Self::transcribe_channels).
     pub fn transcribe_stream(
         &self,
         stream: AudioStream,
         opts: &TranscribeOptions,
     ) -> Result<Transcript> {
+        let by_channel = match (opts.speakers, stream.separate_channels()) {
+            (Speakers::Channels, false) if stream.info().channels > 1 => {
+                return Err(Error::InvalidArgument(format!(
+                    "{}: speakers by channel need the stream opened with \
+                     DecodeOptions::separate_channels",
+                    stream.input_name()
+                )))
+            }
+            (Speakers::Channels, _) => true,
+            (Speakers::None, true) => {
+                return Err(Error::InvalidArgument(format!(
+                    "{}: the stream keeps its channels apart; transcribe it with speakers by \
+                     channel, or open it without DecodeOptions::separate_channels",
+                    stream.input_name()
+                )))
+            }
+            (Speakers::None, false) => false,
+        };
+        let run = move |t: &Transcriber, opts: &TranscribeOptions| {
+            if by_channel {
+                t.stream_channels(stream, opts)
+            } else {
+                t.stream_blocks(stream, opts)
+            }
+        };
         if opts.cancel.is_none() {
-            return self.stream_blocks(stream, opts);
+            return run(self, opts);
         }
         self.check(opts)?;
-        self.detached(opts, move |t, opts| t.stream_blocks(stream, opts))
+        self.detached(opts, run)
     }
 
     /// A new call's record, with the warnings every transcript of these options carries.

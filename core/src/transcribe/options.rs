@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::speakers::{speaker_name_list, Speakers};
 use super::transcript::Segment;
 use crate::{Error, Result};
 
@@ -278,6 +279,12 @@ pub struct TranscribeOptions {
     /// Longest segment in characters, split at word boundaries (default: whisper's own
     /// segmentation).
     pub max_segment_chars: Option<usize>,
+    /// Who said what: [`Speakers::Channels`] transcribes each channel of a multi-channel
+    /// recording as its own speaker (default [`Speakers::None`]).
+    pub speakers: Speakers,
+    /// Names of the speakers in channel order (`agent`, `customer`); channels beyond the
+    /// list are `SPEAKER_<n>` (see [`speaker_names`]).
+    pub speaker_names: Vec<String>,
     /// Called with the percentage done.
     pub on_progress: Option<ProgressCallback>,
     /// Called with each segment as it is produced.
@@ -361,6 +368,11 @@ impl TranscribeOptions {
                 "max_segment_chars must be at least 1".into(),
             ));
         }
+        if speaker_name_list(&self.speaker_names)? != self.speaker_names {
+            return Err(Error::InvalidArgument(
+                "speaker_names must be trimmed and each name given once".into(),
+            ));
+        }
         Ok(())
     }
 }
@@ -381,6 +393,8 @@ impl Default for TranscribeOptions {
             condition_on_previous_text: false,
             vad: true,
             max_segment_chars: None,
+            speakers: Speakers::None,
+            speaker_names: Vec::new(),
             on_progress: None,
             on_segment: None,
             cancel: None,
@@ -401,6 +415,8 @@ impl std::fmt::Debug for TranscribeOptions {
             .field("word_timestamps", &self.word_timestamps)
             .field("vad", &self.vad)
             .field("max_segment_chars", &self.max_segment_chars)
+            .field("speakers", &self.speakers)
+            .field("speaker_names", &self.speaker_names)
             .finish_non_exhaustive()
     }
 }

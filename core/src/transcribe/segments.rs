@@ -215,6 +215,7 @@ pub(crate) fn build_segment(
             if let Some(w) = words.last_mut() {
                 w.word = String::from_utf8_lossy(bytes).into_owned();
                 w.probability = probs.iter().sum::<f32>() / probs.len().max(1) as f32;
+                w.token_count = probs.len();
             }
             bytes.clear();
             probs.clear();
@@ -228,6 +229,9 @@ pub(crate) fn build_segment(
                     start,
                     end: to_s(t.t1, Edge::End).max(start),
                     probability: 0.0,
+                    speaker: None,
+                    overlap: false,
+                    token_count: 0,
                 });
             } else if let Some(w) = words.last_mut() {
                 w.end = to_s(t.t1, Edge::End).max(w.start);
@@ -236,6 +240,13 @@ pub(crate) fn build_segment(
             word_probs.push(t.p);
         }
         finish(&mut words, &mut word_bytes, &mut word_probs);
+        // Token times can stray past the segment's own (the last word most): keep each word
+        // inside its segment.
+        let last = end.max(start);
+        for w in &mut words {
+            w.start = w.start.clamp(start, last);
+            w.end = w.end.clamp(w.start, last);
+        }
     }
     Segment {
         id: 0,
@@ -252,6 +263,8 @@ pub(crate) fn build_segment(
         temperature: 0.0,
         no_speech_prob,
         words,
+        speaker: None,
+        overlap: false,
     }
 }
 

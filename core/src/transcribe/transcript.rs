@@ -17,6 +17,15 @@ pub struct Word {
     pub end: f64,
     /// Mean probability of the word's tokens.
     pub probability: f32,
+    /// Who said it, when speakers were asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speaker: Option<String>,
+    /// Said while another speaker was talking (speakers from channels).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub overlap: bool,
+    /// How many of the segment's tokens make up the word.
+    #[serde(skip)]
+    pub(crate) token_count: usize,
 }
 
 /// A stretch of speech and its text.
@@ -45,6 +54,12 @@ pub struct Segment {
     pub no_speech_prob: f32,
     /// Words with timings (empty unless word timestamps were asked for).
     pub words: Vec<Word>,
+    /// Who said it, when speakers were asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speaker: Option<String>,
+    /// Some of it was said while another speaker was talking (speakers from channels).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub overlap: bool,
 }
 
 /// A finished transcription.
@@ -64,8 +79,15 @@ pub struct Transcript {
     pub task: Task,
     /// The segments in order.
     pub segments: Vec<Segment>,
+    /// The speakers' names in channel order, when speakers were asked for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub speakers: Vec<String>,
     /// Problems decoding the input that were tolerated (e.g. a file cut off early: the text
     /// covers only what was there).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Warning>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }

@@ -10,8 +10,8 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use stenograph::audio::Audio;
 use stenograph::model::{FetchOptions, Model};
 use stenograph::transcribe::{
-    language, languages, Decoding, Format, Task, TranscribeOptions, Transcriber, Transcript,
-    DEFAULT_MODEL,
+    language, languages, speaker_names, Decoding, Format, Speakers, Task, TranscribeOptions,
+    Transcriber, Transcript, DEFAULT_MODEL,
 };
 use stenograph::{Device, Error};
 
@@ -33,7 +33,7 @@ pub struct TranscribeArgs {
     /// Model name (fetched on first use), ggml file, or export directory.
     #[arg(long, short, default_value = DEFAULT_MODEL)]
     model: String,
-    /// Output format: text, json, verbose_json, srt, vtt or tsv.
+    /// Output format: text, json, verbose_json, srt, vtt, tsv or diarized_json.
     #[arg(long, short, default_value = "text")]
     format: Format,
     /// Spoken language (ISO 639-1, e.g. en, de); detected when omitted or `auto`.
@@ -54,6 +54,12 @@ pub struct TranscribeArgs {
     /// Per-word timings (in verbose_json output).
     #[arg(long)]
     word_timestamps: bool,
+    /// Who said what: `channels` for one speaker per channel (call-centre stereo), `none`.
+    #[arg(long, default_value = "none")]
+    speakers: Speakers,
+    /// Speakers' names in channel order, comma-separated (default SPEAKER_0, SPEAKER_1, …).
+    #[arg(long, requires = "speakers")]
+    speaker_names: Option<String>,
     /// Text that primes the decoder (names, jargon).
     #[arg(long, visible_alias = "prompt")]
     initial_prompt: Option<String>,
@@ -98,6 +104,14 @@ pub fn run(args: TranscribeArgs) -> Result<(), Error> {
     base.initial_prompt = args.initial_prompt.clone();
     base.decoding = Decoding::from_beam_size(args.beam_size)?;
     base.word_timestamps = args.word_timestamps;
+    base.speakers = args.speakers;
+    base.speaker_names = speaker_names(args.speaker_names.as_deref().unwrap_or(""))?;
+    if args.batch && base.speakers != Speakers::None {
+        return Err(Error::InvalidArgument(
+            "--speakers tells one recording's speakers apart; it does not combine with --batch"
+                .into(),
+        ));
+    }
     base.validate()?;
     let outputs = match &args.output_dir {
         Some(dir) => {

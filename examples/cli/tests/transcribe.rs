@@ -223,3 +223,94 @@ fn bad_options_get_clear_messages() {
         );
     }
 }
+
+#[test]
+fn speakers_by_channel_name_each_turn() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = two_clips(dir.path());
+    let read = |p: &std::path::Path| {
+        stenograph::audio::Audio::from_path(p)
+            .unwrap()
+            .into_samples()
+    };
+    let (a, b) = (read(&a), read(&b));
+    // `a` on the left, then `b` on the right, each leaking into the other at -26 dB.
+    let n = a.len() + 8_000 + b.len();
+    let mut left = vec![0.0f32; n];
+    let mut right = vec![0.0f32; n];
+    left[..a.len()].copy_from_slice(&a);
+    right[a.len() + 8_000..].copy_from_slice(&b);
+    let call = dir.path().join("call.wav");
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 16_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&call, spec).unwrap();
+    for (l, r) in left.iter().zip(&right) {
+        for x in [l + 0.05 * r, r + 0.05 * l] {
+            w.write_sample((x * 32767.0) as i16).unwrap();
+        }
+    }
+    w.finalize().unwrap();
+    let out = transcribe([
+        call.as_os_str(),
+        "--speakers".as_ref(),
+        "channels".as_ref(),
+        "--speaker-names".as_ref(),
+        "agent,customer".as_ref(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let turns: Vec<&str> = text.lines().collect();
+    assert_eq!(turns.len(), 2, "{text}");
+    assert!(
+        turns[0].starts_with("agent: ") && turns[0].contains("customer back"),
+        "{text}"
+    );
+    assert!(
+        turns[1].starts_with("customer: ") && turns[1].contains("Thursday"),
+        "{text}"
+    );
+    let out = transcribe([
+        call.as_os_str(),
+        "--speakers".as_ref(),
+        "channels".as_ref(),
+        "-f".as_ref(),
+        "diarized_json".as_ref(),
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let speakers: Vec<&str> = json["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["speaker"].as_str().unwrap())
+        .collect();
+    assert_eq!(speakers.first(), Some(&"SPEAKER_0"), "{json}");
+    assert_eq!(speakers.last(), Some(&"SPEAKER_1"), "{json}");
+    for (args, expected) in [
+        (
+            &["--speakers", "everyone"][..],
+            "speakers must be 'none' or 'channels'",
+        ),
+        (
+            &["--speakers", "channels", "--speaker-names", "a,a"][..],
+            "speaker name 'a' is given twice",
+        ),
+        (
+            &["--speakers", "channels", "--batch"][..],
+            "does not combine with --batch",
+        ),
+    ] {
+        let out =
+            transcribe(std::iter::once(call.as_os_str()).chain(args.iter().map(|s| s.as_ref())));
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(expected), "{args:?}: {err}");
+    }
+}

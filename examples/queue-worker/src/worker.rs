@@ -237,6 +237,13 @@ impl Worker {
         if let Some(t) = job.input.options.temperature {
             opts.temperature = t;
         }
+        if let Some(speakers) = &job.input.options.speakers {
+            match speakers.parse() {
+                Ok(s) => opts.speakers = s,
+                Err(e) => return self.fail(claim, "invalid_argument", &e.to_string()).await,
+            }
+        }
+        opts.speaker_names = job.input.options.speaker_names.clone();
         opts.cancel = Some(token);
         let name = job
             .input
@@ -245,6 +252,7 @@ impl Worker {
             .unwrap_or_else(|| job.id.clone());
         let mut decode = DecodeOptions::default();
         decode.max_duration = self.settings.max_audio;
+        decode.separate_channels = opts.speakers != stenograph::transcribe::Speakers::None;
         let transcriber = self.transcriber.clone();
         let started = Instant::now();
         let outcome = tokio::task::spawn_blocking(move || {

@@ -34,6 +34,10 @@ pub struct JobUpload {
     initial_prompt: Option<String>,
     /// "true" for per-word timings.
     word_timestamps: Option<bool>,
+    /// `channels`: each channel of a multi-channel recording is a speaker; `none` (default).
+    speakers: Option<String>,
+    /// Speakers' names in channel order, comma-separated (`agent,customer`).
+    speaker_names: Option<String>,
     /// Where to POST the result when the job ends.
     webhook_url: Option<String>,
 }
@@ -57,6 +61,11 @@ pub struct JobFromUrl {
     /// Per-word timings.
     #[serde(default)]
     pub word_timestamps: bool,
+    /// `channels`: each channel of a multi-channel recording is a speaker; `none` (default).
+    pub speakers: Option<String>,
+    /// Speakers' names in channel order (`["agent", "customer"]`).
+    #[serde(default)]
+    pub speaker_names: Vec<String>,
     /// Where to POST the result when the job ends.
     pub webhook_url: Option<String>,
 }
@@ -149,6 +158,8 @@ async fn from_form(
             initial_prompt: form.get("initial_prompt").or(form.get("prompt")),
             word_timestamps: upload::boolean(form.get("word_timestamps"), "word_timestamps")?,
             temperature: None,
+            speakers: form.get("speakers"),
+            speaker_names: form.get("speaker_names"),
         },
         state.config.english_only(),
     )?;
@@ -177,6 +188,7 @@ async fn from_url(
     id: String,
     body: JobFromUrl,
 ) -> Result<NewJob, ApiError> {
+    let names = upload::joined_names(&body.speaker_names, "speaker_names")?;
     let opts = upload::options(
         upload::Given {
             language: body.language.as_deref(),
@@ -185,6 +197,8 @@ async fn from_url(
             initial_prompt: body.initial_prompt.as_deref(),
             word_timestamps: body.word_timestamps,
             temperature: None,
+            speakers: body.speakers.as_deref(),
+            speaker_names: Some(&names),
         },
         state.config.english_only(),
     )?;

@@ -20,13 +20,20 @@ use crate::db::{status, JobInput};
 use crate::view;
 
 /// The `response_format` values OpenAI's audio endpoints take.
-const RESPONSE_FORMATS: [Format; 5] = [
+const RESPONSE_FORMATS: [Format; 6] = [
     Format::Json,
     Format::Text,
     Format::Srt,
     Format::VerboseJson,
     Format::Vtt,
+    Format::DiarizedJson,
 ];
+
+/// Speakers' names on the OpenAI endpoints when none are given: `A`, `B`, … as OpenAI labels
+/// them.
+fn letter_names() -> String {
+    ('A'..='Z').map(String::from).collect::<Vec<_>>().join(",")
+}
 
 /// Priority of synchronous jobs over `/v1/jobs` work.
 const SYNC_PRIORITY: i64 = 10;
@@ -46,8 +53,15 @@ pub struct TranscriptionForm {
     languages: Option<String>,
     /// Text that conditions the transcription.
     prompt: Option<String>,
-    /// json (default), text, srt, vtt or verbose_json.
+    /// json (default), text, srt, vtt, verbose_json or diarized_json (speakers; implies
+    /// `speakers=channels` unless `speakers` says otherwise).
     response_format: Option<String>,
+    /// Stenograph's extension: `channels` makes each channel of a multi-channel recording a
+    /// speaker; `none`.
+    speakers: Option<String>,
+    /// Speakers' names in channel order (default `A`, `B`, …).
+    #[schema(rename = "known_speaker_names[]")]
+    known_speaker_names: Option<Vec<String>>,
     /// 0–1.
     temperature: Option<f32>,
     /// `word` and/or `segment` (verbose_json).
@@ -166,7 +180,7 @@ async fn answer(
         .ok_or_else(|| {
             ApiError::invalid(
                 "invalid_value",
-                "response_format must be one of json, text, srt, verbose_json, vtt",
+                "response_format must be one of json, text, srt, verbose_json, vtt, diarized_json",
             )
             .param("response_format")
         })?;
@@ -181,6 +195,18 @@ async fn answer(
         )
         .param("timestamp_granularities"));
     }
+    let speakers = form
+        .get("speakers")
+        .or((format == Format::DiarizedJson).then_some("channels"));
+    let known = form.all("known_speaker_names");
+    let by_channel = speakers.is_some_and(|s| s.trim().eq_ignore_ascii_case("channels"));
+    let names = if !known.is_empty() {
+        upload::joined_names(&known, "known_speaker_names")?
+    } else if by_channel {
+        letter_names()
+    } else {
+        String::new()
+    };
     let opts = upload::options(
         upload::Given {
             // A translation's source language is always detected.
@@ -192,6 +218,8 @@ async fn answer(
             initial_prompt: form.get("prompt"),
             word_timestamps: task == Task::Transcribe && granularities.contains(&"word"),
             temperature: upload::number(form.get("temperature"), "temperature")?,
+            speakers,
+            speaker_names: Some(&names),
         },
         state.config.english_only(),
     )?;

@@ -213,12 +213,33 @@ pub struct Given<'a> {
     pub word_timestamps: bool,
     /// `temperature`.
     pub temperature: Option<f32>,
+    /// `speakers`: `channels` (one speaker per channel) or `none`.
+    pub speakers: Option<&'a str>,
+    /// `speaker_names`: names in channel order, separated by commas.
+    pub speaker_names: Option<&'a str>,
+}
+
+/// Speaker names given one per item, as one comma-separated string for [`Given`]; a name
+/// holding a comma is refused (it would split in two).
+pub fn joined_names(names: &[impl AsRef<str>], param: &'static str) -> Result<String, ApiError> {
+    if let Some(bad) = names.iter().find(|n| n.as_ref().contains(',')) {
+        return Err(ApiError::invalid(
+            "invalid_speaker_names",
+            format!("speaker name '{}' holds a comma", bad.as_ref()),
+        )
+        .param(param));
+    }
+    Ok(names
+        .iter()
+        .map(AsRef::as_ref)
+        .collect::<Vec<_>>()
+        .join(","))
 }
 
 /// Validates a request's options with the core's own checks, each refusal naming its
 /// parameter; `english_only`: the served model knows only English.
 pub fn options(given: Given<'_>, english_only: bool) -> Result<JobOptions, ApiError> {
-    use stenograph::transcribe::{self as core, Task, TranscribeOptions};
+    use stenograph::transcribe::{self as core, Speakers, Task, TranscribeOptions};
     let refuse = |code: &'static str, param: &'static str| {
         move |e: stenograph::Error| {
             let message = e.to_string();
@@ -232,6 +253,13 @@ pub fn options(given: Given<'_>, english_only: bool) -> Result<JobOptions, ApiEr
         core::language(given.language).map_err(refuse("invalid_language", "language"))?;
     let languages = core::languages(given.languages.unwrap_or(""))
         .map_err(refuse("invalid_language", "languages"))?;
+    let speakers: Speakers = given
+        .speakers
+        .unwrap_or("")
+        .parse()
+        .map_err(refuse("invalid_speakers", "speakers"))?;
+    let speaker_names = core::speaker_names(given.speaker_names.unwrap_or(""))
+        .map_err(refuse("invalid_speaker_names", "speaker_names"))?;
     let task: Task = given
         .task
         .filter(|t| !t.trim().is_empty())
@@ -284,6 +312,8 @@ pub fn options(given: Given<'_>, english_only: bool) -> Result<JobOptions, ApiEr
         initial_prompt,
         word_timestamps: given.word_timestamps,
         temperature: given.temperature,
+        speakers: (speakers != Speakers::None).then(|| speakers.to_string()),
+        speaker_names,
     })
 }
 
@@ -341,6 +371,8 @@ mod tests {
             initial_prompt,
             word_timestamps: false,
             temperature,
+            speakers: None,
+            speaker_names: None,
         };
         assert_eq!(
             options(given(Some("EN"), None, None, None), true)

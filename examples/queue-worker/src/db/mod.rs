@@ -74,6 +74,12 @@ pub struct JobOptions {
     /// Sampling temperature (0 = greedy with fallback).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f32>,
+    /// `channels`: one speaker per channel; none: no speakers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speakers: Option<String>,
+    /// Speakers' names in channel order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub speaker_names: Vec<String>,
 }
 
 /// What a job transcribes and where its result goes, fixed when it is created.

@@ -859,3 +859,36 @@ impl Proxy {
         self.up.send_replace(up);
     }
 }
+
+/// A two-party call as a 16 kHz stereo WAV: `left` says its clip, then `right` says its own;
+/// each party leaks into the other's channel at -26 dB.
+pub fn stereo_call(dir: &Path, left: &Path, right: &Path) -> PathBuf {
+    let read = |p: &Path| {
+        stenograph::audio::Audio::from_path(p)
+            .unwrap()
+            .into_samples()
+    };
+    let (a, b) = (read(left), read(right));
+    let gap = 8_000;
+    let n = a.len() + gap + b.len() + gap;
+    let mut l = vec![0.0f32; n];
+    let mut r = vec![0.0f32; n];
+    l[..a.len()].copy_from_slice(&a);
+    r[a.len() + gap..a.len() + gap + b.len()].copy_from_slice(&b);
+    let path = dir.join("call.wav");
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 16_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&path, spec).unwrap();
+    for i in 0..n {
+        for x in [l[i] + 0.05 * r[i], r[i] + 0.05 * l[i]] {
+            w.write_sample((x.clamp(-1.0, 1.0) * 32767.0) as i16)
+                .unwrap();
+        }
+    }
+    w.finalize().unwrap();
+    path
+}

@@ -1,0 +1,139 @@
+//! Speakers by channel through the job API and the OpenAI-compatible endpoint (the official
+//! `openai` SDK's `diarized_json`).
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_stereo_call_comes_back_turn_by_turn() {
+    let dir = tempfile::tempdir().unwrap();
+    let clips = phrase_clips(dir.path());
+    let call = stereo_call(dir.path(), &clips[0], &clips[1]);
+    let port = free_port();
+    let env = [
+        (
+            "STENOGRAPH_DATA_DIR",
+            dir.path().join("data").display().to_string(),
+        ),
+        ("STENOGRAPH_POLL_MS", "100".to_string()),
+    ];
+    let server = Server::all(&env, port, dir.path().join("server.log"));
+    let c = Client::new(&server.url(), None);
+
+    let id = c
+        .submit_ok(
+            &call,
+            &[
+                ("speakers", "Channels"),
+                ("speaker_names", "agent, customer"),
+            ],
+        )
+        .await;
+    let job = c.wait(&id, Duration::from_secs(300)).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    assert_eq!(job["options"]["speakers"], "channels", "{job}");
+    assert_eq!(
+        job["options"]["speaker_names"],
+        serde_json::json!(["agent", "customer"])
+    );
+    assert_eq!(
+        job["result"]["speakers"],
+        serde_json::json!(["agent", "customer"])
+    );
+    let segments = job["result"]["segments"].as_array().unwrap();
+    let said = |who: &str| {
+        segments
+            .iter()
+            .filter(|s| s["speaker"] == who)
+            .map(|s| s["text"].as_str().unwrap())
+            .collect::<String>()
+    };
+    assert!(matches(&said("agent"), PHRASES[0]), "{job}");
+    assert!(matches(&said("customer"), PHRASES[1]), "{job}");
+    let (status, text) = c
+        .get(&format!("/v1/jobs/{id}/transcript?format=text"))
+        .await;
+    assert_eq!(status, 200);
+    let turns: Vec<&str> = text.lines().collect();
+    assert_eq!(turns.len(), 2, "{text}");
+    assert!(turns[0].starts_with("agent: ") && turns[1].starts_with("customer: "));
+    let (_, vtt) = c.get(&format!("/v1/jobs/{id}/transcript?format=vtt")).await;
+    assert!(
+        vtt.contains("<v agent>") && vtt.contains("<v customer>"),
+        "{vtt}"
+    );
+    let (_, tsv) = c.get(&format!("/v1/jobs/{id}/transcript?format=tsv")).await;
+    assert!(tsv.starts_with("start\tend\tspeaker\ttext\n"), "{tsv}");
+
+    // Refusals name their parameter.
+    for (field, value, code_) in [
+        ("speakers", "everyone", "invalid_speakers"),
+        ("speaker_names", "agent,agent", "invalid_speaker_names"),
+    ] {
+        let (status, body) = c
+            .submit(std::fs::read(&call).unwrap(), "call.wav", &[(field, value)])
+            .await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(code(&body), code_, "{body}");
+        assert_eq!(body["error"]["param"], field, "{body}");
+    }
+
+    // OpenAI's diarized_json through the official SDK: speakers by channel, named by
+    // known_speaker_names[], or A, B, … without them.
+    let python = python_client();
+    let script = r#"
+import json, sys
+from openai import OpenAI
+client = OpenAI(base_url=sys.argv[1], api_key="unused")
+out = []
+for names in ([], ["agent", "customer"]):
+    with open(sys.argv[2], "rb") as f:
+        extra = {"known_speaker_names": names} if names else {}
+        d = client.audio.transcriptions.create(
+            model="whisper-1", file=f, response_format="diarized_json", **extra
+        )
+    out.append({"type": type(d).__name__, "segments": [
+        {"type": s.type, "id": s.id, "speaker": s.speaker, "text": s.text} for s in d.segments
+    ], "text": d.text, "duration": d.duration})
+print(json.dumps(out))
+"#;
+    let url = format!("{}/v1", server.url());
+    let call_path = call.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(&python)
+            .args(["-c", script, &url])
+            .arg(&call_path)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let runs: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    for (run, names) in runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip([["A", "B"], ["agent", "customer"]])
+    {
+        assert_eq!(run["type"], "TranscriptionDiarized", "{run}");
+        let segments = run["segments"].as_array().unwrap();
+        assert!(segments
+            .iter()
+            .all(|s| s["type"] == "transcript.text.segment"));
+        let first = segments.first().unwrap();
+        let last = segments.last().unwrap();
+        assert_eq!(first["speaker"], names[0], "{run}");
+        assert_eq!(last["speaker"], names[1], "{run}");
+        assert!(first["id"].as_str().unwrap().starts_with("seg_"));
+        assert!(run["duration"].as_f64().unwrap() > 2.0);
+    }
+}

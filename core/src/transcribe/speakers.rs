@@ -242,8 +242,9 @@ const SAME_TIME: f64 = 1.5;
 /// Loudness is compared over at least this many seconds around a word (word times are
 /// approximate; a word can come out with no length at all).
 const MIN_SPAN: f64 = 0.3;
-/// Segments are released once decoding has passed their end by this much on every channel.
-const SETTLE: f64 = 1.0;
+/// Segments are released once decoding has passed their end by this much on every channel:
+/// more than [`SAME_TIME`], so every word that could be a copy of theirs is decoded.
+const SETTLE: f64 = 2.0;
 
 /// A word as the attribution sees it.
 #[derive(Clone, Debug)]
@@ -674,7 +675,7 @@ mod tests {
         let e = || envelope(20.0, &[], 0.1);
         let mut m = Merger::new(names(&["x".into()], 2), false);
         m.add(0, vec![segment(vec![word(" early", 1.0, 2.0)])]);
-        m.add(0, vec![segment(vec![word(" late", 9.5, 10.0)])]);
+        m.add(0, vec![segment(vec![word(" late", 8.5, 9.0)])]);
         assert_eq!(m.release(10.0, &[e(), e()]).len(), 1);
         let rest = m.release(f64::INFINITY, &[e(), e()]);
         assert_eq!(rest.len(), 1);

@@ -246,6 +246,8 @@ export interface StreamOptions {
   wordTimestamps?: boolean
   /** Text that primes the decoder (names, jargon). */
   initialPrompt?: string
+  /** Terms to recognise with their spelling in every window (customers, products). */
+  hotwords?: Array<string>
   /** Events held unread before a push is refused (256). */
   maxPendingEvents?: number
   /**
@@ -271,6 +273,8 @@ export interface TranscribeOptions {
   task?: string
   /** Text that primes the decoder (names, jargon). */
   initialPrompt?: string
+  /** Terms to recognise with their spelling in every window (customers, products). */
+  hotwords?: Array<string>
   /** Beam search with this many beams, 2–8; 0 or 1 is greedy decoding (default). */
   beamSize?: number
   /** Per-word timings in `segments[].words`. */

@@ -318,6 +318,11 @@ typedef struct {
    * SPEAKER_0, SPEAKER_1, ….
    */
   const char *speaker_names;
+  /**
+   * Terms to recognise with their spelling in every window (customers, products),
+   * separated by commas or new lines ("Kowalczyk,Zyxtera"), or NULL for none.
+   */
+  const char *hotwords;
 } steno_options;
 
 /**
@@ -370,6 +375,10 @@ typedef struct {
    * Languages detection chooses from, comma-separated ISO 639-1 codes, or NULL for any.
    */
   const char *languages;
+  /**
+   * Terms to recognise with their spelling, separated by commas or new lines, or NULL.
+   */
+  const char *hotwords;
 } steno_stream_options;
 
 /**

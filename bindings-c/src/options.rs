@@ -7,7 +7,7 @@ use std::ffi::{c_char, c_void, CStr};
 use std::sync::Arc;
 
 use steno::transcribe::{
-    language, languages, speaker_names, Decoding, Segment, Task, TranscribeOptions,
+    hotwords, language, languages, speaker_names, Decoding, Segment, Task, TranscribeOptions,
 };
 
 use crate::status::{fail, from_core, StenoStatus};
@@ -77,6 +77,9 @@ pub struct StenoOptions {
     /// Speakers' names in channel order, comma-separated ("agent,customer"), or NULL for
     /// SPEAKER_0, SPEAKER_1, ….
     pub speaker_names: *const c_char,
+    /// Terms to recognise with their spelling in every window (customers, products),
+    /// separated by commas or new lines ("Kowalczyk,Zyxtera"), or NULL for none.
+    pub hotwords: *const c_char,
 }
 
 /// The defaults: detect the language, greedy decoding, VAD and temperature fallback on, no
@@ -106,6 +109,7 @@ pub extern "C" fn steno_options_default() -> StenoOptions {
         languages: std::ptr::null(),
         speakers: std::ptr::null(),
         speaker_names: std::ptr::null(),
+        hotwords: std::ptr::null(),
     }
 }
 
@@ -201,6 +205,9 @@ pub unsafe fn core_options(
     out.speaker_names = speaker_names(names.as_deref().unwrap_or("")).map_err(from_core)?;
     // SAFETY: as documented for `opts`.
     out.initial_prompt = unsafe { opt_str(o.initial_prompt, "initial_prompt")? };
+    // SAFETY: as documented for `opts`.
+    let terms = unsafe { opt_str(o.hotwords, "hotwords")? };
+    out.hotwords = hotwords(terms.as_deref().unwrap_or("")).map_err(from_core)?;
     out.task = match o.task {
         t if t == StenoTask::Transcribe as i32 => Task::Transcribe,
         t if t == StenoTask::Translate as i32 => Task::Translate,

@@ -85,6 +85,8 @@ pub struct StenoStreamOptions {
     pub initial_prompt: *const c_char,
     /// Languages detection chooses from, comma-separated ISO 639-1 codes, or NULL for any.
     pub languages: *const c_char,
+    /// Terms to recognise with their spelling, separated by commas or new lines, or NULL.
+    pub hotwords: *const c_char,
 }
 
 /// The defaults; `size` set.
@@ -103,6 +105,7 @@ pub extern "C" fn steno_stream_options_default() -> StenoStreamOptions {
         word_timestamps: i32::from(d.word_timestamps),
         initial_prompt: std::ptr::null(),
         languages: std::ptr::null(),
+        hotwords: std::ptr::null(),
     }
 }
 
@@ -156,16 +159,20 @@ pub unsafe extern "C" fn steno_stream_new(
             let prompt = unsafe { opt_str(o.initial_prompt, "initial_prompt")? };
             // SAFETY: as above.
             let languages = unsafe { opt_str(o.languages, "languages")? };
-            Ok::<_, StenoStatus>((language, prompt, languages))
+            // SAFETY: as above.
+            let terms = unsafe { opt_str(o.hotwords, "hotwords")? };
+            Ok::<_, StenoStatus>((language, prompt, languages, terms))
         })();
-        let (language, prompt, languages) = match strings {
+        let (language, prompt, languages, terms) = match strings {
             Ok(s) => s,
             Err(status) => return status,
         };
         let checked = steno::transcribe::language(language.as_deref()).and_then(|l| {
-            steno::transcribe::languages(languages.as_deref().unwrap_or("")).map(|ls| (l, ls))
+            let ls = steno::transcribe::languages(languages.as_deref().unwrap_or(""))?;
+            let hot = steno::transcribe::hotwords(terms.as_deref().unwrap_or(""))?;
+            Ok((l, ls, hot))
         });
-        let (language, languages) = match checked {
+        let (language, languages, hotwords) = match checked {
             Ok(l) => l,
             Err(e) => return from_core(e),
         };
@@ -181,6 +188,7 @@ pub unsafe extern "C" fn steno_stream_new(
             max_turn_ms: o.max_turn_ms,
             word_timestamps: o.word_timestamps != 0,
             initial_prompt: prompt,
+            hotwords,
             cancel: Some(cancel.clone()),
             ..StreamOptions::default()
         };

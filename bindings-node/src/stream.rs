@@ -39,6 +39,8 @@ pub struct StreamOptions<'env> {
     pub word_timestamps: Option<bool>,
     /// Text that primes the decoder (names, jargon).
     pub initial_prompt: Option<String>,
+    /// Terms to recognise with their spelling in every window (customers, products).
+    pub hotwords: Option<Vec<String>>,
     /// Events held unread before a push is refused (256).
     pub max_pending_events: Option<f64>,
     /// Cancels the stream: a decode in progress stops and every later call rejects with an
@@ -47,7 +49,7 @@ pub struct StreamOptions<'env> {
     pub signal: Option<Object<'env>>,
 }
 
-const STREAM_FIELDS: [(&str, Kind); 12] = [
+const STREAM_FIELDS: [(&str, Kind); 13] = [
     ("language", Kind::String),
     ("languages", Kind::Array),
     ("threshold", Kind::Number),
@@ -58,6 +60,7 @@ const STREAM_FIELDS: [(&str, Kind); 12] = [
     ("maxTurnMs", Kind::Number),
     ("wordTimestamps", Kind::Boolean),
     ("initialPrompt", Kind::String),
+    ("hotwords", Kind::Array),
     ("maxPendingEvents", Kind::Number),
     ("signal", Kind::Object),
 ];
@@ -275,6 +278,7 @@ impl LiveStream {
             opts.max_turn_ms = ms(o.max_turn_ms, "maxTurnMs", d.max_turn_ms)?;
             opts.word_timestamps = o.word_timestamps.unwrap_or(d.word_timestamps);
             opts.initial_prompt = o.initial_prompt;
+            opts.hotwords = core::hotword_list(o.hotwords.as_deref().unwrap_or_default())?;
             opts.max_pending_events = whole(o.max_pending_events, "maxPendingEvents", 1, 1 << 20)?
                 .map_or(d.max_pending_events, |n| n as usize);
             if let Some(signal) = &o.signal {

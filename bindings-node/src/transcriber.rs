@@ -39,6 +39,8 @@ pub struct TranscribeOptions<'env> {
     pub task: Option<String>,
     /// Text that primes the decoder (names, jargon).
     pub initial_prompt: Option<String>,
+    /// Terms to recognise with their spelling in every window (customers, products).
+    pub hotwords: Option<Vec<String>>,
     /// Beam search with this many beams, 2–8; 0 or 1 is greedy decoding (default).
     pub beam_size: Option<f64>,
     /// Per-word timings in `segments[].words`.
@@ -71,11 +73,12 @@ pub struct TranscribeOptions<'env> {
 }
 
 /// The fields of `TranscribeOptions` and their types.
-const OPTION_FIELDS: [(&str, Kind); 16] = [
+const OPTION_FIELDS: [(&str, Kind); 17] = [
     ("language", Kind::String),
     ("languages", Kind::Array),
     ("task", Kind::String),
     ("initialPrompt", Kind::String),
+    ("hotwords", Kind::Array),
     ("beamSize", Kind::Number),
     ("wordTimestamps", Kind::Boolean),
     ("vad", Kind::Boolean),
@@ -117,6 +120,7 @@ fn core_options(
     out.language = core::language(o.language.as_deref())?;
     out.languages = core::language_list(o.languages.as_deref().unwrap_or_default())?;
     out.initial_prompt = o.initial_prompt.clone();
+    out.hotwords = core::hotword_list(o.hotwords.as_deref().unwrap_or_default())?;
     let beams = whole(o.beam_size, "beamSize", 0, MAX_BEAMS as u64)?.unwrap_or(1);
     out.decoding = Decoding::from_beam_size(beams as usize)?;
     // Anything not given keeps the core's default (`out` starts from them).

@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use pyo3::prelude::*;
 use stenograph::audio::{Audio, DecodeOptions};
 use stenograph::transcribe::{
-    language, language_list, speaker_name_list, CancelToken, Decoding, OnCancel, Speakers,
-    StreamOptions, TranscribeOptions, Transcriber, MAX_BEAMS,
+    hotword_list, language, language_list, speaker_name_list, CancelToken, Decoding, OnCancel,
+    Speakers, StreamOptions, TranscribeOptions, Transcriber, MAX_BEAMS,
 };
 
 use crate::errors::to_py;
@@ -101,6 +101,7 @@ struct Args<'a, 'py> {
     languages: Option<Vec<String>>,
     task: Option<String>,
     initial_prompt: Option<String>,
+    hotwords: Option<Vec<String>>,
     beam_size: Option<&'a Bound<'py, PyAny>>,
     word_timestamps: Option<bool>,
     vad: Option<bool>,
@@ -167,6 +168,7 @@ impl Args<'_, '_> {
         opts.languages = language_list(&self.languages.unwrap_or_default()).map_err(to_py)?;
         opts.task = task;
         opts.initial_prompt = self.initial_prompt;
+        opts.hotwords = hotword_list(&self.hotwords.unwrap_or_default()).map_err(to_py)?;
         opts.decoding = decoding;
         opts.temperature = self.temperature.unwrap_or(opts.temperature);
         opts.temperature_fallback = self
@@ -255,7 +257,7 @@ impl PyTranscriber {
     #[pyo3(signature = (
         *, language = None, languages = None, threshold = None, silence_ms = None, end_on_silence = None, prefix_padding_ms = None,
         partial_interval_ms = None, max_turn_ms = None, word_timestamps = None,
-        initial_prompt = None, max_pending_events = None, cancel = None
+        initial_prompt = None, hotwords = None, max_pending_events = None, cancel = None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn stream(
@@ -270,6 +272,7 @@ impl PyTranscriber {
         max_turn_ms: Option<&Bound<'_, PyAny>>,
         word_timestamps: Option<bool>,
         initial_prompt: Option<String>,
+        hotwords: Option<Vec<String>>,
         max_pending_events: Option<&Bound<'_, PyAny>>,
         cancel: Option<PyCancelToken>,
     ) -> PyResult<PyStream> {
@@ -292,6 +295,7 @@ impl PyTranscriber {
             max_turn_ms: ms(max_turn_ms, "max_turn_ms", d.max_turn_ms)?,
             word_timestamps: word_timestamps.unwrap_or(d.word_timestamps),
             initial_prompt,
+            hotwords: hotword_list(&hotwords.unwrap_or_default()).map_err(to_py)?,
             max_pending_events: whole(max_pending_events, "max_pending_events", 1, 1 << 20)?
                 .map_or(d.max_pending_events, |n| n as usize),
             cancel: cancel.map(|c| c.0),
@@ -310,7 +314,7 @@ impl PyTranscriber {
     /// array with `sample_rate`. The interpreter's lock is released while it runs.
     #[pyo3(signature = (
         audio, *, sample_rate = None, language = None, languages = None, task = None,
-        initial_prompt = None, beam_size = None, word_timestamps = None, vad = None,
+        initial_prompt = None, hotwords = None, beam_size = None, word_timestamps = None, vad = None,
         temperature = None, temperature_fallback = None, condition_on_previous_text = None,
         max_segment_chars = None, speakers = None, speaker_names = None, on_progress = None,
         on_segment = None, cancel = None
@@ -325,6 +329,7 @@ impl PyTranscriber {
         languages: Option<Vec<String>>,
         task: Option<String>,
         initial_prompt: Option<String>,
+        hotwords: Option<Vec<String>>,
         beam_size: Option<&Bound<'_, PyAny>>,
         word_timestamps: Option<bool>,
         vad: Option<bool>,
@@ -344,6 +349,7 @@ impl PyTranscriber {
             languages,
             task,
             initial_prompt,
+            hotwords,
             beam_size,
             word_timestamps,
             vad,
@@ -373,7 +379,7 @@ impl PyTranscriber {
     /// without `on_segment`.
     #[pyo3(signature = (
         audios, *, sample_rate = None, language = None, languages = None, task = None,
-        initial_prompt = None, beam_size = None, word_timestamps = None, vad = None,
+        initial_prompt = None, hotwords = None, beam_size = None, word_timestamps = None, vad = None,
         temperature = None, temperature_fallback = None, condition_on_previous_text = None,
         max_segment_chars = None, on_progress = None, cancel = None
     ))]
@@ -387,6 +393,7 @@ impl PyTranscriber {
         languages: Option<Vec<String>>,
         task: Option<String>,
         initial_prompt: Option<String>,
+        hotwords: Option<Vec<String>>,
         beam_size: Option<&Bound<'_, PyAny>>,
         word_timestamps: Option<bool>,
         vad: Option<bool>,
@@ -407,6 +414,7 @@ impl PyTranscriber {
             languages,
             task,
             initial_prompt,
+            hotwords,
             beam_size,
             word_timestamps,
             vad,

@@ -346,6 +346,23 @@ int main(int argc, char **argv) {
         }
         steno_transcript_free(tr);
         tr = NULL;
+        /* Hotwords: a list separated by commas and new lines biases every window and leaves
+         * the rest of the speech as it was; bad lists are refused before any work. */
+        opts = steno_options_default();
+        opts.hotwords = "Kowalczyk, Zyxtera\nQuantivo";
+        EXPECT(steno_transcribe_pcm_i16(t, pcm, frames, rate, 1, &opts, &tr) == STENO_STATUS_OK);
+        if (tr) EXPECT(strstr(steno_transcript_text(tr), "customer") != NULL);
+        steno_transcript_free(tr);
+        tr = NULL;
+        char too_long[80];
+        memset(too_long, 'x', sizeof too_long - 1);
+        too_long[sizeof too_long - 1] = '\0';
+        const char *bad_lists[] = {"bell\a", too_long};
+        for (size_t i = 0; i < sizeof bad_lists / sizeof *bad_lists; i++) {
+            opts.hotwords = bad_lists[i];
+            EXPECT(steno_transcribe_pcm_i16(t, pcm, frames, rate, 1, &opts, &tr) == STENO_STATUS_INVALID_ARGUMENT);
+            EXPECT(tr == NULL);
+        }
         free(pcm);
         EXPECT(steno_transcribe_memory(t, data, len / 2, NULL, &tr) == STENO_STATUS_OK);
         if (tr) {
@@ -395,6 +412,9 @@ int main(int argc, char **argv) {
         so.max_turn_ms = 60000;
         EXPECT(steno_stream_new(t, &so, on_stream_event, &seen, &s) == STENO_STATUS_INVALID_ARGUMENT && s == NULL);
         so.max_turn_ms = steno_stream_options_default().max_turn_ms;
+        so.hotwords = "Acme\tCloud";
+        EXPECT(steno_stream_new(t, &so, on_stream_event, &seen, &s) == STENO_STATUS_INVALID_ARGUMENT && s == NULL);
+        so.hotwords = "Kowalczyk,Zyxtera";
         EXPECT(steno_stream_new(t, &so, on_stream_event, &seen, &s) == STENO_STATUS_OK && s != NULL);
         if (s && pcm) {
             int16_t silence[2205] = {0};

@@ -184,6 +184,7 @@ class Transcriber:
         languages: Optional[Sequence[str]] = None,
         task: Optional[str] = None,
         initial_prompt: Optional[str] = None,
+        hotwords: Optional[Sequence[str]] = None,
         beam_size: Optional[int] = None,
         word_timestamps: Optional[bool] = None,
         vad: Optional[bool] = None,
@@ -206,6 +207,7 @@ class Transcriber:
         languages: Optional[Sequence[str]] = None,
         task: Optional[str] = None,
         initial_prompt: Optional[str] = None,
+        hotwords: Optional[Sequence[str]] = None,
         beam_size: Optional[int] = None,
         word_timestamps: Optional[bool] = None,
         vad: Optional[bool] = None,
@@ -229,6 +231,7 @@ class Transcriber:
         max_turn_ms: Optional[int] = None,
         word_timestamps: Optional[bool] = None,
         initial_prompt: Optional[str] = None,
+        hotwords: Optional[Sequence[str]] = None,
         max_pending_events: Optional[int] = None,
         cancel: Optional[CancelToken] = None,
     ) -> Stream: ...

@@ -7,6 +7,7 @@ mod call;
 mod channels;
 mod formats;
 pub(crate) mod hooks;
+mod hotwords;
 mod live;
 mod options;
 mod pool;
@@ -26,6 +27,7 @@ use std::sync::{Arc, Mutex};
 
 pub use builder::{ModelRef, TranscriberBuilder, DEFAULT_MODEL};
 pub use formats::Format;
+pub use hotwords::{hotword_list, hotwords, MAX_HOTWORDS, MAX_HOTWORD_CHARS, MAX_HOTWORD_TOKENS};
 pub use live::{LiveStream, PartialWeights, StreamEvent, StreamOptions, Utterance};
 pub use options::{
     language, language_list, languages, CancelToken, Decoding, ProgressCallback, SegmentCallback,
@@ -240,6 +242,12 @@ impl Transcriber {
                     opts.languages.join(", ")
                 )));
             }
+        }
+        let tokens = self.hotword_tokens(opts)?.len();
+        if tokens > MAX_HOTWORD_TOKENS {
+            return Err(Error::InvalidArgument(format!(
+                "the hotwords take {tokens} tokens; at most {MAX_HOTWORD_TOKENS}"
+            )));
         }
         Ok(())
     }

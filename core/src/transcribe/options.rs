@@ -254,6 +254,9 @@ pub struct TranscribeOptions {
     pub task: Task,
     /// Text that primes the decoder: names, jargon, spelling and punctuation style.
     pub initial_prompt: Option<String>,
+    /// Terms to recognise with their spelling (customers' names, products, competitors), in
+    /// every window of the call (see [`hotwords`](super::hotwords)); empty (default): none.
+    pub hotwords: Vec<String>,
     /// Greedy or beam search (default greedy).
     pub decoding: Decoding,
     /// Sampling temperature of the first decode, 0.0 (default, most likely tokens) to 1.0.
@@ -363,6 +366,7 @@ impl TranscribeOptions {
                 )));
             }
         }
+        super::hotwords::hotword_list(&self.hotwords)?;
         if self.max_segment_chars == Some(0) {
             return Err(Error::InvalidArgument(
                 "max_segment_chars must be at least 1".into(),
@@ -384,6 +388,7 @@ impl Default for TranscribeOptions {
             languages: Vec::new(),
             task: Task::Transcribe,
             initial_prompt: None,
+            hotwords: Vec::new(),
             decoding: Decoding::Greedy,
             temperature: 0.0,
             temperature_fallback: true,
@@ -409,6 +414,7 @@ impl std::fmt::Debug for TranscribeOptions {
             .field("languages", &self.languages)
             .field("task", &self.task)
             .field("initial_prompt", &self.initial_prompt)
+            .field("hotwords", &self.hotwords)
             .field("decoding", &self.decoding)
             .field("temperature", &self.temperature)
             .field("temperature_fallback", &self.temperature_fallback)

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use whisper_rs::WhisperState;
 
 use super::hooks;
+use super::hotwords;
 use super::options::TranscribeOptions;
 use super::segments::Collector;
 use super::timeline::Timeline;
@@ -91,7 +92,51 @@ impl Transcriber {
 
     /// Decodes chunk `n` on `state`; segments are numbered from `first_id` and, when
     /// `deliver` is set, handed to the segment callback as they are produced.
+    ///
+    /// With hotwords, the chunk is decoded without them first; where Whisper is unsure of
+    /// that text ([`hotwords::unsure`]) it is decoded again with them, and each stretch of
+    /// the second text is kept only if it spells more of the hotwords and otherwise says the
+    /// same ([`hotwords::chosen`]): a prompt of names can make Whisper skip speech or write a
+    /// name nobody said, and this keeps both out of the stretches the names do not help.
+    /// With `condition_on_previous_text` the chunk is decoded once, with the hotwords.
     fn decode_chunk(
+        &self,
+        state: &mut WhisperState,
+        job: &Job<'_>,
+        n: usize,
+        first_id: usize,
+        deliver: bool,
+        progress_base: Option<f64>,
+    ) -> Result<Vec<Segment>> {
+        // With context carried from chunk to chunk a second decode would see its own chunk's
+        // text as context: such calls decode once, with the hotwords.
+        if job.opts.hotwords.is_empty() || job.opts.condition_on_previous_text {
+            return self.decode_chunk_once(state, job, n, first_id, deliver, progress_base);
+        }
+        let mut plain_opts = job.opts.clone();
+        plain_opts.hotwords.clear();
+        let plain_job = Job {
+            opts: &plain_opts,
+            ..*job
+        };
+        let plain = self.decode_chunk_once(state, &plain_job, n, first_id, false, progress_base)?;
+        let mut chosen = if hotwords::unsure(&plain) {
+            let biased = self.decode_chunk_once(state, job, n, first_id, false, None)?;
+            hotwords::chosen(plain, biased, &job.opts.hotwords)
+        } else {
+            plain
+        };
+        for (k, s) in chosen.iter_mut().enumerate() {
+            s.id = first_id + k;
+        }
+        if let (true, Some(cb), false) = (deliver, &job.opts.on_segment, job.opts.cancelled()) {
+            chosen.iter().for_each(|s| cb(s));
+        }
+        Ok(chosen)
+    }
+
+    /// [`Self::decode_chunk`] with the job's options as they are.
+    fn decode_chunk_once(
         &self,
         state: &mut WhisperState,
         job: &Job<'_>,

@@ -7,6 +7,7 @@ use std::os::raw::c_void;
 use whisper_rs::{FullParams, WhisperState};
 
 use super::hooks;
+use super::hotwords;
 use super::options::{Task, TranscribeOptions};
 use super::segments::{on_new_segments, Collector};
 use super::templates;
@@ -134,16 +135,32 @@ impl Transcriber {
         params
     }
 
-    /// The initial prompt as tokens (none without a prompt).
+    /// The prompt of every window: the hotwords' list, then the initial prompt (none without
+    /// either).
     fn prompt_tokens(&self, opts: &TranscribeOptions) -> Result<Vec<i32>> {
-        let Some(prompt) = opts.initial_prompt.as_deref().filter(|p| !p.is_empty()) else {
+        let initial = match opts.initial_prompt.as_deref().filter(|p| !p.is_empty()) {
+            Some(prompt) => self.tokens(prompt, "the initial prompt")?,
+            None => Vec::new(),
+        };
+        Ok(hotwords::prompt(self.hotword_tokens(opts)?, initial))
+    }
+
+    /// The hotwords' list as prompt tokens (none without hotwords).
+    pub(super) fn hotword_tokens(&self, opts: &TranscribeOptions) -> Result<Vec<i32>> {
+        let Some(text) = hotwords::prompt_text(&opts.hotwords) else {
             return Ok(Vec::new());
         };
+        let beg = self.inner.model.context().token_beg();
+        Ok(hotwords::framed(beg, self.tokens(&text, "the hotwords")?))
+    }
+
+    /// `text` in the model's tokens; `what` names it in an error.
+    fn tokens(&self, text: &str, what: &str) -> Result<Vec<i32>> {
         // A token covers at least one byte, so this many never overflows.
         self.inner
             .model
             .context()
-            .tokenize(prompt, prompt.len() + 1)
-            .map_err(|e| Error::InvalidArgument(format!("the initial prompt: {e}")))
+            .tokenize(text, text.len() + 1)
+            .map_err(|e| Error::InvalidArgument(format!("{what}: {e}")))
     }
 }

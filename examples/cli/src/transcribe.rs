@@ -10,8 +10,8 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use stenograph::audio::Audio;
 use stenograph::model::{FetchOptions, Model};
 use stenograph::transcribe::{
-    language, languages, speaker_names, Decoding, Format, Speakers, Task, TranscribeOptions,
-    Transcriber, Transcript, DEFAULT_MODEL,
+    hotwords, language, languages, speaker_names, Decoding, Format, Speakers, Task,
+    TranscribeOptions, Transcriber, Transcript, DEFAULT_MODEL,
 };
 use stenograph::{Device, Error};
 
@@ -63,6 +63,13 @@ pub struct TranscribeArgs {
     /// Text that primes the decoder (names, jargon).
     #[arg(long, visible_alias = "prompt")]
     initial_prompt: Option<String>,
+    /// Terms to recognise with their spelling in every window (customers, products),
+    /// comma-separated.
+    #[arg(long)]
+    hotwords: Option<String>,
+    /// A file of hotwords, one per line (with --hotwords: both lists).
+    #[arg(long)]
+    hotwords_file: Option<PathBuf>,
     /// Decoder states, one core each (default: CPU cores): one long file's chunks spread over
     /// all of them, and up to this many files are transcribed at once.
     #[arg(long, short)]
@@ -78,6 +85,19 @@ pub struct TranscribeArgs {
     /// Where to run: auto (the GPU in GPU builds), cpu, gpu or gpu:N.
     #[arg(long, default_value = "auto")]
     device: Device,
+}
+
+/// The hotwords of `--hotwords` and `--hotwords-file`, checked.
+fn hotword_args(args: &TranscribeArgs) -> Result<Vec<String>, Error> {
+    let mut given = args.hotwords.clone().unwrap_or_default();
+    if let Some(path) = &args.hotwords_file {
+        let file = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+        given = format!("{given}\n{file}");
+    }
+    hotwords(&given)
 }
 
 pub fn run(args: TranscribeArgs) -> Result<(), Error> {
@@ -102,6 +122,7 @@ pub fn run(args: TranscribeArgs) -> Result<(), Error> {
         args.task
     };
     base.initial_prompt = args.initial_prompt.clone();
+    base.hotwords = hotword_args(&args)?;
     base.decoding = Decoding::from_beam_size(args.beam_size)?;
     base.word_timestamps = args.word_timestamps;
     base.speakers = args.speakers;

@@ -314,3 +314,62 @@ fn speakers_by_channel_name_each_turn() {
         assert!(err.contains(expected), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn hotwords_from_the_command_line_and_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = speech(
+        dir.path(),
+        "names.wav",
+        "Good morning, this is Siobhan Kowalczyk from Zyxtera. I wanted to follow up on the \
+         Quantivo renewal with Mister Okonkwo before Thursday. Our competitor Brightmesh \
+         offered Nakamura Logistics a lower price, but Stenograph still wins on accuracy.",
+    );
+    let terms = [
+        "Kowalczyk",
+        "Zyxtera",
+        "Quantivo",
+        "Okonkwo",
+        "Brightmesh",
+        "Nakamura Logistics",
+        "Stenograph",
+    ];
+    let spelled = |out: &std::process::Output| {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        (terms.iter().filter(|t| text.contains(*t)).count(), text)
+    };
+    let (plain, text) = spelled(&transcribe([&clip]));
+    assert!(plain <= 1, "{text}");
+    let with_file = || {
+        transcribe([
+            clip.as_os_str(),
+            "--hotwords".as_ref(),
+            "Kowalczyk, Zyxtera".as_ref(),
+            "--hotwords-file".as_ref(),
+            dir.path().join("terms.txt").as_os_str(),
+        ])
+    };
+    // The file does not exist yet: refused with its path.
+    let out = with_file();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("terms.txt"));
+    std::fs::write(
+        dir.path().join("terms.txt"),
+        "Quantivo\n\nOkonkwo\nBrightmesh, Nakamura Logistics\nStenograph\n",
+    )
+    .unwrap();
+    let (given, text) = spelled(&with_file());
+    assert!(given >= 2, "{text}");
+    let out = transcribe([
+        clip.as_os_str(),
+        "--hotwords".as_ref(),
+        "x".repeat(65).as_ref(),
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("longer than 64"));
+}

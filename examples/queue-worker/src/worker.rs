@@ -244,6 +244,7 @@ impl Worker {
             }
         }
         opts.speaker_names = job.input.options.speaker_names.clone();
+        opts.hotwords = job.input.options.hotwords.clone();
         opts.cancel = Some(token);
         let name = job
             .input

@@ -606,25 +606,11 @@ async fn the_official_openai_sdk_streams_a_file() {
         w.write_sample(*s).unwrap();
     }
     w.finalize().unwrap();
-    let python = python_client();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("clients/realtime_file.py");
     let url = format!("{}/v1", server.url());
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(&python)
-            .arg(&script)
-            .arg(&wav)
-            .args(["--url", &url, "--key", KEY, "--json", "--interim"])
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let mut args: Vec<std::ffi::OsString> = vec![script.into(), wav.into()];
+    args.extend(["--url", &url, "--key", KEY, "--json", "--interim"].map(Into::into));
+    let stdout = run_python(args).await;
     let events: Vec<Value> = stdout
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())

@@ -83,7 +83,6 @@ async fn a_stereo_call_comes_back_turn_by_turn() {
 
     // OpenAI's diarized_json through the official SDK: speakers by channel, named by
     // known_speaker_names[], or A, B, … without them.
-    let python = python_client();
     let script = r#"
 import json, sys
 from openai import OpenAI
@@ -101,22 +100,13 @@ for names in ([], ["agent", "customer"]):
 print(json.dumps(out))
 "#;
     let url = format!("{}/v1", server.url());
-    let call_path = call.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(&python)
-            .args(["-c", script, &url])
-            .arg(&call_path)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = run_python(vec![
+        "-c".into(),
+        script.into(),
+        url.into(),
+        call.clone().into(),
+    ])
+    .await;
     let runs: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     for (run, names) in runs
         .as_array()

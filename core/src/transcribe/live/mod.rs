@@ -81,6 +81,9 @@ pub struct StreamOptions {
     pub word_timestamps: bool,
     /// Text that primes the decoder (names, jargon).
     pub initial_prompt: Option<String>,
+    /// Terms to recognise with their spelling, in every turn (see
+    /// [`hotwords`](crate::transcribe::hotwords)).
+    pub hotwords: Vec<String>,
     /// Events a stream holds unread before a push is refused (256).
     pub max_pending_events: usize,
     /// Cancels the stream: a decode in progress stops, and this and every later push,
@@ -101,6 +104,7 @@ impl Default for StreamOptions {
             max_turn_ms: 28_000,
             word_timestamps: false,
             initial_prompt: None,
+            hotwords: Vec::new(),
             max_pending_events: 256,
             cancel: None,
         }
@@ -230,6 +234,7 @@ impl Transcriber {
             languages: opts.languages.clone(),
             word_timestamps: opts.word_timestamps,
             initial_prompt: opts.initial_prompt.clone(),
+            hotwords: opts.hotwords.clone(),
             cancel: opts.cancel.clone(),
             ..TranscribeOptions::default()
         };

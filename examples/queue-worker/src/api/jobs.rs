@@ -38,6 +38,9 @@ pub struct JobUpload {
     speakers: Option<String>,
     /// Speakers' names in channel order, comma-separated (`agent,customer`).
     speaker_names: Option<String>,
+    /// Terms to recognise with their spelling (customers, products), comma-separated or
+    /// repeated as `hotwords[]`; the API key's defaults are added.
+    hotwords: Option<String>,
     /// Where to POST the result when the job ends.
     webhook_url: Option<String>,
 }
@@ -66,6 +69,10 @@ pub struct JobFromUrl {
     /// Speakers' names in channel order (`["agent", "customer"]`).
     #[serde(default)]
     pub speaker_names: Vec<String>,
+    /// Terms to recognise with their spelling (`["Kowalczyk", "Zyxtera"]`); the API key's
+    /// defaults are added.
+    #[serde(default)]
+    pub hotwords: Vec<String>,
     /// Where to POST the result when the job ends.
     pub webhook_url: Option<String>,
 }
@@ -160,9 +167,11 @@ async fn from_form(
             temperature: None,
             speakers: form.get("speakers"),
             speaker_names: form.get("speaker_names"),
+            hotwords: Some(&form.all("hotwords").join("\n")),
         },
         state.config.english_only(),
     )?;
+    let opts = upload::with_defaults(opts, &state.db.tenant_hotwords(&tenant.0).await?)?;
     let webhook_url = webhook(state, form.get("webhook_url")).await?;
     let (bytes, filename) = form.file.ok_or_else(|| {
         ApiError::invalid("missing_file", "the form has no 'file' part").param("file")
@@ -199,9 +208,11 @@ async fn from_url(
             temperature: None,
             speakers: body.speakers.as_deref(),
             speaker_names: Some(&names),
+            hotwords: Some(&body.hotwords.join("\n")),
         },
         state.config.english_only(),
     )?;
+    let opts = upload::with_defaults(opts, &state.db.tenant_hotwords(&tenant.0).await?)?;
     // Decided from the URL and the configuration alone, before storage is touched: the
     // answer is the same whether or not an object exists there.
     if !state.storage.input_allowed(&tenant.0, &body.url) {

@@ -64,8 +64,8 @@ impl AppState {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Stenograph transcription service", description = "Queue transcription jobs, read their transcripts, or transcribe short clips synchronously (OpenAI-compatible)."),
-    paths(jobs::create, jobs::get, jobs::list, jobs::delete, jobs::transcript, tenant::erase, tenant::erasure, openai::transcriptions, openai::translations, healthz, readyz),
-    components(schemas(jobs::Created, jobs::JobFromUrl, jobs::JobList, crate::view::JobView, crate::view::JobError, tenant::ErasureView)),
+    paths(jobs::create, jobs::get, jobs::list, jobs::delete, jobs::transcript, tenant::erase, tenant::erasure, tenant::hotwords, tenant::set_hotwords, openai::transcriptions, openai::translations, healthz, readyz),
+    components(schemas(jobs::Created, jobs::JobFromUrl, jobs::JobList, crate::view::JobView, crate::view::JobError, tenant::ErasureView, tenant::TenantHotwords, tenant::SetHotwords)),
     modifiers(&SecurityAddon)
 )]
 pub struct ApiDoc;
@@ -101,6 +101,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/jobs/{id}/transcript", get(jobs::transcript))
         .route("/v1/tenant/data", delete(tenant::erase))
         .route("/v1/tenant/erasures/{id}", get(tenant::erasure))
+        .route(
+            "/v1/tenant/hotwords",
+            get(tenant::hotwords).put(tenant::set_hotwords),
+        )
         .route("/v1/audio/transcriptions", post(openai::transcriptions))
         .route("/v1/audio/translations", post(openai::translations))
         .route("/v1/realtime", get(crate::realtime::connect))

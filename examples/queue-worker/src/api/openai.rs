@@ -62,6 +62,9 @@ pub struct TranscriptionForm {
     /// Speakers' names in channel order (default `A`, `B`, …).
     #[schema(rename = "known_speaker_names[]")]
     known_speaker_names: Option<Vec<String>>,
+    /// Stenograph's extension: terms to recognise with their spelling, comma-separated or
+    /// repeated as `hotwords[]`; the API key's defaults are added.
+    hotwords: Option<String>,
     /// 0–1.
     temperature: Option<f32>,
     /// `word` and/or `segment` (verbose_json).
@@ -220,9 +223,11 @@ async fn answer(
             temperature: upload::number(form.get("temperature"), "temperature")?,
             speakers,
             speaker_names: Some(&names),
+            hotwords: Some(&form.all("hotwords").join("\n")),
         },
         state.config.english_only(),
     )?;
+    let opts = upload::with_defaults(opts, &state.db.tenant_hotwords(&tenant.0).await?)?;
     let (bytes, filename) = form.file.ok_or_else(|| {
         ApiError::invalid("missing_file", "the form has no 'file' part").param("file")
     })?;

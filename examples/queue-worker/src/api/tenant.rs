@@ -3,14 +3,15 @@
 //! tenant created up to that moment (rows, transcripts, webhook payloads, uploaded audio,
 //! running jobs included) and any upload no row references, then marks it completed.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::Tenant;
+use super::body::read_json;
 use super::errors::ApiError;
 use super::AppState;
 use crate::db::Erasure;
@@ -85,4 +86,65 @@ pub async fn erasure(
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no erasure '{id}'")))?;
     Ok(Json(ErasureView::from(&e)))
+}
+
+/// The caller's default hotwords, added to every transcription it asks for.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TenantHotwords {
+    /// Always `tenant.hotwords`.
+    pub object: &'static str,
+    /// Terms to recognise with their spelling (customers, products, competitors).
+    pub hotwords: Vec<String>,
+}
+
+/// `PUT /v1/tenant/hotwords` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetHotwords {
+    /// The new list (`["Kowalczyk", "Zyxtera"]`); `[]` removes it.
+    pub hotwords: Vec<String>,
+}
+
+fn hotwords_object() -> &'static str {
+    "tenant.hotwords"
+}
+
+/// The caller's default hotwords.
+#[utoipa::path(get, path = "/v1/tenant/hotwords", tag = "tenant",
+    responses((status = 200, body = TenantHotwords), (status = 401, description = "Missing or wrong API key")),
+    security(("api_key" = [])))]
+pub async fn hotwords(
+    State(state): State<AppState>,
+    tenant: Tenant,
+) -> Result<Json<TenantHotwords>, ApiError> {
+    Ok(Json(TenantHotwords {
+        object: hotwords_object(),
+        hotwords: state.db.tenant_hotwords(&tenant.0).await?,
+    }))
+}
+
+/// Replaces the caller's default hotwords (`[]` removes them); jobs created from then on
+/// get them after their own.
+#[utoipa::path(put, path = "/v1/tenant/hotwords", tag = "tenant",
+    request_body = SetHotwords,
+    responses(
+        (status = 200, body = TenantHotwords, description = "The list as stored (trimmed, each term once)"),
+        (status = 400, description = "A term is too long, holds a comma or control character, or there are too many"),
+        (status = 401, description = "Missing or wrong API key"),
+    ),
+    security(("api_key" = [])))]
+pub async fn set_hotwords(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    request: Request,
+) -> Result<Json<TenantHotwords>, ApiError> {
+    let body: SetHotwords = read_json(request, state.config.request_timeout()).await?;
+    let list = stenograph::transcribe::hotword_list(&body.hotwords)
+        .map_err(super::upload::refuse("invalid_hotwords", "hotwords"))?;
+    state.db.set_tenant_hotwords(&tenant.0, &list).await?;
+    tracing::info!(tenant = %tenant.0, terms = list.len(), "tenant hotwords set");
+    Ok(Json(TenantHotwords {
+        object: hotwords_object(),
+        hotwords: list,
+    }))
 }

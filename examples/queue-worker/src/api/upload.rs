@@ -217,6 +217,8 @@ pub struct Given<'a> {
     pub speakers: Option<&'a str>,
     /// `speaker_names`: names in channel order, separated by commas.
     pub speaker_names: Option<&'a str>,
+    /// `hotwords`: terms separated by commas or new lines.
+    pub hotwords: Option<&'a str>,
 }
 
 /// Speaker names given one per item, as one comma-separated string for [`Given`]; a name
@@ -236,19 +238,21 @@ pub fn joined_names(names: &[impl AsRef<str>], param: &'static str) -> Result<St
         .join(","))
 }
 
+/// A core refusal of `param` as a `400` with `code` and the core's message.
+pub fn refuse(code: &'static str, param: &'static str) -> impl Fn(stenograph::Error) -> ApiError {
+    move |e| {
+        let message = e.to_string();
+        let message = message
+            .strip_prefix("invalid argument: ")
+            .unwrap_or(&message);
+        ApiError::invalid(code, message.to_string()).param(param)
+    }
+}
+
 /// Validates a request's options with the core's own checks, each refusal naming its
 /// parameter; `english_only`: the served model knows only English.
 pub fn options(given: Given<'_>, english_only: bool) -> Result<JobOptions, ApiError> {
     use stenograph::transcribe::{self as core, Speakers, Task, TranscribeOptions};
-    let refuse = |code: &'static str, param: &'static str| {
-        move |e: stenograph::Error| {
-            let message = e.to_string();
-            let message = message
-                .strip_prefix("invalid argument: ")
-                .unwrap_or(&message);
-            ApiError::invalid(code, message.to_string()).param(param)
-        }
-    };
     let language =
         core::language(given.language).map_err(refuse("invalid_language", "language"))?;
     let languages = core::languages(given.languages.unwrap_or(""))
@@ -260,6 +264,8 @@ pub fn options(given: Given<'_>, english_only: bool) -> Result<JobOptions, ApiEr
         .map_err(refuse("invalid_speakers", "speakers"))?;
     let speaker_names = core::speaker_names(given.speaker_names.unwrap_or(""))
         .map_err(refuse("invalid_speaker_names", "speaker_names"))?;
+    let hotwords = core::hotwords(given.hotwords.unwrap_or(""))
+        .map_err(refuse("invalid_hotwords", "hotwords"))?;
     let task: Task = given
         .task
         .filter(|t| !t.trim().is_empty())
@@ -314,7 +320,31 @@ pub fn options(given: Given<'_>, english_only: bool) -> Result<JobOptions, ApiEr
         temperature: given.temperature,
         speakers: (speakers != Speakers::None).then(|| speakers.to_string()),
         speaker_names,
+        hotwords,
     })
+}
+
+/// Adds the tenant's default hotwords after the request's own, as long as the list stays
+/// within the core's limits.
+pub fn with_defaults(mut opts: JobOptions, defaults: &[String]) -> Result<JobOptions, ApiError> {
+    if defaults.is_empty() {
+        return Ok(opts);
+    }
+    let mut all = opts.hotwords.clone();
+    all.extend_from_slice(defaults);
+    opts.hotwords = stenograph::transcribe::hotword_list(&all)
+        .map_err(|e| {
+            let message = e.to_string();
+            let message = message
+                .strip_prefix("invalid argument: ")
+                .unwrap_or(&message);
+            stenograph::Error::InvalidArgument(format!(
+                "with this API key's {} default hotwords: {message}",
+                defaults.len()
+            ))
+        })
+        .map_err(refuse("invalid_hotwords", "hotwords"))?;
+    Ok(opts)
 }
 
 /// Parses a boolean form field.
@@ -373,6 +403,7 @@ mod tests {
             temperature,
             speakers: None,
             speaker_names: None,
+            hotwords: None,
         };
         assert_eq!(
             options(given(Some("EN"), None, None, None), true)

@@ -326,6 +326,12 @@ impl Db {
             .bind(&e.tenant)
             .execute(&mut *tx)
             .await?;
+        // Default hotwords are customers' names too; a list set after the request stays.
+        sqlx::query("DELETE FROM tenant_hotwords WHERE tenant = $1 AND updated_at <= $2")
+            .bind(&e.tenant)
+            .bind(e.created_at)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await
     }
 

@@ -7,6 +7,7 @@
 mod deliveries;
 mod lifecycle;
 mod queue;
+mod tenants;
 
 use std::time::Duration;
 
@@ -80,6 +81,9 @@ pub struct JobOptions {
     /// Speakers' names in channel order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub speaker_names: Vec<String>,
+    /// Terms to recognise with their spelling: the job's own, then its tenant's defaults.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hotwords: Vec<String>,
 }
 
 /// What a job transcribes and where its result goes, fixed when it is created.

@@ -48,6 +48,8 @@ pub struct Engine {
     out: Vec<Value>,
     /// Stops the session's decodes (the client is gone).
     cancel: CancelToken,
+    /// The tenant's default hotwords, in every turn.
+    hotwords: Vec<String>,
 }
 
 /// Most arrival times kept (older ones are dropped; a turn is at most ~30 s of messages).
@@ -75,7 +77,14 @@ impl Engine {
             arrivals: VecDeque::new(),
             out: Vec::new(),
             cancel,
+            hotwords: Vec::new(),
         }
+    }
+
+    /// The same session with `hotwords` (the tenant's defaults) in every turn.
+    pub fn with_hotwords(mut self, hotwords: Vec<String>) -> Self {
+        self.hotwords = hotwords;
+        self
     }
 
     /// `session.created`, the first event of a session.
@@ -227,6 +236,7 @@ impl Engine {
             language: s.language.clone(),
             languages: s.languages.clone(),
             initial_prompt: s.prompt.clone(),
+            hotwords: self.hotwords.clone(),
             cancel: Some(self.cancel.clone()),
             ..StreamOptions::default()
         };

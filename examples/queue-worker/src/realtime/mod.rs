@@ -213,6 +213,7 @@ pub async fn connect(
              as 'api' only; connect to a process run without a role or as 'realtime'",
         ));
     };
+    let hotwords = state.db.tenant_hotwords(&tenant).await?;
     let admitted = hub.admit(&tenant);
     let limit = hub.limits.max_message;
     // Messages up to four times the limit are read and answered with an error event; a
@@ -224,7 +225,7 @@ pub async fn connect(
         .max_frame_size(hard_limit)
         .on_upgrade(move |socket| async move {
             match admitted {
-                Ok(seat) => session(socket, hub, model, seat, tenant).await,
+                Ok(seat) => session(socket, hub, model, seat, tenant, hotwords).await,
                 Err(why) => refuse(socket, &hub, why).await,
             }
         }))
@@ -327,7 +328,14 @@ enum Outgoing {
     Close(u16, String),
 }
 
-async fn session(socket: WebSocket, hub: Arc<Hub>, model: Transcriber, seat: Seat, tenant: String) {
+async fn session(
+    socket: WebSocket,
+    hub: Arc<Hub>,
+    model: Transcriber,
+    seat: Seat,
+    tenant: String,
+    hotwords: Vec<String>,
+) {
     let session_id = engine::new_id("sess");
     tracing::info!(session = %session_id, %tenant, "realtime session opened");
     let (mut sink, mut incoming) = socket.split();
@@ -359,7 +367,8 @@ async fn session(socket: WebSocket, hub: Arc<Hub>, model: Transcriber, seat: Sea
         hub.metrics.clone(),
         session_id.clone(),
         cancel.clone(),
-    );
+    )
+    .with_hotwords(hotwords);
     let limits = hub.limits;
     let runtime = tokio::runtime::Handle::current();
     let spawned = std::thread::Builder::new()

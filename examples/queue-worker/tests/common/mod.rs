@@ -655,6 +655,23 @@ pub fn python_client() -> String {
     service("STENOGRAPH_TEST_CLIENT_PYTHON")
 }
 
+/// Runs [`python_client`] with `args` off the async runtime; its standard output, after
+/// checking that it succeeded.
+pub async fn run_python(args: Vec<std::ffi::OsString>) -> String {
+    let python = python_client();
+    let out = tokio::task::spawn_blocking(move || Command::new(&python).args(&args).output())
+        .await
+        .unwrap()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
 /// A fresh PostgreSQL database on the test server.
 pub async fn postgres_database() -> String {
     let admin = service("STENOGRAPH_TEST_POSTGRES_URL");

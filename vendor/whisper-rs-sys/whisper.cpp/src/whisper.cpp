@@ -6653,7 +6653,7 @@ struct whisper_full_params whisper_full_default_params(enum whisper_sampling_str
         /* suppress_regex    =*/ nullptr,
 
         /*.initial_prompt       =*/ nullptr,
-        /*.carry_initial_prompt =*/ false,
+        /*.carry_initial_prompt =*/ true,
         /*.prompt_tokens        =*/ nullptr,
         /*.prompt_n_tokens      =*/ 0,
 
@@ -8430,7 +8430,8 @@ int whisper_full_with_state(
 
             // update prompt_past1
             prompt_past1.clear();
-            if (!params.carry_initial_prompt && !prompt.empty() && prompt.front() == whisper_token_prev(ctx)) {
+            // without a carried prompt, the rolling context keeps the history it was built from
+            if ((!params.carry_initial_prompt || prompt_past0.empty()) && !prompt.empty() && prompt.front() == whisper_token_prev(ctx)) {
                 prompt_past1.insert(prompt_past1.end(), prompt.begin() + 1, prompt.end() - prompt_init.size());
             }
 

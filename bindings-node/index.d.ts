@@ -281,6 +281,12 @@ export interface TranscribeOptions {
   wordTimestamps?: boolean
   /** Decode detected speech only (default true). */
   vad?: boolean
+  /**
+   * Laughter, coughs, music and noise that Whisper annotates ("(laughs)", "[Music]"):
+   * "drop" them from the text (default), "keep" the annotations, or "suppress" them while
+   * decoding (as whisper.cpp does).
+   */
+  soundEvents?: 'drop' | 'keep' | 'suppress'
   /** Sampling temperature of the first decode, 0 (default) to 1. */
   temperature?: number
   /** Re-decode at higher temperatures when a window fails Whisper's checks (default true). */

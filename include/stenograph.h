@@ -323,6 +323,12 @@ typedef struct {
    * separated by commas or new lines ("Kowalczyk,Zyxtera"), or NULL for none.
    */
   const char *hotwords;
+  /**
+   * Laughter, coughs, music and noise that Whisper annotates ("(laughs)", "[Music]"):
+   * "drop" (or NULL, the default) removes them from the text, "keep" keeps the
+   * annotations, "suppress" forbids them while decoding (as whisper.cpp does).
+   */
+  const char *sound_events;
 } steno_options;
 
 /**

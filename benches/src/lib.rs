@@ -226,3 +226,36 @@ pub fn real_long(dir: &Path, tsv: &Path, long_seconds: f64, variant: usize) -> (
     std::fs::write(path.with_extension("txt"), &reference).expect("write the reference");
     (path, reference)
 }
+
+/// The value after `name` in `args` (`--seconds 300`).
+pub fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+/// `samples` (16 kHz) band-limited to the telephone's 300–3400 Hz.
+pub fn band_pass(samples: &mut [f32]) {
+    biquad(samples, 300.0, true);
+    biquad(samples, 3_400.0, false);
+}
+
+/// A biquad filter (RBJ cookbook), high- or low-pass at `hz`, Q = 0.707.
+fn biquad(samples: &mut [f32], hz: f64, high: bool) {
+    let w = std::f64::consts::TAU * hz / 16_000.0;
+    let alpha = w.sin() / (2.0 * std::f64::consts::FRAC_1_SQRT_2);
+    let c = w.cos();
+    let (b0, b1) = if high {
+        ((1.0 + c) / 2.0, -(1.0 + c))
+    } else {
+        ((1.0 - c) / 2.0, 1.0 - c)
+    };
+    let (a0, a1, a2) = (1.0 + alpha, -2.0 * c, 1.0 - alpha);
+    let (mut x1, mut x2, mut y1, mut y2) = (0.0, 0.0, 0.0, 0.0);
+    for s in samples.iter_mut() {
+        let x = f64::from(*s);
+        let y = (b0 * x + b1 * x1 + b0 * x2 - a1 * y1 - a2 * y2) / a0;
+        (x2, x1, y2, y1) = (x1, x, y1, y);
+        *s = y as f32;
+    }
+}

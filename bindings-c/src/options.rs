@@ -80,6 +80,10 @@ pub struct StenoOptions {
     /// Terms to recognise with their spelling in every window (customers, products),
     /// separated by commas or new lines ("Kowalczyk,Zyxtera"), or NULL for none.
     pub hotwords: *const c_char,
+    /// Laughter, coughs, music and noise that Whisper annotates ("(laughs)", "[Music]"):
+    /// "drop" (or NULL, the default) removes them from the text, "keep" keeps the
+    /// annotations, "suppress" forbids them while decoding (as whisper.cpp does).
+    pub sound_events: *const c_char,
 }
 
 /// The defaults: detect the language, greedy decoding, VAD and temperature fallback on, no
@@ -110,6 +114,7 @@ pub extern "C" fn steno_options_default() -> StenoOptions {
         speakers: std::ptr::null(),
         speaker_names: std::ptr::null(),
         hotwords: std::ptr::null(),
+        sound_events: std::ptr::null(),
     }
 }
 
@@ -208,6 +213,10 @@ pub unsafe fn core_options(
     // SAFETY: as documented for `opts`.
     let terms = unsafe { opt_str(o.hotwords, "hotwords")? };
     out.hotwords = hotwords(terms.as_deref().unwrap_or("")).map_err(from_core)?;
+    // SAFETY: as documented for `opts`.
+    if let Some(events) = unsafe { opt_str(o.sound_events, "sound_events")? } {
+        out.sound_events = events.parse().map_err(from_core)?;
+    }
     out.task = match o.task {
         t if t == StenoTask::Transcribe as i32 => Task::Transcribe,
         t if t == StenoTask::Translate as i32 => Task::Translate,

@@ -47,6 +47,11 @@ pub struct TranscribeOptions<'env> {
     pub word_timestamps: Option<bool>,
     /// Decode detected speech only (default true).
     pub vad: Option<bool>,
+    /// Laughter, coughs, music and noise that Whisper annotates ("(laughs)", "[Music]"):
+    /// "drop" them from the text (default), "keep" the annotations, or "suppress" them while
+    /// decoding (as whisper.cpp does).
+    #[napi(ts_type = "'drop' | 'keep' | 'suppress'")]
+    pub sound_events: Option<String>,
     /// Sampling temperature of the first decode, 0 (default) to 1.
     pub temperature: Option<f64>,
     /// Re-decode at higher temperatures when a window fails Whisper's checks (default true).
@@ -73,7 +78,7 @@ pub struct TranscribeOptions<'env> {
 }
 
 /// The fields of `TranscribeOptions` and their types.
-const OPTION_FIELDS: [(&str, Kind); 17] = [
+const OPTION_FIELDS: [(&str, Kind); 18] = [
     ("language", Kind::String),
     ("languages", Kind::Array),
     ("task", Kind::String),
@@ -82,6 +87,7 @@ const OPTION_FIELDS: [(&str, Kind); 17] = [
     ("beamSize", Kind::Number),
     ("wordTimestamps", Kind::Boolean),
     ("vad", Kind::Boolean),
+    ("soundEvents", Kind::String),
     ("temperature", Kind::Number),
     ("temperatureFallback", Kind::Boolean),
     ("conditionOnPreviousText", Kind::Boolean),
@@ -126,6 +132,9 @@ fn core_options(
     // Anything not given keeps the core's default (`out` starts from them).
     out.word_timestamps = o.word_timestamps.unwrap_or(out.word_timestamps);
     out.vad = o.vad.unwrap_or(out.vad);
+    if let Some(events) = o.sound_events.as_deref() {
+        out.sound_events = events.parse()?;
+    }
     out.temperature = o.temperature.map_or(out.temperature, |t| t as f32);
     out.temperature_fallback = o.temperature_fallback.unwrap_or(out.temperature_fallback);
     out.condition_on_previous_text = o

@@ -105,6 +105,7 @@ struct Args<'a, 'py> {
     beam_size: Option<&'a Bound<'py, PyAny>>,
     word_timestamps: Option<bool>,
     vad: Option<bool>,
+    sound_events: Option<String>,
     temperature: Option<f32>,
     temperature_fallback: Option<bool>,
     condition_on_previous_text: Option<bool>,
@@ -179,6 +180,9 @@ impl Args<'_, '_> {
             .condition_on_previous_text
             .unwrap_or(opts.condition_on_previous_text);
         opts.vad = self.vad.unwrap_or(opts.vad);
+        if let Some(s) = self.sound_events.as_deref() {
+            opts.sound_events = s.parse().map_err(to_py)?;
+        }
         opts.max_segment_chars = max_segment_chars.map(|n| n as usize);
         if let Some(s) = self.speakers.as_deref() {
             opts.speakers = s.parse().map_err(to_py)?;
@@ -315,7 +319,7 @@ impl PyTranscriber {
     #[pyo3(signature = (
         audio, *, sample_rate = None, language = None, languages = None, task = None,
         initial_prompt = None, hotwords = None, beam_size = None, word_timestamps = None, vad = None,
-        temperature = None, temperature_fallback = None, condition_on_previous_text = None,
+        sound_events = None, temperature = None, temperature_fallback = None, condition_on_previous_text = None,
         max_segment_chars = None, speakers = None, speaker_names = None, on_progress = None,
         on_segment = None, cancel = None
     ))]
@@ -333,6 +337,7 @@ impl PyTranscriber {
         beam_size: Option<&Bound<'_, PyAny>>,
         word_timestamps: Option<bool>,
         vad: Option<bool>,
+        sound_events: Option<String>,
         temperature: Option<f32>,
         temperature_fallback: Option<bool>,
         condition_on_previous_text: Option<bool>,
@@ -353,6 +358,7 @@ impl PyTranscriber {
             beam_size,
             word_timestamps,
             vad,
+            sound_events,
             temperature,
             temperature_fallback,
             condition_on_previous_text,
@@ -380,7 +386,7 @@ impl PyTranscriber {
     #[pyo3(signature = (
         audios, *, sample_rate = None, language = None, languages = None, task = None,
         initial_prompt = None, hotwords = None, beam_size = None, word_timestamps = None, vad = None,
-        temperature = None, temperature_fallback = None, condition_on_previous_text = None,
+        sound_events = None, temperature = None, temperature_fallback = None, condition_on_previous_text = None,
         max_segment_chars = None, on_progress = None, cancel = None
     ))]
     #[allow(clippy::too_many_arguments)]
@@ -397,6 +403,7 @@ impl PyTranscriber {
         beam_size: Option<&Bound<'_, PyAny>>,
         word_timestamps: Option<bool>,
         vad: Option<bool>,
+        sound_events: Option<String>,
         temperature: Option<f32>,
         temperature_fallback: Option<bool>,
         condition_on_previous_text: Option<bool>,
@@ -418,6 +425,7 @@ impl PyTranscriber {
             beam_size,
             word_timestamps,
             vad,
+            sound_events,
             temperature,
             temperature_fallback,
             condition_on_previous_text,

@@ -363,6 +363,19 @@ int main(int argc, char **argv) {
             EXPECT(steno_transcribe_pcm_i16(t, pcm, frames, rate, 1, &opts, &tr) == STENO_STATUS_INVALID_ARGUMENT);
             EXPECT(tr == NULL);
         }
+        /* Sound events: every mode keeps the speech; an unknown mode is refused. */
+        opts = steno_options_default();
+        const char *modes[] = {"drop", "keep", "suppress"};
+        for (size_t i = 0; i < sizeof modes / sizeof *modes; i++) {
+            opts.sound_events = modes[i];
+            EXPECT(steno_transcribe_pcm_i16(t, pcm, frames, rate, 1, &opts, &tr) == STENO_STATUS_OK);
+            if (tr) EXPECT(strstr(steno_transcript_text(tr), "customer") != NULL);
+            steno_transcript_free(tr);
+            tr = NULL;
+        }
+        opts.sound_events = "mute";
+        EXPECT(steno_transcribe_pcm_i16(t, pcm, frames, rate, 1, &opts, &tr) == STENO_STATUS_INVALID_ARGUMENT);
+        EXPECT(tr == NULL);
         free(pcm);
         EXPECT(steno_transcribe_memory(t, data, len / 2, NULL, &tr) == STENO_STATUS_OK);
         if (tr) {

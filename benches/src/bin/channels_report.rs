@@ -28,15 +28,9 @@ use std::time::Instant;
 use stenograph::audio::Audio;
 use stenograph::testing::eval::{word_errors, words};
 use stenograph::transcribe::{Speakers, TranscribeOptions, Transcriber, Transcript};
-use stenograph_benches::{pink_noise, real_clips, rms};
+use stenograph_benches::{arg, pink_noise, real_clips, rms};
 
 const RATE: usize = 16_000;
-
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
 
 /// One party's turn: where it starts (samples), its reference text, its party.
 struct Turn {

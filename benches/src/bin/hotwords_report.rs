@@ -28,7 +28,7 @@ use std::time::Instant;
 use stenograph::audio::Audio;
 use stenograph::testing::eval::{word_errors, words};
 use stenograph::transcribe::{TranscribeOptions, Transcriber};
-use stenograph_benches::{pink_noise, real_long, rms, write_wav};
+use stenograph_benches::{arg, band_pass, pink_noise, real_long, rms, write_wav};
 
 const RATE: f64 = 16_000.0;
 
@@ -164,12 +164,6 @@ const VOICES: [(&str, u32); 8] = [
     ("en-us+m7", 175),
 ];
 
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
-
 /// `text` spoken by espeak-ng, as 16 kHz samples.
 fn speak(dir: &Path, text: &str, (voice, speed): (&str, u32)) -> Vec<f32> {
     let path = dir.join("sentence.wav");
@@ -183,26 +177,6 @@ fn speak(dir: &Path, text: &str, (voice, speed): (&str, u32)) -> Vec<f32> {
     Audio::from_path(&path)
         .expect("espeak-ng wav")
         .into_samples()
-}
-
-/// A biquad filter (RBJ cookbook), high- or low-pass at `hz`, Q = 0.707.
-fn biquad(samples: &mut [f32], hz: f64, high: bool) {
-    let w = std::f64::consts::TAU * hz / RATE;
-    let alpha = w.sin() / (2.0 * std::f64::consts::FRAC_1_SQRT_2);
-    let c = w.cos();
-    let (b0, b1) = if high {
-        ((1.0 + c) / 2.0, -(1.0 + c))
-    } else {
-        ((1.0 - c) / 2.0, 1.0 - c)
-    };
-    let (a0, a1, a2) = (1.0 + alpha, -2.0 * c, 1.0 - alpha);
-    let (mut x1, mut x2, mut y1, mut y2) = (0.0, 0.0, 0.0, 0.0);
-    for s in samples.iter_mut() {
-        let x = f64::from(*s);
-        let y = (b0 * x + b1 * x1 + b0 * x2 - a1 * y1 - a2 * y2) / a0;
-        (x2, x1, y2, y1) = (x1, x, y1, y);
-        *s = y as f32;
-    }
 }
 
 /// The `names` call: sentences with one of [`SAID`] each, every other sentence one of
@@ -228,8 +202,7 @@ fn names_call(dir: &Path, seconds: f64, snr_db: f64) -> (PathBuf, String) {
         text.push(' ');
         k += 1;
     }
-    biquad(&mut call, 300.0, true);
-    biquad(&mut call, 3_400.0, false);
+    band_pass(&mut call);
     let level = rms(&call);
     let noise = pink_noise(call.len(), 3);
     for (s, n) in call.iter_mut().zip(noise) {

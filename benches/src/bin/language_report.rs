@@ -20,12 +20,7 @@ use std::collections::BTreeMap;
 
 use stenograph::audio::Audio;
 use stenograph::transcribe::{languages, TranscribeOptions, Transcriber};
-
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
+use stenograph_benches::arg;
 
 /// Right answers and the wrong ones given, for one length and language.
 #[derive(Default)]

@@ -30,16 +30,10 @@ use stenograph::testing::eval::wer;
 use stenograph::transcribe::{
     PartialWeights, StreamEvent, StreamOptions, TranscribeOptions, Transcriber,
 };
-use stenograph_benches::real_long;
+use stenograph_benches::{arg, real_long};
 
 const PIECE: usize = 1_600;
 const RATE: f64 = 16_000.0;
-
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
 
 fn list(v: &str) -> Vec<usize> {
     v.split(',').filter_map(|x| x.trim().parse().ok()).collect()

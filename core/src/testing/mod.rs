@@ -2,6 +2,7 @@
 //! stable API, and absent from normal builds.
 
 pub mod eval;
+pub mod signals;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -404,7 +404,11 @@ fn place(
                 opts.word_timestamps,
             );
             segment.temperature = opts.temperature;
-            if keep(&segment, opts.compression_ratio_threshold) {
+            if keep(
+                &segment,
+                opts.compression_ratio_threshold,
+                opts.sound_events,
+            ) {
                 per_input[p.input].push(segment);
             }
             from = to;

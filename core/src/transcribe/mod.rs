@@ -5,6 +5,7 @@ mod blocks;
 mod builder;
 mod call;
 mod channels;
+mod events;
 mod formats;
 pub(crate) mod hooks;
 mod hotwords;
@@ -26,6 +27,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 pub use builder::{ModelRef, TranscriberBuilder, DEFAULT_MODEL};
+pub use events::SoundEvents;
 pub use formats::Format;
 pub use hotwords::{hotword_list, hotwords, MAX_HOTWORDS, MAX_HOTWORD_CHARS, MAX_HOTWORD_TOKENS};
 pub use live::{LiveStream, PartialWeights, StreamEvent, StreamOptions, Utterance};

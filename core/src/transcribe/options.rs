@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::events::SoundEvents;
 use super::speakers::{speaker_name_list, Speakers};
 use super::transcript::Segment;
 use crate::{Error, Result};
@@ -279,6 +280,10 @@ pub struct TranscribeOptions {
     /// Decode only detected speech (default on): silence, noise and music then give no text,
     /// and long inputs are cut at pauses into windows of at most 30 s.
     pub vad: bool,
+    /// Laughter, coughs, music and noise that Whisper annotates ("(laughs)", "[Music]"):
+    /// removed from the text (default), kept, or suppressed while decoding (see
+    /// [`SoundEvents`]).
+    pub sound_events: SoundEvents,
     /// Longest segment in characters, split at word boundaries (default: whisper's own
     /// segmentation).
     pub max_segment_chars: Option<usize>,
@@ -397,6 +402,7 @@ impl Default for TranscribeOptions {
             word_timestamps: false,
             condition_on_previous_text: false,
             vad: true,
+            sound_events: SoundEvents::Drop,
             max_segment_chars: None,
             speakers: Speakers::None,
             speaker_names: Vec::new(),
@@ -420,6 +426,7 @@ impl std::fmt::Debug for TranscribeOptions {
             .field("temperature_fallback", &self.temperature_fallback)
             .field("word_timestamps", &self.word_timestamps)
             .field("vad", &self.vad)
+            .field("sound_events", &self.sound_events)
             .field("max_segment_chars", &self.max_segment_chars)
             .field("speakers", &self.speakers)
             .field("speaker_names", &self.speaker_names)

@@ -6,6 +6,7 @@ use std::sync::Mutex;
 
 use whisper_rs::WhisperState;
 
+use super::events::SoundEvents;
 use super::hooks;
 use super::hotwords;
 use super::options::TranscribeOptions;
@@ -22,6 +23,9 @@ use crate::error::{Error, Result};
 pub(super) const MIN_MISSED_SPEECH: usize = SAMPLE_RATE as usize;
 /// Extra passes over one window's undecoded tail.
 pub(super) const MAX_TAIL_PASSES: usize = 3;
+/// Detected speech (in samples) under one dropped sound annotation that has it decoded again:
+/// 4 s, longer than a laugh or a cough.
+const ANNOTATED_SPEECH: usize = 4 * SAMPLE_RATE as usize;
 
 /// One block's audio and settings, shared by the threads decoding its chunks.
 pub(super) struct Job<'a> {
@@ -149,15 +153,19 @@ impl Transcriber {
         let chunk = &job.chunks[n];
         // Context carries between the chunks of one call when asked.
         let keep_context = n > 0 && opts.condition_on_previous_text;
-        let mut segments = self.decode_span(
+        // Where annotations are checked (below), segments are delivered once that is done.
+        let checked = job.speech.is_some() && opts.sound_events == SoundEvents::Drop;
+        let as_decoded = deliver && !checked;
+        let first = self.decode_span(
             state,
             job,
             chunk,
             first_id,
-            deliver,
+            as_decoded,
             keep_context,
             progress_base,
         )?;
+        let (mut segments, mut annotated) = (first.segments, first.annotated);
         // Whisper can end a window early ("single timestamp ending": it takes the rest for
         // silence) and so drop whole sentences of clear speech. Speech found after the last
         // segment is decoded on its own, a few times at most.
@@ -176,13 +184,62 @@ impl Transcriber {
                 break;
             }
             let next_id = first_id + segments.len();
-            let more = self.decode_span(state, job, &tail, next_id, deliver, false, None)?;
-            if more.is_empty() {
+            let more = self.decode_span(state, job, &tail, next_id, as_decoded, false, None)?;
+            annotated.extend(more.annotated);
+            if more.segments.is_empty() {
                 break;
             }
-            segments.extend(more);
+            segments.extend(more.segments);
+        }
+        if checked {
+            segments.extend(self.spoken_over(state, job, chunk, speech, &annotated)?);
+            segments.sort_by(|a, b| a.start.total_cmp(&b.start));
+            for (k, s) in segments.iter_mut().enumerate() {
+                s.id = first_id + k;
+            }
+            if let (true, Some(cb), false) = (deliver, &opts.on_segment, opts.cancelled()) {
+                segments.iter().for_each(|s| cb(s));
+            }
         }
         Ok(segments)
+    }
+
+    /// The text of stretches Whisper wrote off as one sound annotation although they hold
+    /// [`ANNOTATED_SPEECH`] or more of detected speech: "[BLANK_AUDIO]" over 20 s of a
+    /// clear sentence was measured. Each is decoded again with annotations suppressed (so a
+    /// long enough laugh can come back as words, as without the check).
+    fn spoken_over(
+        &self,
+        state: &mut WhisperState,
+        job: &Job<'_>,
+        chunk: &vad::Chunk,
+        speech: &[vad::Span],
+        annotated: &[(f64, f64)],
+    ) -> Result<Vec<Segment>> {
+        let mut suppressed = job.opts.clone();
+        suppressed.sound_events = SoundEvents::Suppress;
+        let again = Job {
+            opts: &suppressed,
+            ..*job
+        };
+        let rate = f64::from(SAMPLE_RATE);
+        let mut out = Vec::new();
+        for &(start, end) in annotated {
+            let at = |t: f64| ((t * rate).round() as usize).saturating_sub(job.offset);
+            let span = vad::Span {
+                start: at(start),
+                end: at(end),
+            };
+            let part = chunk.within(span);
+            if part.pieces.is_empty() || vad::speech_in(speech, part.extent()) < ANNOTATED_SPEECH {
+                continue;
+            }
+            out.extend(
+                self.decode_span(state, &again, &part, 0, false, false, None)?
+                    .segments,
+            );
+        }
+        Ok(out)
     }
 
     /// Decodes `chunk` (stretches of the job's samples, joined) as one pass; see
@@ -197,7 +254,7 @@ impl Transcriber {
         deliver: bool,
         keep_context: bool,
         progress_base: Option<f64>,
-    ) -> Result<Vec<Segment>> {
+    ) -> Result<Collector> {
         let opts = job.opts;
         let audio = chunk.audio(job.samples);
         let piece: &[f32] = &audio;
@@ -227,7 +284,7 @@ impl Transcriber {
             live: false,
             partial: false,
         };
-        Ok(self.run_window(state, opts, pass, collector)?.segments)
+        self.run_window(state, opts, pass, collector)
     }
 
     /// One state, chunk after chunk: context can carry over, segments arrive as decoded.

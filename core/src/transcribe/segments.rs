@@ -13,6 +13,7 @@ use flate2::write::ZlibEncoder;
 use flate2::Compression;
 use whisper_rs::whisper_rs_sys as sys;
 
+use super::events::{self, SoundEvents};
 use super::options::{CancelToken, SegmentCallback, TranscribeOptions};
 use super::timeline::{Edge, Timeline};
 use super::transcript::{Segment, Word};
@@ -28,6 +29,8 @@ pub(crate) struct Collector {
     pub first_id: usize,
     /// Segments whose text compresses better than this are repetition loops and are dropped.
     pub max_compression_ratio: f32,
+    /// What becomes of sound annotations ("(laughs)", "♪").
+    pub sound_events: SoundEvents,
     /// The call's first-decode temperature, recorded on each segment.
     pub temperature: f32,
     pub word_timestamps: bool,
@@ -36,6 +39,9 @@ pub(crate) struct Collector {
     pub cancel: Option<CancelToken>,
     /// Where the window's audio lies in the original: timestamps are moved there.
     pub timeline: Timeline,
+    /// Start and end (seconds of the original) of segments that were sound annotations only
+    /// and so dropped.
+    pub annotated: Vec<(f64, f64)>,
 }
 
 impl Collector {
@@ -47,11 +53,13 @@ impl Collector {
             raw: None,
             first_id: 0,
             max_compression_ratio: opts.compression_ratio_threshold,
+            sound_events: opts.sound_events,
             temperature: opts.temperature,
             word_timestamps: opts.word_timestamps,
             on_segment: None,
             cancel: opts.cancel.clone(),
             timeline,
+            annotated: Vec::new(),
         }
     }
 }
@@ -103,7 +111,17 @@ pub(crate) unsafe extern "C" fn on_new_segments(
         let collector = unsafe { &mut *(user_data as *mut Collector) };
         let total = unsafe { sys::whisper_full_n_segments_from_state(state) };
         for i in (total - n_new).max(0)..total {
-            let raw = unsafe { read_raw(ctx, state, i) };
+            let mut raw = unsafe { read_raw(ctx, state, i) };
+            let mut annotation = false;
+            if collector.sound_events != SoundEvents::Keep {
+                let said = |tokens: &[RawToken]| {
+                    let bytes: Vec<u8> = tokens.iter().flat_map(|t| t.bytes.clone()).collect();
+                    events::has_words(&String::from_utf8_lossy(&bytes))
+                };
+                let before = said(&raw.tokens);
+                raw.tokens = events::strip(raw.tokens);
+                annotation = before && !said(&raw.tokens);
+            }
             if let Some(out) = collector.raw.as_mut() {
                 out.push(raw);
                 continue;
@@ -120,7 +138,15 @@ pub(crate) unsafe extern "C" fn on_new_segments(
                 &to_s,
                 collector.word_timestamps,
             );
-            if !keep(&segment, collector.max_compression_ratio) {
+            if annotation {
+                collector.annotated.push((segment.start, segment.end));
+                continue;
+            }
+            if !keep(
+                &segment,
+                collector.max_compression_ratio,
+                collector.sound_events,
+            ) {
                 continue;
             }
             segment.id = collector.first_id + collector.segments.len();
@@ -137,12 +163,14 @@ pub(crate) unsafe extern "C" fn on_new_segments(
     }));
 }
 
-/// Whether a decoded segment is speech worth keeping: not empty, not a repetition loop that
-/// survived the temperature fallback, and not Whisper's "no speech" case (no-speech probability
-/// over 0.6 with a mean log-probability under −1, the rule Whisper's own decoder applies).
-pub(crate) fn keep(segment: &Segment, max_compression_ratio: f32) -> bool {
+/// Whether a decoded segment is speech worth keeping: a word in it (a letter or digit; any
+/// text when sound annotations are kept), not a repetition loop that survived the temperature
+/// fallback, and not Whisper's "no speech" case (no-speech probability over 0.6 with a mean
+/// log-probability under −1, the rule Whisper's own decoder applies).
+pub(crate) fn keep(segment: &Segment, max_compression_ratio: f32, events: SoundEvents) -> bool {
     let text = segment.text.trim();
     !text.is_empty()
+        && (events == SoundEvents::Keep || events::has_words(text))
         && segment.compression_ratio <= max_compression_ratio
         && !(segment.no_speech_prob > 0.6 && segment.avg_logprob < -1.0)
 }

@@ -6,6 +6,7 @@ use std::os::raw::c_void;
 
 use whisper_rs::{FullParams, WhisperState};
 
+use super::events::SoundEvents;
 use super::hooks;
 use super::hotwords;
 use super::options::{Task, TranscribeOptions};
@@ -114,8 +115,9 @@ impl Transcriber {
         params.set_print_realtime(false);
         params.set_print_special(false);
         params.set_print_timestamps(false);
-        // No "[Music]", "(beeping)", "♪": sound-event tokens are not speech.
-        params.set_suppress_nst(true);
+        // Sound annotations ("(laughs)", "[Music]") are let through unless suppressed: where
+        // they are forbidden Whisper invents words instead (see `events`).
+        params.set_suppress_nst(opts.sound_events == SoundEvents::Suppress);
         params.set_temperature(opts.temperature);
         params.set_temperature_inc(if opts.temperature_fallback { 0.2 } else { 0.0 });
         params.set_entropy_thold(opts.compression_ratio_threshold);

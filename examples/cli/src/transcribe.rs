@@ -10,7 +10,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use stenograph::audio::Audio;
 use stenograph::model::{FetchOptions, Model};
 use stenograph::transcribe::{
-    hotwords, language, languages, speaker_names, Decoding, Format, Speakers, Task,
+    hotwords, language, languages, speaker_names, Decoding, Format, SoundEvents, Speakers, Task,
     TranscribeOptions, Transcriber, Transcript, DEFAULT_MODEL,
 };
 use stenograph::{Device, Error};
@@ -70,6 +70,11 @@ pub struct TranscribeArgs {
     /// A file of hotwords, one per line (with --hotwords: both lists).
     #[arg(long)]
     hotwords_file: Option<PathBuf>,
+    /// Laughter, coughs, music and noise that Whisper annotates ("(laughs)", "[Music]"): `drop`
+    /// them from the text, `keep` the annotations, or `suppress` them while decoding (as
+    /// whisper.cpp does; Whisper then writes invented words for some of them).
+    #[arg(long, default_value = "drop")]
+    sound_events: SoundEvents,
     /// Decoder states, one core each (default: CPU cores): one long file's chunks spread over
     /// all of them, and up to this many files are transcribed at once.
     #[arg(long, short)]
@@ -126,6 +131,7 @@ pub fn run(args: TranscribeArgs) -> Result<(), Error> {
     base.decoding = Decoding::from_beam_size(args.beam_size)?;
     base.word_timestamps = args.word_timestamps;
     base.speakers = args.speakers;
+    base.sound_events = args.sound_events;
     base.speaker_names = speaker_names(args.speaker_names.as_deref().unwrap_or(""))?;
     if args.batch && base.speakers != Speakers::None {
         return Err(Error::InvalidArgument(

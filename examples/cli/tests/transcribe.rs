@@ -190,6 +190,10 @@ fn bad_options_get_clear_messages() {
             &["--device", "gpu:x"][..],
             "device must be 'auto', 'cpu', 'gpu' or 'gpu:N'",
         ),
+        (
+            &["--sound-events", "mute"][..],
+            "sound events must be 'drop', 'keep' or 'suppress'",
+        ),
     ] {
         let out = transcribe(std::iter::once(a.as_os_str()).chain(args.iter().map(|s| s.as_ref())));
         assert!(!out.status.success(), "{args:?}");
@@ -214,6 +218,8 @@ fn bad_options_get_clear_messages() {
         ][..],
         &["--beam", "2", "--prompt", "Acme", "--language", "EN"][..],
         &["--languages", "de,EN"][..],
+        &["--sound-events", "keep"][..],
+        &["--sound-events", "Suppress"][..],
     ] {
         let out = transcribe(std::iter::once(a.as_os_str()).chain(args.iter().map(|s| s.as_ref())));
         assert!(

@@ -245,6 +245,12 @@ impl Worker {
         }
         opts.speaker_names = job.input.options.speaker_names.clone();
         opts.hotwords = job.input.options.hotwords.clone();
+        if let Some(events) = &job.input.options.sound_events {
+            match events.parse() {
+                Ok(e) => opts.sound_events = e,
+                Err(e) => return self.fail(claim, "invalid_argument", &e.to_string()).await,
+            }
+        }
         opts.cancel = Some(token);
         let name = job
             .input

@@ -164,14 +164,7 @@ async fn tenant_defaults_on_postgres_and_s3() {
 async fn the_openai_endpoint_takes_them_from_the_official_sdk() {
     let dir = tempfile::tempdir().unwrap();
     let clip = speak(dir.path(), "names", NAMES);
-    let env = [
-        (
-            "STENOGRAPH_DATA_DIR",
-            dir.path().join("data").display().to_string(),
-        ),
-        ("STENOGRAPH_POLL_MS", "100".to_string()),
-    ];
-    let server = Server::all(&env, free_port(), dir.path().join("server.log"));
+    let server = Server::local(dir.path());
     let script = r#"
 import json, sys
 from openai import OpenAI

@@ -12,15 +12,7 @@ async fn a_stereo_call_comes_back_turn_by_turn() {
     let dir = tempfile::tempdir().unwrap();
     let clips = phrase_clips(dir.path());
     let call = stereo_call(dir.path(), &clips[0], &clips[1]);
-    let port = free_port();
-    let env = [
-        (
-            "STENOGRAPH_DATA_DIR",
-            dir.path().join("data").display().to_string(),
-        ),
-        ("STENOGRAPH_POLL_MS", "100".to_string()),
-    ];
-    let server = Server::all(&env, port, dir.path().join("server.log"));
+    let server = Server::local(dir.path());
     let c = Client::new(&server.url(), None);
 
     let id = c

@@ -307,14 +307,22 @@ impl Chunk {
 
     /// What is left of the chunk from sample `at` of the input on.
     pub fn from(&self, at: usize) -> Self {
+        self.within(Span {
+            start: at,
+            end: usize::MAX,
+        })
+    }
+
+    /// The part of the chunk inside `span` of the input.
+    pub fn within(&self, span: Span) -> Self {
         Self {
             pieces: self
                 .pieces
                 .iter()
-                .filter(|p| p.end > at)
+                .filter(|p| p.end > span.start && p.start < span.end)
                 .map(|p| Span {
-                    start: p.start.max(at),
-                    end: p.end,
+                    start: p.start.max(span.start),
+                    end: p.end.min(span.end),
                 })
                 .collect(),
         }

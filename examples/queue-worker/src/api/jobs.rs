@@ -41,6 +41,9 @@ pub struct JobUpload {
     /// Terms to recognise with their spelling (customers, products), comma-separated or
     /// repeated as `hotwords[]`; the API key's defaults are added.
     hotwords: Option<String>,
+    /// Laughter, coughs, music and noise Whisper annotates: `drop` them from the text
+    /// (default), `keep` the annotations ("(laughs)", "[Music]"), or `suppress` them.
+    sound_events: Option<String>,
     /// Where to POST the result when the job ends.
     webhook_url: Option<String>,
 }
@@ -73,6 +76,9 @@ pub struct JobFromUrl {
     /// defaults are added.
     #[serde(default)]
     pub hotwords: Vec<String>,
+    /// Laughter, coughs, music and noise Whisper annotates: `drop` them from the text
+    /// (default), `keep` the annotations ("(laughs)", "[Music]"), or `suppress` them.
+    pub sound_events: Option<String>,
     /// Where to POST the result when the job ends.
     pub webhook_url: Option<String>,
 }
@@ -168,6 +174,7 @@ async fn from_form(
             speakers: form.get("speakers"),
             speaker_names: form.get("speaker_names"),
             hotwords: Some(&form.all("hotwords").join("\n")),
+            sound_events: form.get("sound_events"),
         },
         state.config.english_only(),
     )?;
@@ -209,6 +216,7 @@ async fn from_url(
             speakers: body.speakers.as_deref(),
             speaker_names: Some(&names),
             hotwords: Some(&body.hotwords.join("\n")),
+            sound_events: body.sound_events.as_deref(),
         },
         state.config.english_only(),
     )?;

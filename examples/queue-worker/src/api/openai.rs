@@ -224,6 +224,7 @@ async fn answer(
             speakers,
             speaker_names: Some(&names),
             hotwords: Some(&form.all("hotwords").join("\n")),
+            sound_events: form.get("sound_events"),
         },
         state.config.english_only(),
     )?;

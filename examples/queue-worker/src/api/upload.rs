@@ -219,6 +219,8 @@ pub struct Given<'a> {
     pub speaker_names: Option<&'a str>,
     /// `hotwords`: terms separated by commas or new lines.
     pub hotwords: Option<&'a str>,
+    /// `sound_events`: `drop`, `keep` or `suppress`.
+    pub sound_events: Option<&'a str>,
 }
 
 /// Speaker names given one per item, as one comma-separated string for [`Given`]; a name
@@ -252,7 +254,7 @@ pub fn refuse(code: &'static str, param: &'static str) -> impl Fn(stenograph::Er
 /// Validates a request's options with the core's own checks, each refusal naming its
 /// parameter; `english_only`: the served model knows only English.
 pub fn options(given: Given<'_>, english_only: bool) -> Result<JobOptions, ApiError> {
-    use stenograph::transcribe::{self as core, Speakers, Task, TranscribeOptions};
+    use stenograph::transcribe::{self as core, SoundEvents, Speakers, Task, TranscribeOptions};
     let language =
         core::language(given.language).map_err(refuse("invalid_language", "language"))?;
     let languages = core::languages(given.languages.unwrap_or(""))
@@ -266,6 +268,12 @@ pub fn options(given: Given<'_>, english_only: bool) -> Result<JobOptions, ApiEr
         .map_err(refuse("invalid_speaker_names", "speaker_names"))?;
     let hotwords = core::hotwords(given.hotwords.unwrap_or(""))
         .map_err(refuse("invalid_hotwords", "hotwords"))?;
+    let sound_events = given
+        .sound_events
+        .filter(|s| !s.trim().is_empty())
+        .map(str::parse::<SoundEvents>)
+        .transpose()
+        .map_err(refuse("invalid_sound_events", "sound_events"))?;
     let task: Task = given
         .task
         .filter(|t| !t.trim().is_empty())
@@ -321,6 +329,9 @@ pub fn options(given: Given<'_>, english_only: bool) -> Result<JobOptions, ApiEr
         speakers: (speakers != Speakers::None).then(|| speakers.to_string()),
         speaker_names,
         hotwords,
+        sound_events: sound_events
+            .filter(|s| *s != SoundEvents::default())
+            .map(|s| s.to_string()),
     })
 }
 
@@ -404,6 +415,7 @@ mod tests {
             speakers: None,
             speaker_names: None,
             hotwords: None,
+            sound_events: None,
         };
         assert_eq!(
             options(given(Some("EN"), None, None, None), true)

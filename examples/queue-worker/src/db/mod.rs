@@ -84,6 +84,9 @@ pub struct JobOptions {
     /// Terms to recognise with their spelling: the job's own, then its tenant's defaults.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hotwords: Vec<String>,
+    /// `keep` or `suppress` for sound annotations; none: dropped (the default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sound_events: Option<String>,
 }
 
 /// What a job transcribes and where its result goes, fixed when it is created.

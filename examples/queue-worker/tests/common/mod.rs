@@ -179,6 +179,19 @@ impl Server {
         Server::start(&["--port", &port.to_string()], env, port, free_port(), log)
     }
 
+    /// The API and workers in one process on a free port, with SQLite and files under `dir`
+    /// and a 100 ms queue poll.
+    pub fn local(dir: &Path) -> Server {
+        let env = [
+            (
+                "STENOGRAPH_DATA_DIR",
+                dir.join("data").display().to_string(),
+            ),
+            ("STENOGRAPH_POLL_MS", "100".to_string()),
+        ];
+        Server::all(&env, free_port(), dir.join("server.log"))
+    }
+
     /// The process's metrics page, from its operations port.
     pub async fn metrics(&self) -> String {
         reqwest::get(format!("http://127.0.0.1:{}/metrics", self.ops_port))

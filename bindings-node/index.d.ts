@@ -297,7 +297,7 @@ export interface TranscribeOptions {
   maxSegmentChars?: number
   /**
    * "channels": each channel of a multi-channel recording is a speaker (call-centre
-   * stereo); "none" (default).
+   * stereo); "auto" or a count ("2"): speakers told apart by voice; "none" (default).
    */
   speakers?: string
   /** Speakers' names in channel order (default `SPEAKER_0`, `SPEAKER_1`, …). */

@@ -309,8 +309,8 @@ typedef struct {
    */
   const char *languages;
   /**
-   * "channels": each channel of a multi-channel recording is a speaker; "none" or NULL:
-   * no speakers.
+   * "channels": each channel of a multi-channel recording is a speaker; "auto" or a count
+   * ("2"): speakers told apart by voice; "none" or NULL: no speakers.
    */
   const char *speakers;
   /**

@@ -71,8 +71,8 @@ pub struct StenoOptions {
     /// Languages detection chooses from, comma-separated ISO 639-1 codes (e.g. "en,de,fr"), or
     /// NULL for any.
     pub languages: *const c_char,
-    /// "channels": each channel of a multi-channel recording is a speaker; "none" or NULL:
-    /// no speakers.
+    /// "channels": each channel of a multi-channel recording is a speaker; "auto" or a count
+    /// ("2"): speakers told apart by voice; "none" or NULL: no speakers.
     pub speakers: *const c_char,
     /// Speakers' names in channel order, comma-separated ("agent,customer"), or NULL for
     /// SPEAKER_0, SPEAKER_1, ….

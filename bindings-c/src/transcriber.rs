@@ -171,7 +171,7 @@ unsafe fn transcribe(
             if !batch {
                 let source = sources.into_iter().next().expect("one input");
                 let mut decode = DecodeOptions::default();
-                decode.separate_channels = core.speakers != steno::transcribe::Speakers::None;
+                decode.separate_channels = core.speakers == steno::transcribe::Speakers::Channels;
                 return AudioStream::open(source, &decode)
                     .and_then(|stream| t.transcribe_stream(stream, core))
                     .map(|tr| vec![tr]);

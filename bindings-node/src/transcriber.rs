@@ -61,7 +61,7 @@ pub struct TranscribeOptions<'env> {
     /// Split segments longer than this many characters at word boundaries.
     pub max_segment_chars: Option<f64>,
     /// "channels": each channel of a multi-channel recording is a speaker (call-centre
-    /// stereo); "none" (default).
+    /// stereo); "auto" or a count ("2"): speakers told apart by voice; "none" (default).
     pub speakers: Option<String>,
     /// Speakers' names in channel order (default `SPEAKER_0`, `SPEAKER_1`, …).
     pub speaker_names: Option<Vec<String>>,
@@ -288,7 +288,7 @@ impl Transcribe {
         Ok(match work {
             Work::One(source) => {
                 let mut decode = DecodeOptions::default();
-                decode.separate_channels = opts.speakers != core::Speakers::None;
+                decode.separate_channels = opts.speakers == core::Speakers::Channels;
                 let stream = AudioStream::open(source, &decode)?;
                 vec![self.transcriber.transcribe_stream(stream, &opts)?]
             }

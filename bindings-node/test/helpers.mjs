@@ -12,9 +12,9 @@ export const SENTENCES = [
 
 export const dir = mkdtempSync(join(tmpdir(), 'stenograph-node-'))
 
-export function speak(name, text) {
+export function speak(name, text, voice = 'en-us') {
   const path = join(dir, name)
-  execFileSync('espeak-ng', ['-v', 'en-us', '-s', '140', '-w', path, text])
+  execFileSync('espeak-ng', ['-v', voice, '-s', '140', '-w', path, text])
   return path
 }
 

@@ -58,3 +58,23 @@ test('bad speaker options are rejected', async () => {
   await invalid(t.transcribe(call, { speakers: 'channels', speakerNames: ['a', 'a'] }))
   await assert.rejects(t.transcribe(call, { speakerNames: 'agent,customer' }), TypeError)
 })
+
+test('voices in a mono call are told apart', async () => {
+  const a = pcm(speak('voice0.wav', SENTENCES[0]))
+  const b = pcm(speak('voice1.wav', SENTENCES[1], 'en-us+f3'))
+  const gap = new Float32Array(a.sampleRate / 2)
+  const parts = [a.samples, gap, b.samples, gap, a.samples, gap, b.samples]
+  const samples = new Float32Array(parts.reduce((n, p) => n + p.length, 0))
+  parts.reduce((at, p) => { samples.set(p, at); return at + p.length }, 0)
+  for (const speakers of ['auto', '2']) {
+    const tr = await t.transcribe({ samples, sampleRate: a.sampleRate }, { speakers })
+    assert.equal(tr.speakers.length, 2, `${speakers}: ${tr.speakers}`)
+    const said = (s) => tr.segments
+      .filter((seg) => words(seg.text).slice(0, 2).join(' ') === words(s).slice(0, 2).join(' '))
+      .map((seg) => seg.speaker)
+    const first = said(SENTENCES[0])
+    const second = said(SENTENCES[1])
+    assert.ok(first.length && second.length && !first.some((x) => second.includes(x)),
+      `${speakers}: ${JSON.stringify(tr.segments.map((s) => [s.speaker, s.text]))}`)
+  }
+})

@@ -372,7 +372,7 @@ impl PyTranscriber {
         .options()?;
         let token = opts.cancel.clone().unwrap_or_default();
         let mut decode = DecodeOptions::default();
-        decode.separate_channels = opts.speakers != Speakers::None;
+        decode.separate_channels = opts.speakers == Speakers::Channels;
         let out = run_interruptible(py, self.open()?, &token, move |t| {
             let stream = stenograph::audio::AudioStream::open(source, &decode)?;
             t.transcribe_stream(stream, &opts)

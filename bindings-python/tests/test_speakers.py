@@ -62,3 +62,18 @@ def test_channel_speakers_of_a_mono_recording_warn(transcriber, clip):
 def test_bad_speaker_options_are_invalid_arguments(transcriber, clip, kwargs):
     with pytest.raises(stenograph.InvalidArgument):
         transcriber.transcribe(clip, **kwargs)
+
+
+def test_voices_in_a_mono_call_are_told_apart(transcriber, speech_dir):
+    a, rate = read_wav(speak(speech_dir / "voice0.wav", SENTENCES[0]))
+    b, _ = read_wav(speak(speech_dir / "voice1.wav", SENTENCES[1], voice="en-us+f3"))
+    gap = np.zeros((rate // 2, 1), np.int16)
+    mono = np.concatenate([a, gap, b, gap, a, gap, b])
+    for speakers in ("auto", "2"):
+        t = transcriber.transcribe(mono, sample_rate=rate, speakers=speakers)
+        assert len(t.speakers) == 2, (speakers, t.speakers)
+        first = [s.speaker for s in t.segments if words(s.text)[:2] == words(SENTENCES[0])[:2]]
+        second = [s.speaker for s in t.segments if words(s.text)[:2] == words(SENTENCES[1])[:2]]
+        assert first and second and set(first).isdisjoint(second), (speakers, t.segments)
+    with pytest.raises(stenograph.InvalidArgument, match="from 1 to 32"):
+        transcriber.transcribe(mono, sample_rate=rate, speakers="40")

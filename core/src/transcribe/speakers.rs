@@ -19,14 +19,24 @@ pub enum Speakers {
     /// order; a word heard on several channels (bleed) is kept on the channel where it is
     /// loudest, and speech over another speaker's is marked as overlap.
     Channels,
+    /// Speakers told apart by their voices in one (mono) recording: `count` of them when
+    /// known, else as many as the voices part.
+    Voices {
+        /// How many speakers there are, when known.
+        count: Option<usize>,
+    },
 }
 
+/// Most speakers told apart by voice.
+pub const MAX_VOICES: usize = 32;
+
 impl Speakers {
-    /// `"none"` or `"channels"`.
+    /// `"none"`, `"channels"` or `"voices"`.
     pub fn as_str(self) -> &'static str {
         match self {
             Speakers::None => "none",
             Speakers::Channels => "channels",
+            Speakers::Voices { .. } => "voices",
         }
     }
 }
@@ -46,16 +56,29 @@ impl FromStr for Speakers {
         match s.trim().to_ascii_lowercase().as_str() {
             "" | "none" => Ok(Speakers::None),
             "channels" => Ok(Speakers::Channels),
+            "auto" | "voices" => Ok(Speakers::Voices { count: None }),
+            n if n.bytes().all(|b| b.is_ascii_digit()) => match n.parse::<usize>() {
+                Ok(count @ 1..=MAX_VOICES) => Ok(Speakers::Voices { count: Some(count) }),
+                _ => Err(Error::InvalidArgument(format!(
+                    "speakers by voice: from 1 to {MAX_VOICES}, not {n}"
+                ))),
+            },
             other => Err(Error::InvalidArgument(format!(
-                "speakers must be 'none' or 'channels' (one speaker per channel), not '{other}'"
+                "speakers must be 'none', 'channels' (one speaker per channel), 'auto' or a \
+                 count (speakers told apart by voice), not '{other}'"
             ))),
         }
     }
 }
 
 impl std::fmt::Display for Speakers {
+    /// As [`FromStr`] reads it back: `none`, `channels`, `auto` or the count.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        match self {
+            Speakers::Voices { count: None } => f.write_str("auto"),
+            Speakers::Voices { count: Some(n) } => write!(f, "{n}"),
+            other => f.write_str(other.as_str()),
+        }
     }
 }
 

@@ -54,7 +54,8 @@ pub struct TranscribeArgs {
     /// Per-word timings (in verbose_json output).
     #[arg(long)]
     word_timestamps: bool,
-    /// Who said what: `channels` for one speaker per channel (call-centre stereo), `none`.
+    /// Who said what: `channels` for one speaker per channel (call-centre stereo), `auto` or a
+    /// count (2, 3, …) for speakers told apart by voice, `none`.
     #[arg(long, default_value = "none")]
     speakers: Speakers,
     /// Speakers' names in channel order, comma-separated (default SPEAKER_0, SPEAKER_1, …).

@@ -302,7 +302,7 @@ fn speakers_by_channel_name_each_turn() {
     for (args, expected) in [
         (
             &["--speakers", "everyone"][..],
-            "speakers must be 'none' or 'channels'",
+            "speakers must be 'none', 'channels'",
         ),
         (
             &["--speakers", "channels", "--speaker-names", "a,a"][..],

@@ -259,7 +259,7 @@ impl Worker {
             .unwrap_or_else(|| job.id.clone());
         let mut decode = DecodeOptions::default();
         decode.max_duration = self.settings.max_audio;
-        decode.separate_channels = opts.speakers != stenograph::transcribe::Speakers::None;
+        decode.separate_channels = opts.speakers == stenograph::transcribe::Speakers::Channels;
         let transcriber = self.transcriber.clone();
         let started = Instant::now();
         let outcome = tokio::task::spawn_blocking(move || {

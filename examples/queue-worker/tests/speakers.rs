@@ -119,3 +119,58 @@ print(json.dumps(out))
         assert!(run["duration"].as_f64().unwrap() > 2.0);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn voices_in_a_mono_call_are_told_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = speak(dir.path(), "a", PHRASES[0]);
+    let b = speak_as(dir.path(), "b", PHRASES[1], "en-us+f3");
+    let call = dir.path().join("mono.wav");
+    let gap = dir.path().join("gap.wav");
+    let sox = |args: &[&std::ffi::OsStr]| {
+        let status = std::process::Command::new("sox")
+            .args(args)
+            .status()
+            .expect("sox on PATH");
+        assert!(status.success());
+    };
+    // Half a second between turns, at espeak-ng's rate.
+    sox(&[
+        "-n".as_ref(),
+        "-r".as_ref(),
+        "22050".as_ref(),
+        "-c".as_ref(),
+        "1".as_ref(),
+        gap.as_os_str(),
+        "trim".as_ref(),
+        "0".as_ref(),
+        "0.5".as_ref(),
+    ]);
+    let (a, b, g) = (a.as_os_str(), b.as_os_str(), gap.as_os_str());
+    sox(&[a, g, b, g, a, g, b, call.as_os_str()]);
+    let server = Server::local(dir.path());
+    let c = Client::new(&server.url(), None);
+    let id = c
+        .submit_ok(
+            &call,
+            &[("speakers", "auto"), ("speaker_names", "agent, customer")],
+        )
+        .await;
+    let job = c.wait(&id, Duration::from_secs(300)).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    assert_eq!(job["options"]["speakers"], "auto", "{job}");
+    assert_eq!(
+        job["result"]["speakers"],
+        serde_json::json!(["agent", "customer"]),
+        "{job}"
+    );
+    let (status, body) = c
+        .submit(
+            std::fs::read(&call).unwrap(),
+            "call.wav",
+            &[("speakers", "40")],
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(code(&body), "invalid_speakers", "{body}");
+}

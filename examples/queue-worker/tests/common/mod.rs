@@ -30,9 +30,14 @@ pub fn free_port() -> u16 {
 
 /// Speaks `text` into `dir/name.wav` with espeak-ng.
 pub fn speak(dir: &Path, name: &str, text: &str) -> PathBuf {
+    speak_as(dir, name, text, "en-us")
+}
+
+/// `text` spoken by espeak-ng's `voice` into `dir/name.wav`.
+pub fn speak_as(dir: &Path, name: &str, text: &str, voice: &str) -> PathBuf {
     let path = dir.join(format!("{name}.wav"));
     let status = Command::new("espeak-ng")
-        .args(["-v", "en-us", "-s", "140", "-w"])
+        .args(["-v", voice, "-s", "140", "-w"])
         .arg(&path)
         .arg(text)
         .status()

@@ -27,6 +27,17 @@ pub(super) const MAX_TAIL_PASSES: usize = 3;
 /// 4 s, longer than a laugh or a cough.
 const ANNOTATED_SPEECH: usize = 4 * SAMPLE_RATE as usize;
 
+/// A chunk's final segments numbered from `first_id` and, when `deliver`, handed to the
+/// caller's `on_segment` (none once the call is cancelled).
+fn settle(segments: &mut [Segment], first_id: usize, deliver: bool, opts: &TranscribeOptions) {
+    for (k, s) in segments.iter_mut().enumerate() {
+        s.id = first_id + k;
+    }
+    if let (true, Some(cb), false) = (deliver, &opts.on_segment, opts.cancelled()) {
+        segments.iter().for_each(|s| cb(s));
+    }
+}
+
 /// One block's audio and settings, shared by the threads decoding its chunks.
 pub(super) struct Job<'a> {
     pub samples: &'a [f32],
@@ -130,12 +141,7 @@ impl Transcriber {
         } else {
             plain
         };
-        for (k, s) in chosen.iter_mut().enumerate() {
-            s.id = first_id + k;
-        }
-        if let (true, Some(cb), false) = (deliver, &job.opts.on_segment, job.opts.cancelled()) {
-            chosen.iter().for_each(|s| cb(s));
-        }
+        settle(&mut chosen, first_id, deliver, job.opts);
         Ok(chosen)
     }
 
@@ -194,12 +200,7 @@ impl Transcriber {
         if checked {
             segments.extend(self.spoken_over(state, job, chunk, speech, &annotated)?);
             segments.sort_by(|a, b| a.start.total_cmp(&b.start));
-            for (k, s) in segments.iter_mut().enumerate() {
-                s.id = first_id + k;
-            }
-            if let (true, Some(cb), false) = (deliver, &opts.on_segment, opts.cancelled()) {
-                segments.iter().for_each(|s| cb(s));
-            }
+            settle(&mut segments, first_id, deliver, opts);
         }
         Ok(segments)
     }

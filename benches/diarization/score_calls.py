@@ -1,4 +1,4 @@
-"""Scores `stenograph transcribe --speakers auto|2` on the calls of assemble_calls.py: DER of
+"""Scores `stenograph transcribe --speakers auto|N` (N: the call's number of speakers) on the calls of assemble_calls.py: DER of
 the transcript's segments (10 ms frames, best speaker mapping, without and with a 0.25 s
 collar round reference turn edges) and the share of words attributed right (words whose
 midpoint lies in exactly one reference turn). Prints a Markdown table row per call and mode.
@@ -24,11 +24,12 @@ def der(ref, hyp, collar=0.0):
     return 100*(miss+fa+conf)/tot, 100*conf/tot
 rows = []
 for wav in sys.argv[1:]:
-    for n in ['auto', '2']:
+    ref = json.load(open(wav.replace('.wav','.json')))
+    for n in ['auto', str(len(set(l for _,_,l in ref)))]:
         t0 = time.time()
         out = subprocess.run([CLI,'transcribe','--speakers',n,'-f','verbose_json','--word-timestamps',wav],capture_output=True,text=True).stdout
         secs = time.time()-t0
-        d = json.loads(out); ref = json.load(open(wav.replace('.wav','.json')))
+        d = json.loads(out)
         segs = d['segments']
         hyp = [(s['start'], s['end'], s.get('speaker')) for s in segs]
         def spk(w):

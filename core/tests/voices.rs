@@ -1,11 +1,14 @@
 //! Speakers told apart by voice: two espeak-ng voices taking turns come back as two speakers,
 //! each sentence's words given to the voice that said it; a count given is kept; a bad count
-//! is refused.
+//! is refused; the voice encoder gives the embeddings of a numpy + librosa reading of the same
+//! checkpoint.
 
 mod common;
 
-use common::dir;
+use std::process::Command;
+
 use common::speech::{speak, SENTENCES};
+use common::{dir, parity_python};
 use stenograph::audio::Audio;
 use stenograph::transcribe::{Speakers, TranscribeOptions, Transcriber};
 
@@ -85,4 +88,55 @@ fn counts_are_checked() {
     for bad in ["0", "33", "99999999999999999999", "two"] {
         assert!(bad.parse::<Speakers>().is_err(), "{bad}");
     }
+}
+
+#[test]
+fn voice_embeddings_match_a_numpy_reading_of_the_checkpoint() {
+    let weights = stenograph::model::fetch_speaker_weights(&Default::default()).unwrap();
+    let clips: Vec<_> = [("en-us", SENTENCES[0]), ("en-us+f3", SENTENCES[1])]
+        .iter()
+        .enumerate()
+        .map(|(i, (voice, text))| speak(dir(), voice, text, &format!("parity-{i}")))
+        .collect();
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/parity/voice_encoder.py");
+    let out = Command::new(parity_python())
+        .arg(script)
+        .arg(&weights)
+        .args(&clips)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = printed.lines().collect();
+    assert_eq!(lines.len(), clips.len(), "{printed}");
+    let mut ours = Vec::new();
+    for (clip, line) in clips.iter().zip(&lines) {
+        let theirs: Vec<f32> = line
+            .split_whitespace()
+            .skip(1)
+            .map(|v| v.parse().unwrap())
+            .collect();
+        let samples = Audio::from_path(clip).unwrap().into_samples();
+        let mine = stenograph::testing::voice_embedding(&samples).unwrap();
+        assert_eq!(mine.len(), theirs.len());
+        let worst = mine
+            .iter()
+            .zip(&theirs)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(
+            worst < 1e-5,
+            "{}: largest difference {worst}",
+            clip.display()
+        );
+        ours.push(mine);
+    }
+    // Two voices are two points: not the same embedding.
+    let alike: f32 = ours[0].iter().zip(&ours[1]).map(|(a, b)| a * b).sum();
+    assert!(alike < 0.95, "two voices {alike} alike");
 }

@@ -337,6 +337,27 @@ int main(int argc, char **argv) {
         EXPECT(steno_transcribe_pcm_i16(t, stereo, frames, rate, 2, &opts, &tr) == STENO_STATUS_INVALID_ARGUMENT);
         EXPECT(tr == NULL);
         free(stereo);
+        /* Speakers by voice: one voice in a mono clip is one speaker; a count out of range
+         * is refused. */
+        opts = steno_options_default();
+        opts.speakers = "auto";
+        EXPECT(steno_transcribe_pcm_i16(t, pcm, frames, rate, 1, &opts, &tr) == STENO_STATUS_OK);
+        if (tr) {
+            EXPECT(steno_transcript_speaker_count(tr) == 1);
+            EXPECT(strcmp(steno_transcript_speaker(tr, 0), "SPEAKER_0") == 0);
+            EXPECT(steno_transcript_segment_count(tr) > 0);
+            for (size_t i = 0; i < steno_transcript_segment_count(tr); i++) {
+                int32_t who = -2;
+                EXPECT(steno_transcript_said_by(tr, i, SIZE_MAX, &who, NULL) == STENO_STATUS_OK);
+                EXPECT(who == 0);
+            }
+            EXPECT(strstr(steno_transcript_text(tr), "customer") != NULL);
+        }
+        steno_transcript_free(tr);
+        tr = NULL;
+        opts.speakers = "33";
+        EXPECT(steno_transcribe_pcm_i16(t, pcm, frames, rate, 1, &opts, &tr) == STENO_STATUS_INVALID_ARGUMENT);
+        EXPECT(tr == NULL);
         /* Without speakers the same call has none. */
         EXPECT(steno_transcribe_pcm_i16(t, pcm, frames, rate, 1, NULL, &tr) == STENO_STATUS_OK);
         if (tr) {

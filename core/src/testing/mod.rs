@@ -26,6 +26,13 @@ pub fn download_file(url: &str, dest: &Path, sha256: &str, opts: &FetchOptions) 
     crate::model::download_file(url, dest, sha256, opts)
 }
 
+/// The voice embedding of a whole utterance (16 kHz mono samples) by the encoder speakers by
+/// voice use: its partials averaged, as Resemblyzer's `embed_utterance`; unit length.
+pub fn voice_embedding(samples: &[f32]) -> Result<Vec<f32>> {
+    let encoder = crate::transcribe::voices::voice_encoder()?;
+    Ok(encoder.embed_many(&[samples]).swap_remove(0))
+}
+
 /// The model's whisper.cpp context, for baselines that drive whisper.cpp directly.
 pub fn whisper_context(model: &Model) -> &Arc<WhisperContext> {
     model.context()

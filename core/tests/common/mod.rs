@@ -41,7 +41,7 @@ pub fn ffmpeg(input: &Path, output: &Path, args: &[&str]) {
     run("ffmpeg", &all);
 }
 
-/// The Python interpreter with faster-whisper: `STENOGRAPH_PARITY_PYTHON`, else
+/// The Python interpreter with faster-whisper and librosa: `STENOGRAPH_PARITY_PYTHON`, else
 /// `target/parity-venv`, made by `scripts/parity_venv.sh` when missing.
 pub fn parity_python() -> PathBuf {
     if let Some(p) = std::env::var_os("STENOGRAPH_PARITY_PYTHON") {

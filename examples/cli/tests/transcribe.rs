@@ -4,7 +4,7 @@ mod common;
 
 use std::process::Command;
 
-use common::speech;
+use common::{speech, speech_as, write_wav};
 
 /// `stenograph transcribe ARGS…`.
 fn transcribe<I, S>(args: I) -> std::process::Output
@@ -247,19 +247,12 @@ fn speakers_by_channel_name_each_turn() {
     left[..a.len()].copy_from_slice(&a);
     right[a.len() + 8_000..].copy_from_slice(&b);
     let call = dir.path().join("call.wav");
-    let spec = hound::WavSpec {
-        channels: 2,
-        sample_rate: 16_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(&call, spec).unwrap();
-    for (l, r) in left.iter().zip(&right) {
-        for x in [l + 0.05 * r, r + 0.05 * l] {
-            w.write_sample((x * 32767.0) as i16).unwrap();
-        }
-    }
-    w.finalize().unwrap();
+    let frames: Vec<f32> = left
+        .iter()
+        .zip(&right)
+        .flat_map(|(l, r)| [l + 0.05 * r, r + 0.05 * l])
+        .collect();
+    write_wav(&call, 2, &frames);
     let out = transcribe([
         call.as_os_str(),
         "--speakers".as_ref(),
@@ -318,6 +311,80 @@ fn speakers_by_channel_name_each_turn() {
         assert!(!out.status.success(), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(expected), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn speakers_by_voice_in_a_mono_file() {
+    let dir = tempfile::tempdir().unwrap();
+    // Four sentences, two voices taking turns, half a second apart.
+    let turns = [
+        (
+            "en-us",
+            "Please call the customer back before noon tomorrow.",
+            "noon",
+        ),
+        (
+            "en-us+f3",
+            "Our quarterly sales grew by twelve percent this year.",
+            "quarterly",
+        ),
+        (
+            "en-us",
+            "Turn left at the second light and park behind the bank.",
+            "bank",
+        ),
+        (
+            "en-us+f3",
+            "The meeting has been moved to Thursday afternoon.",
+            "Thursday",
+        ),
+    ];
+    let mut call = vec![0.0f32; 8_000];
+    for (i, (voice, text, _)) in turns.iter().enumerate() {
+        let clip = speech_as(dir.path(), &format!("t{i}.wav"), text, voice);
+        let clip = stenograph::audio::Audio::from_path(clip).unwrap();
+        call.extend(clip.into_samples());
+        call.extend(std::iter::repeat_n(0.0, 8_000));
+    }
+    let path = dir.path().join("mono-call.wav");
+    write_wav(&path, 1, &call);
+    for count in ["auto", "2"] {
+        let out = transcribe([
+            path.as_os_str(),
+            "--speakers".as_ref(),
+            count.as_ref(),
+            "--speaker-names".as_ref(),
+            "agent,customer".as_ref(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{count}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        // Who said each sentence's key word: the name its line starts with.
+        let said_by = |word: &str| {
+            text.lines()
+                .find(|l| l.contains(word))
+                .and_then(|l| l.split_once(": "))
+                .map(|(name, _)| name.to_string())
+                .unwrap_or_else(|| panic!("{count}: no line with {word:?} in {text}"))
+        };
+        let who: Vec<String> = turns.iter().map(|(_, _, key)| said_by(key)).collect();
+        assert_eq!(who[0], who[2], "{count}: {text}");
+        assert_eq!(who[1], who[3], "{count}: {text}");
+        assert_ne!(who[0], who[1], "{count}: {text}");
+        assert!(
+            who.iter().all(|n| n == "agent" || n == "customer"),
+            "{count}: {text}"
+        );
+    }
+    for (count, expected) in [("0", "from 1 to 32, not 0"), ("33", "from 1 to 32, not 33")] {
+        let out = transcribe([path.as_os_str(), "--speakers".as_ref(), count.as_ref()]);
+        assert!(!out.status.success(), "{count}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(expected), "{count}: {err}");
     }
 }
 

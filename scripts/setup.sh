@@ -5,7 +5,7 @@
 # (ffmpeg, sox, espeak-ng), and Python for the faster-whisper parity check. Idempotent: does nothing when everything is present.
 set -euo pipefail
 
-packages=(build-essential cmake pkg-config libclang-dev clang libopenblas-dev libdnnl-dev ffmpeg sox libsox-fmt-all espeak-ng valgrind postgresql curl
+packages=(build-essential cmake pkg-config libclang-dev clang libopenblas-dev libdnnl-dev ffmpeg sox libsox-fmt-all espeak-ng valgrind qemu-user postgresql curl
   python3 python3-venv python3-pip ca-certificates)
 
 # Node.js for the Node package (Debian's nodejs when no node is installed).

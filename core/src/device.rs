@@ -71,6 +71,70 @@ pub fn gpus() -> Vec<Gpu> {
     found
 }
 
+/// The build of ggml's CPU backend that runs inference on this machine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CpuBackend {
+    /// Which build was picked: on x86-64 Linux `baseline` (x86-64-v2: SSE4.2) or the variant
+    /// for a newer CPU (`haswell`: AVX2; `alderlake`: AVX2 and AVX-VNNI; `skylakex`: AVX-512;
+    /// `icelake`: AVX-512 with VBMI and VNNI; `zen4`: those and BF16); `native` in a build for
+    /// the build machine's CPU (`GGML_NATIVE=ON`); `default` elsewhere.
+    pub variant: String,
+    /// The instruction sets and kernels that build uses (ggml's names: `SSE3`, `AVX2`,
+    /// `AVX512`, `AVX512_VNNI`, `LLAMAFILE`, …).
+    pub features: Vec<String>,
+}
+
+/// The CPU backend ggml picked for this CPU. On x86-64 Linux one library carries a baseline
+/// build and builds for newer instruction sets; the one with the most instruction sets this
+/// CPU (and its OS) supports runs. `GGML_CPU_VARIANT=<variant>` or `=baseline` in the
+/// environment, read when ggml's backend registry is first used (the first model load or
+/// this call), narrows the choice.
+pub fn cpu_backend() -> CpuBackend {
+    use std::ffi::CStr;
+    use whisper_rs::whisper_rs_sys as sys;
+    type GetFeatures =
+        unsafe extern "C" fn(sys::ggml_backend_reg_t) -> *const sys::ggml_backend_feature;
+    crate::model::route_native_logs();
+    let mut found = CpuBackend {
+        variant: "default".to_string(),
+        features: Vec::new(),
+    };
+    // SAFETY: ggml's backend registry is built once, on first use, and only read here; the
+    // CPU backend's feature list is a static array ended by a null name.
+    unsafe {
+        let reg = sys::ggml_backend_reg_by_name(c"CPU".as_ptr());
+        if reg.is_null() {
+            return found;
+        }
+        let get =
+            sys::ggml_backend_reg_get_proc_address(reg, c"ggml_backend_get_features".as_ptr());
+        if get.is_null() {
+            return found;
+        }
+        let get: GetFeatures = std::mem::transmute(get);
+        let mut feature = get(reg);
+        while !feature.is_null() && !(*feature).name.is_null() {
+            let name = CStr::from_ptr((*feature).name)
+                .to_string_lossy()
+                .into_owned();
+            let value = if (*feature).value.is_null() {
+                String::new()
+            } else {
+                CStr::from_ptr((*feature).value)
+                    .to_string_lossy()
+                    .into_owned()
+            };
+            if name == "VARIANT" {
+                found.variant = value;
+            } else if value == "1" {
+                found.features.push(name);
+            }
+            feature = feature.add(1);
+        }
+    }
+    found
+}
+
 impl Device {
     /// The GPU to load onto, or `None` for the CPU. `Auto` is GPU 0 when there is one, else
     /// the CPU; a GPU asked for by number that this build cannot use (a CPU-only build, no
@@ -138,6 +202,34 @@ mod tests {
             "gpu:x".parse::<Device>(),
             Err(Error::InvalidArgument(_))
         ));
+    }
+
+    #[test]
+    fn the_cpu_backend_names_its_build_and_instruction_sets() {
+        let cpu = cpu_backend();
+        assert!(!cpu.variant.is_empty());
+        assert!(!cpu.features.is_empty(), "{cpu:?}");
+        if cfg!(all(target_arch = "x86_64", target_os = "linux")) {
+            // Every x86-64 build uses at least SSE3; the portable build names its choice.
+            assert!(cpu.features.iter().any(|f| f == "SSE3"), "{cpu:?}");
+            let known = [
+                "baseline",
+                "haswell",
+                "alderlake",
+                "skylakex",
+                "icelake",
+                "zen4",
+                "native",
+            ];
+            assert!(known.contains(&cpu.variant.as_str()), "{cpu:?}");
+            let has = |f: &str| cpu.features.iter().any(|x| x == f);
+            match cpu.variant.as_str() {
+                "baseline" => assert!(!has("AVX"), "{cpu:?}"),
+                "haswell" | "alderlake" => assert!(has("AVX2") && !has("AVX512"), "{cpu:?}"),
+                "skylakex" | "icelake" | "zen4" => assert!(has("AVX512"), "{cpu:?}"),
+                _ => {}
+            }
+        }
     }
 
     #[test]

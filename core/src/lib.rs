@@ -23,7 +23,7 @@ pub mod model;
 pub mod testing;
 pub mod transcribe;
 
-pub use device::{gpus, Device, Gpu, GPU_BUILD};
+pub use device::{cpu_backend, gpus, CpuBackend, Device, Gpu, GPU_BUILD};
 pub use error::{Error, ErrorCategory, Result};
 
 /// The README's Rust examples, compiled as doc tests.

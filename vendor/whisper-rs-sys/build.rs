@@ -318,6 +318,41 @@ fn main() {
         config.define("CMAKE_BUILD_TYPE", "Release");
     }
 
+    // On x86-64 Linux the CPU backend is portable: built for the x86-64-v2 baseline (SSE4.2),
+    // and once more for each newer instruction-set level (see `CPU_VARIANTS`), all in one
+    // library; ggml's registry takes the best one for the CPU it runs on.
+    // GGML_NATIVE=ON builds one backend for the build machine's CPU instead;
+    // GGML_CPU_VARIANTS=OFF builds the baseline alone.
+    let portable = portable_cpu_backend();
+    let variants = portable && cpu_variants_wanted();
+    if portable {
+        config.define("GGML_NATIVE", "OFF");
+        config.define("GGML_SSE42", "ON");
+        for feat in [
+            "AVX",
+            "AVX2",
+            "BMI2",
+            "AVX_VNNI",
+            "FMA",
+            "F16C",
+            "AVX512",
+            "AVX512_VBMI",
+            "AVX512_VNNI",
+            "AVX512_BF16",
+            "AMX_TILE",
+            "AMX_INT8",
+            "AMX_BF16",
+        ] {
+            config.define(format!("GGML_{feat}"), "OFF");
+        }
+        config.define("GGML_CPU_VARIANT_LABEL", "baseline");
+    } else if env_on("GGML_NATIVE") {
+        config.define("GGML_CPU_VARIANT_LABEL", "native");
+    }
+    if variants {
+        config.cxxflag("-DGGML_CPU_STATIC_VARIANTS");
+    }
+
     // Allow passing any WHISPER or CMAKE compile flags
     for (key, value) in env::vars() {
         let is_whisper_flag =
@@ -354,6 +389,11 @@ fn main() {
     } else {
         println!("cargo:rustc-link-lib=static=whisper");
         println!("cargo:rustc-link-lib=static=ggml");
+        if variants {
+            let dir = build_cpu_variants(&whisper_root, &out);
+            println!("cargo:rustc-link-search=native={}", dir.display());
+            println!("cargo:rustc-link-lib=static:+whole-archive=ggml-cpu-variants");
+        }
         println!("cargo:rustc-link-lib=static=ggml-base");
         println!("cargo:rustc-link-lib=static=ggml-cpu");
     }
@@ -455,6 +495,215 @@ fn use_dnnl() -> bool {
                 dirs.insert(0, PathBuf::from(d));
             }
             dirs.iter().any(|d| d.join("dnnl.h").exists())
+        }
+    }
+}
+
+/// The CPU backends built beside the baseline on x86-64 Linux (ggml's variant names and
+/// instruction sets): AVX2 (haswell), AVX2 + AVX-VNNI (alderlake), AVX-512 (skylakex),
+/// AVX-512 + VBMI + VNNI (icelake), and those + BF16 (zen4). ggml-backend-reg.cpp lists the
+/// same names.
+const CPU_VARIANTS: [&str; 5] = ["haswell", "alderlake", "skylakex", "icelake", "zen4"];
+
+/// Whether an environment flag is set to a true value (ON, 1, TRUE, YES).
+fn env_on(key: &str) -> bool {
+    println!("cargo:rerun-if-env-changed={}", key);
+    env::var(key)
+        .map(|v| matches!(v.to_ascii_uppercase().as_str(), "ON" | "1" | "TRUE" | "YES"))
+        .unwrap_or(false)
+}
+
+/// Whether the CPU backend is built for the x86-64-v2 baseline rather than the build
+/// machine's CPU: x86-64 Linux targets, unless GGML_NATIVE=ON (or the SYCL build).
+fn portable_cpu_backend() -> bool {
+    env::var("CARGO_CFG_TARGET_ARCH").as_deref() == Ok("x86_64")
+        && env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux")
+        && !env_on("GGML_NATIVE")
+        && !cfg!(feature = "intel-sycl")
+}
+
+/// Whether the newer-instruction-set variants are built beside the baseline: unless
+/// GGML_CPU_VARIANTS=OFF, where the build machine is x86-64 Linux too (the variants are
+/// joined with its binutils).
+fn cpu_variants_wanted() -> bool {
+    println!("cargo:rerun-if-env-changed=GGML_CPU_VARIANTS");
+    if let Ok(v) = env::var("GGML_CPU_VARIANTS") {
+        if matches!(
+            v.to_ascii_uppercase().as_str(),
+            "OFF" | "0" | "FALSE" | "NO"
+        ) {
+            return false;
+        }
+    }
+    let host = env::var("HOST").unwrap_or_default();
+    if !(host.starts_with("x86_64-") && host.contains("-linux")) {
+        println!(
+            "cargo:warning=building on {}: the CPU backend is the x86-64-v2 baseline alone (no AVX2/AVX-512 variants)",
+            host
+        );
+        return false;
+    }
+    true
+}
+
+/// Builds each of `CPU_VARIANTS` as ggml builds its loadable CPU backends, then joins each
+/// one's objects into one relocatable object whose symbols are all renamed
+/// `ggml_cpu_<name>__<symbol>` and made local, but for its entry points
+/// `ggml_cpu_<name>_init` (the backend's registry) and `ggml_cpu_<name>_score` (0 where the
+/// CPU cannot run it). Renaming the COMDAT groups too keeps every inline function compiled
+/// for a newer instruction set inside its own variant. Returns the directory holding
+/// `libggml-cpu-variants.a`.
+fn build_cpu_variants(whisper_root: &std::path::Path, out: &std::path::Path) -> PathBuf {
+    let dir = out.join("cpu-variants");
+    let mut cfg = Config::new(whisper_root);
+    cfg.out_dir(&dir)
+        .profile("Release")
+        .define("CMAKE_BUILD_TYPE", "Release")
+        .define("BUILD_SHARED_LIBS", "ON")
+        .define("GGML_BACKEND_DL", "ON")
+        .define("GGML_CPU_ALL_VARIANTS", "ON")
+        .define("GGML_NATIVE", "OFF")
+        .define(
+            "GGML_LLAMAFILE",
+            env::var("GGML_LLAMAFILE").unwrap_or_else(|_| "ON".into()),
+        )
+        .define(
+            "GGML_OPENMP",
+            if cfg!(feature = "openmp") {
+                "ON"
+            } else {
+                "OFF"
+            },
+        )
+        .define("GGML_BLAS", "OFF")
+        .define("GGML_METAL", "OFF")
+        .define("WHISPER_BUILD_TESTS", "OFF")
+        .define("WHISPER_BUILD_EXAMPLES", "OFF")
+        .pic(true);
+    for tag in CPU_VARIANTS {
+        cfg.build_target(&format!("ggml-cpu-{}", tag)).build();
+    }
+
+    let run = |cmd: &mut std::process::Command| -> String {
+        let output = cmd
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {:?}: {}", cmd, e));
+        if !output.status.success() {
+            panic!(
+                "{:?} failed: {}",
+                cmd,
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let objects_dir = dir.join("build/ggml/src/CMakeFiles");
+    let joined_dir = dir.join("joined");
+    std::fs::create_dir_all(&joined_dir).unwrap();
+    let mut members = Vec::new();
+    for tag in CPU_VARIANTS {
+        let mut objects = Vec::new();
+        for sub in [
+            format!("ggml-cpu-{}.dir", tag),
+            format!("ggml-cpu-{}-feats.dir", tag),
+        ] {
+            collect_objects(&objects_dir.join(sub), &mut objects);
+        }
+        assert!(
+            !objects.is_empty(),
+            "no objects built for CPU variant {}",
+            tag
+        );
+        objects.sort();
+        let joined = joined_dir.join(format!("{}.o", tag));
+        run(std::process::Command::new("ld")
+            .arg("-r")
+            .arg("-o")
+            .arg(&joined)
+            .args(&objects));
+
+        // Every global symbol the variant defines, and every COMDAT group's signature.
+        let prefix = format!("ggml_cpu_{}__", tag);
+        let mut names = std::collections::BTreeSet::new();
+        for line in run(std::process::Command::new("nm")
+            .args(["-P", "--defined-only"])
+            .arg(&joined))
+        .lines()
+        {
+            let mut fields = line.split_whitespace();
+            if let (Some(name), Some(kind)) = (fields.next(), fields.next()) {
+                if kind.chars().all(|c| c.is_ascii_uppercase())
+                    || kind == "u"
+                    || kind == "v"
+                    || kind == "w"
+                {
+                    names.insert(name.to_string());
+                }
+            }
+        }
+        for line in run(std::process::Command::new("readelf")
+            .args(["-g", "-W"])
+            .arg(&joined))
+        .lines()
+        {
+            // COMDAT group section [    1] `.group' [_ZN...] contains 2 sections:
+            if let Some(rest) = line.trim_start().strip_prefix("COMDAT group section") {
+                if let Some(sig) = rest.split('[').nth(2).and_then(|s| s.split(']').next()) {
+                    names.insert(sig.to_string());
+                }
+            }
+        }
+        let init = format!("ggml_cpu_{}_init", tag);
+        let score = format!("ggml_cpu_{}_score", tag);
+        let map: String = names
+            .iter()
+            .map(|name| match name.as_str() {
+                "ggml_backend_init" => format!("{} {}\n", name, init),
+                "ggml_backend_score" => format!("{} {}\n", name, score),
+                _ => format!("{} {}{}\n", name, prefix, name),
+            })
+            .collect();
+        assert!(
+            names.contains("ggml_backend_init") && names.contains("ggml_backend_score"),
+            "CPU variant {} has no ggml_backend_init/ggml_backend_score",
+            tag
+        );
+        let map_file = joined_dir.join(format!("{}.syms", tag));
+        std::fs::write(&map_file, map).unwrap();
+        let renamed = joined_dir.join(format!("{}.renamed.o", tag));
+        run(std::process::Command::new("objcopy")
+            .arg(format!("--redefine-syms={}", map_file.display()))
+            .arg(&joined)
+            .arg(&renamed));
+        let member = joined_dir.join(format!("ggml-cpu-{}.o", tag));
+        run(std::process::Command::new("objcopy")
+            .arg(format!("--keep-global-symbol={}", init))
+            .arg(format!("--keep-global-symbol={}", score))
+            .arg(&renamed)
+            .arg(&member));
+        members.push(member);
+    }
+    let lib_dir = dir.join("lib");
+    std::fs::create_dir_all(&lib_dir).unwrap();
+    let archive = lib_dir.join("libggml-cpu-variants.a");
+    let _ = std::fs::remove_file(&archive);
+    run(std::process::Command::new("ar")
+        .arg("crs")
+        .arg(&archive)
+        .args(&members));
+    lib_dir
+}
+
+/// Every `.o` file under `dir`.
+fn collect_objects(dir: &std::path::Path, found: &mut Vec<PathBuf>) {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                collect_objects(&path, found);
+            } else if path.extension().is_some_and(|e| e == "o") {
+                found.push(path);
+            }
         }
     }
 }

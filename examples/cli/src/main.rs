@@ -3,6 +3,7 @@
 mod decode;
 mod model;
 mod stream;
+mod system;
 mod transcribe;
 
 use std::process::ExitCode;
@@ -27,6 +28,8 @@ enum Command {
     Model(model::ModelArgs),
     /// Live transcription of a file or of raw 16 kHz audio on stdin: one JSON event per line.
     Stream(stream::StreamArgs),
+    /// What this build runs on here: the CPU backend chosen for this CPU, its instruction sets, GPUs.
+    System(system::SystemArgs),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +39,7 @@ fn main() -> ExitCode {
         Command::Decode(args) => decode::run(args),
         Command::Model(args) => model::run(args),
         Command::Stream(args) => stream::run(args),
+        Command::System(args) => system::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

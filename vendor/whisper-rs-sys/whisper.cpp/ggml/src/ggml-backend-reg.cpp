@@ -176,6 +176,78 @@ static const char * dl_error() {
 
 using dl_handle_ptr = std::unique_ptr<dl_handle, dl_handle_deleter>;
 
+#if defined(GGML_USE_CPU) && defined(GGML_CPU_STATIC_VARIANTS)
+// CPU backends built for newer x86-64 instruction sets, linked into the same static library
+// beside the baseline CPU backend under renamed symbols (`ggml_cpu_<name>_init` returns the
+// variant's registry, `ggml_cpu_<name>_score` its ggml_backend_score: 0 where this CPU or its
+// OS lacks an instruction set the variant was compiled for).
+extern "C" {
+#define GGML_CPU_STATIC_VARIANT(name)                  \
+    ggml_backend_reg_t ggml_cpu_##name##_init(void); \
+    int                ggml_cpu_##name##_score(void);
+GGML_CPU_STATIC_VARIANT(haswell)
+GGML_CPU_STATIC_VARIANT(alderlake)
+GGML_CPU_STATIC_VARIANT(skylakex)
+GGML_CPU_STATIC_VARIANT(icelake)
+GGML_CPU_STATIC_VARIANT(zen4)
+#undef GGML_CPU_STATIC_VARIANT
+}
+
+struct ggml_cpu_static_variant {
+    const char * name;
+    ggml_backend_reg_t (*init)(void);
+    int (*score)(void);
+};
+
+static const ggml_cpu_static_variant ggml_cpu_static_variants[] = {
+    { "haswell",   ggml_cpu_haswell_init,   ggml_cpu_haswell_score   },
+    { "alderlake", ggml_cpu_alderlake_init, ggml_cpu_alderlake_score },
+    { "skylakex",  ggml_cpu_skylakex_init,  ggml_cpu_skylakex_score  },
+    { "icelake",   ggml_cpu_icelake_init,   ggml_cpu_icelake_score   },
+    { "zen4",      ggml_cpu_zen4_init,      ggml_cpu_zen4_score      },
+};
+
+// The variant named `wanted` (any variant when null) with the highest score, or null where
+// none of them runs on this CPU.
+static const ggml_cpu_static_variant * ggml_cpu_static_variant_best(const char * wanted) {
+    const ggml_cpu_static_variant * best = nullptr;
+    int best_score = 0;
+    for (const auto & v : ggml_cpu_static_variants) {
+        if (wanted && strcmp(wanted, v.name) != 0) {
+            continue;
+        }
+        const int score = v.score();
+        if (score > best_score) {
+            best = &v;
+            best_score = score;
+        }
+    }
+    return best;
+}
+
+// The CPU backend for this CPU: the variant with the highest score, or the baseline one
+// (x86-64-v2) where none runs here. GGML_CPU_VARIANT=<name> in the environment takes that
+// variant if this CPU can run it, GGML_CPU_VARIANT=baseline the baseline.
+static ggml_backend_reg_t ggml_backend_cpu_best_reg() {
+    const char * wanted = std::getenv("GGML_CPU_VARIANT");
+    if (wanted && strcmp(wanted, "baseline") == 0) {
+        return ggml_backend_cpu_reg();
+    }
+    const ggml_cpu_static_variant * best = nullptr;
+    if (wanted && *wanted) {
+        best = ggml_cpu_static_variant_best(wanted);
+        if (!best) {
+            GGML_LOG_WARN("%s: GGML_CPU_VARIANT=%s is not a CPU variant this CPU can run; using the best one\n",
+                          __func__, wanted);
+        }
+    }
+    if (!best) {
+        best = ggml_cpu_static_variant_best(nullptr);
+    }
+    return best ? best->init() : ggml_backend_cpu_reg();
+}
+#endif
+
 struct ggml_backend_reg_entry {
     ggml_backend_reg_t reg;
     dl_handle_ptr handle;
@@ -223,7 +295,11 @@ struct ggml_backend_registry {
         register_backend(ggml_backend_rpc_reg());
 #endif
 #ifdef GGML_USE_CPU
+#ifdef GGML_CPU_STATIC_VARIANTS
+        register_backend(ggml_backend_cpu_best_reg());
+#else
         register_backend(ggml_backend_cpu_reg());
+#endif
 #endif
     }
 

@@ -615,6 +615,10 @@ static ggml_backend_feature * ggml_backend_cpu_get_features(ggml_backend_reg_t r
         features.push_back({ "REPACK", "1" });
     #endif
 
+    #ifdef GGML_CPU_VARIANT_NAME
+        features.push_back({ "VARIANT", GGML_CPU_VARIANT_NAME });
+    #endif
+
         features.push_back({ nullptr, nullptr });
 
         return features;

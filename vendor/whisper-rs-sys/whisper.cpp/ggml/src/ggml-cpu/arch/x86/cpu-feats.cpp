@@ -261,10 +261,20 @@ void test_x86_is() {
 #endif
 
 static int ggml_backend_cpu_x86_score() {
-    // FIXME: this does not check for OS support
-
     int score = 1;
     cpuid_x86 is;
+
+#if defined(__GNUC__) && !defined(_MSC_VER)
+    // CPUID tells what the CPU has; the compiler's runtime also checks (XGETBV) that the OS
+    // saves the wider registers, without which AVX and AVX-512 instructions fault.
+    __builtin_cpu_init();
+#    ifdef GGML_AVX
+    if (!__builtin_cpu_supports("avx")) { return 0; }
+#    endif
+#    ifdef GGML_AVX512
+    if (!__builtin_cpu_supports("avx512f")) { return 0; }
+#    endif
+#endif
 
 #ifdef GGML_FMA
     if (!is.FMA()) { return 0; }

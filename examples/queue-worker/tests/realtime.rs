@@ -76,26 +76,44 @@ async fn open(port: u16, key: Option<&str>) -> Result<Ws, tokio_tungstenite::tun
 /// The next server event (skipping pings), or `None` when the connection closed or nothing
 /// came within `wait`.
 async fn next(ws: &mut Ws, wait: Duration) -> Option<Value> {
+    next_or_why(ws, wait).await.ok()
+}
+
+/// The next event, or why none came: a timeout, a close frame, or the connection's end.
+async fn next_or_why(ws: &mut Ws, wait: Duration) -> Result<Value, String> {
     loop {
         match tokio::time::timeout(wait, ws.next()).await {
-            Ok(Some(Ok(Message::Text(t)))) => return Some(serde_json::from_str(&t).unwrap()),
+            Ok(Some(Ok(Message::Text(t)))) => return Ok(serde_json::from_str(&t).unwrap()),
             Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
-            _ => return None,
+            Ok(Some(Ok(other))) => return Err(format!("{other:?}")),
+            Ok(Some(Err(e))) => return Err(format!("read error: {e}")),
+            Ok(None) => return Err("the connection ended".into()),
+            Err(_) => return Err(format!("nothing for {wait:?}")),
         }
     }
 }
 
 /// Waits for an event of `kind`, returning it and every event before it.
 async fn until(ws: &mut Ws, kind: &str) -> Vec<Value> {
+    until_or(ws, kind, String::new).await
+}
+
+/// `until`, adding `context()` (e.g. the server's log) to the failure.
+async fn until_or(ws: &mut Ws, kind: &str, context: impl Fn() -> String) -> Vec<Value> {
     let mut seen = Vec::new();
-    while let Some(e) = next(ws, Duration::from_secs(60)).await {
-        let done = e["type"] == kind;
-        seen.push(e);
-        if done {
-            return seen;
+    let why = loop {
+        match next_or_why(ws, Duration::from_secs(60)).await {
+            Ok(e) => {
+                let done = e["type"] == kind;
+                seen.push(e);
+                if done {
+                    return seen;
+                }
+            }
+            Err(why) => break why,
         }
-    }
-    panic!("no {kind} event; got {seen:#?}");
+    };
+    panic!("no {kind} event ({why}); got {seen:#?}\n{}", context());
 }
 
 async fn send(ws: &mut Ws, event: Value) {
@@ -535,7 +553,7 @@ async fn shutdown_finishes_the_turn_in_progress() {
     let _ = std::process::Command::new("kill")
         .args(["-TERM", &server.pid().to_string()])
         .status();
-    let events = until(&mut ws, "error").await;
+    let events = until_or(&mut ws, "error", || server.log_text()).await;
     let text = completed(&events)
         .last()
         .map(|e| e["transcript"].as_str().unwrap().to_string())
